@@ -1,0 +1,147 @@
+"""Plain-words labels for the panel: times in the user's zone, places, devices, verdicts.
+
+Pure: no I/O; the clock is read only when ``now`` is ``None``.  Month and day names
+are English and built here rather than by ``strftime``, so the output does not depend
+on the process locale (CPython and Pyodide agree).  An unknown time zone falls back
+to UTC instead of failing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Mapping
+
+from client_py.model import ENGAGEMENT_VERDICTS, EventData
+from client_py.times import parse_time, resolve_now, zone
+
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+_DEVICE_LABELS = {"desktop": "Desktop", "mobile": "Mobile", "tablet": "Tablet"}
+_VERDICT_LABELS = {
+    "human": "Opened",
+    "gmail": "Opened (via Gmail)",
+    "outlook": "Opened (via Outlook.com)",
+    "gmail_prefetch": "Gmail prefetch",
+    "apple_mpp": "Apple Mail Privacy Protection",
+    "scanner": "Security scanner",
+    "self": "You",
+    "duplicate": "Repeat",
+}
+# Opens through these providers' image proxies carry the proxy's location, not the reader's.
+_PROXY_PLACES = {"gmail": "Gmail", "gmail_prefetch": "Gmail", "outlook": "Outlook.com"}
+PROXY_LABELS = frozenset(_PROXY_PLACES.values())
+UNKNOWN_PLACE = "Unknown"
+
+
+class TimeFormatter:
+    """Formats many times for one zone and one ``now``: the zone and today are looked up once."""
+
+    def __init__(self, tz_name: str | None, now: str | datetime | None = None) -> None:
+        self.zone = zone(tz_name)
+        self.today = resolve_now(now).astimezone(self.zone).date()
+        self.yesterday = self.today - timedelta(days=1)
+
+    def local(self, when: str | datetime) -> datetime:
+        return parse_time(when).astimezone(self.zone)
+
+    def short(self, when: str | datetime) -> str:
+        """``Today, 9:05 AM`` / ``Yesterday, 6:40 PM`` / ``Mon 24 Nov, 3:10 PM`` (+ year)."""
+        return self._short(self.local(when))
+
+    def full(self, when: str | datetime) -> str:
+        """``Thursday 27 November 2026, 05:44 CET``: for tooltips."""
+        return _full(self.local(when))
+
+    def short_and_full(self, when: str | datetime) -> tuple[str, str]:
+        """Both forms from one parse, for the many event lines of a panel."""
+        local = self.local(when)
+        return self._short(local), _full(local)
+
+    def _short(self, local: datetime) -> str:
+        clock = _clock12(local)
+        day = local.date()
+        if day == self.today:
+            return f"Today, {clock}"
+        if day == self.yesterday:
+            return f"Yesterday, {clock}"
+        year = "" if day.year == self.today.year else f" {day.year}"
+        return f"{_DAYS[day.weekday()][:3]} {day.day} {_MONTHS[day.month - 1][:3]}{year}, {clock}"
+
+
+def _full(local: datetime) -> str:
+    return (f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local.year}, "
+            f"{local.hour:02d}:{local.minute:02d} {local.tzname() or 'UTC'}")
+
+
+def _clock12(local: datetime) -> str:
+    hour = local.hour % 12 or 12
+    return f"{hour}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
+
+
+def format_time(iso: str | datetime, tz_name: str | None, now: str | datetime | None = None) -> str:
+    """A short time in the user's zone, relative to ``now``'s day: ``Today, 9:05 AM``."""
+    return TimeFormatter(tz_name, now).short(iso)
+
+
+def format_time_full(iso: str | datetime, tz_name: str | None) -> str:
+    """A complete time with weekday and zone abbreviation, for tooltips."""
+    return _full(parse_time(iso).astimezone(zone(tz_name)))
+
+
+def relative_age(iso: str | datetime, now: str | datetime | None = None) -> str:
+    """How long ago, in plain words: ``just now``, ``2 min ago``, ``3 hours ago``, ``5 days ago``."""
+    seconds = (resolve_now(now) - parse_time(iso)).total_seconds()
+    if seconds < 60:
+        return "just now"  # also absorbs small clock skew into the future
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min ago"
+    size, unit = next((size, unit) for size, unit in _AGE_UNITS if minutes >= size)
+    n = minutes // size
+    return f"{n} {unit}{'' if n == 1 else 's'} ago"
+
+
+# Largest first; the last (an hour) always fits once the minutes case is handled.
+_AGE_UNITS = ((60 * 24 * 365, "year"), (60 * 24 * 30, "month"), (60 * 24 * 7, "week"),
+              (60 * 24, "day"), (60, "hour"))
+
+
+def location_label(event: Mapping) -> str:
+    """``Gmail``/``Outlook.com`` for proxied opens, else ``City, Region, Country``.
+
+    Empty parts and repeats (a city-state whose region has the same name) are skipped;
+    ``Unknown`` when nothing is known.
+    """
+    proxy = _PROXY_PLACES.get(event.get("verdict") or "")
+    if proxy:
+        return proxy
+    parts: list[str] = []
+    seen: set[str] = set()
+    for key in ("city", "region", "country"):
+        value = " ".join(str(event.get(key) or "").split())
+        if value and value.casefold() not in seen:
+            seen.add(value.casefold())
+            parts.append(value)
+    return ", ".join(parts) or UNKNOWN_PLACE
+
+
+def device_label(device: str | None) -> str:
+    """``Desktop``, ``Mobile``, ``Tablet``, or ``Unknown device``."""
+    return _DEVICE_LABELS.get(device or "", "Unknown device")
+
+
+def verdict_label(verdict: str | None) -> str:
+    """What the verdict means for an open, in a word or three."""
+    return _VERDICT_LABELS.get(verdict or "", "Unknown")
+
+
+def event_label(event: EventData) -> str:
+    """The headline of one event line: ``Opened``, ``Clicked``, ``Gmail prefetch``, …"""
+    verdict = event.get("verdict") or ""
+    if event.get("kind") == "click":
+        if verdict in ENGAGEMENT_VERDICTS:
+            return "Clicked"
+        return f"Click: {verdict_label(verdict)}"
+    return verdict_label(verdict)

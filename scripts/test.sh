@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install test needs (Python packages, Node packages, Chromium, PostgreSQL when none
+# runs) and run every test suite: pytest (CPython) and client_py's tests in Pyodide.
+source "$(dirname "$0")/lib.sh"
+install_server
+log "pip: installing test dependencies"
+"$PY" -m pip install -q -e "$ROOT[test]" >/dev/null
+install_node_deps
+apt_install chromium
+ensure_postgres
+build_clients
+"$PY" "$ROOT/tools/pyodide_wheels.py" >/dev/null
+cd "$ROOT"
+log "pytest"
+"$VENV/bin/pytest" -p no:cacheprovider "$@"

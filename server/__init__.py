@@ -1,0 +1,91 @@
+"""Engage tracking server: the Flask app factory.
+
+The rules (snippet, links, recipients, panel model) come from ``client_py``; this
+package is the I/O shell around them: HTTP, database, geolocation, the live stream.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from . import config as config_mod
+from .errors import register_error_handlers
+from .extensions import api as smorest_api, cors, db, migrate
+
+MIGRATIONS_DIR = str(Path(__file__).with_name("migrations"))
+EXTENSION_ORIGIN = re.compile(r"^chrome-extension://[a-p]{32}$")
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    instance = os.environ.get("ENGAGE_INSTANCE_PATH") or str(Path.cwd() / "instance")
+    app = Flask(__name__, instance_path=(overrides or {}).get("INSTANCE_PATH", instance))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(config_mod.default_config(app.instance_path))
+    app.config.update(config_mod.from_environment())
+    app.config.update(overrides or {})
+    app.config["SQLALCHEMY_DATABASE_URI"] = config_mod.normalize_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = config_mod.ensure_secret_key(app.instance_path)
+    app.config["PUBLIC_URL"] = app.config["PUBLIC_URL"].rstrip("/")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    smorest_api.init_app(app)
+    cors.init_app(
+        app,
+        resources={r"/api/*": {"origins": [EXTENSION_ORIGIN, *app.config["CORS_ORIGINS"]]}},
+        allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
+        max_age=600,
+    )
+    register_error_handlers(app)
+
+    from . import services
+
+    services.init_app(app)
+
+    from .api import register_api
+    from .tracking import bp as tracking_bp
+    from .web import bp as web_bp
+
+    app.register_blueprint(tracking_bp)
+    app.register_blueprint(web_bp)
+    register_api(smorest_api)
+
+    from . import cli
+
+    cli.init_app(app)
+
+    @app.after_request
+    def security_headers(response):
+        h = response.headers
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("Referrer-Policy", "no-referrer")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+        h.setdefault("Cross-Origin-Resource-Policy", "cross-origin")
+        return response
+
+    return app
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """WAL: readers never block the pixel writer; NORMAL sync survives a killed
+    process (not a power cut) with no fsync per hit; wait rather than fail on locks."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()

@@ -1,0 +1,13 @@
+"""The JSON API (``/api/v1``), documented at ``/api/openapi.json`` from the same code."""
+
+from __future__ import annotations
+
+
+def register_api(api) -> None:
+    from . import account, messages, stream, threads
+
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "API token from sign-in or `engage token`"}
+    )
+    for module in (account, messages, threads, stream):
+        api.register_blueprint(module.blp)

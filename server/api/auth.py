@@ -1,0 +1,107 @@
+"""Bearer-token authentication and the sign-in endpoint's rate limit."""
+
+from __future__ import annotations
+
+import hmac
+import threading
+import time
+from collections import defaultdict, deque
+from functools import wraps
+
+import sqlalchemy as sa
+from flask import current_app, g, request
+
+from ..errors import ApiError
+from ..extensions import db
+from ..models import ApiToken, User, hash_token, utcnow
+
+BEARER = "bearer"
+
+
+def token_from_request() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == BEARER and value.strip():
+        return value.strip()
+    return None
+
+
+def user_for_token(token: str) -> User | None:
+    digest = hash_token(token)
+    row = db.session.execute(
+        sa.select(ApiToken).where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))
+    ).scalar_one_or_none()
+    # The index lookup found a row by hash; compare again in constant time so the
+    # answer's timing never depends on how much of a guess was right.
+    if row is None or not hmac.compare_digest(row.token_hash, digest):
+        return None
+    now = utcnow()
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 300:
+        row.last_used_at = now
+        db.session.commit()
+    return row.user
+
+
+def auth_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        token = token_from_request()
+        user = user_for_token(token) if token else None
+        if user is None:
+            raise ApiError(
+                401,
+                "Sign in first: send 'Authorization: Bearer <token>'." if not token
+                else "This token is not valid (revoked or mistyped). Sign in again.",
+            )
+        g.user = user
+        from ..hits import note_sender_address
+        from ..services import get
+        from ..addresses import client_address
+
+        ip = client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), get().trusted_proxies)
+        note_sender_address(user.id, ip)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def current_user() -> User:
+    return g.user
+
+
+class SigninLimiter:
+    """At most N attempts a minute per address and per account, in this process.
+
+    Tokens are unguessable; passwords are what a guesser would go for."""
+
+    def __init__(self):
+        self._hits: dict[str, deque] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def check(self, keys: list[str], limit: int, window: float = 60.0) -> float:
+        """Record an attempt; return 0 when allowed, else seconds to wait."""
+        now = time.monotonic()
+        with self._lock:
+            wait = 0.0
+            for key in keys:
+                q = self._hits[key]
+                while q and q[0] <= now - window:
+                    q.popleft()
+                if len(q) >= limit:
+                    wait = max(wait, window - (now - q[0]))
+            if wait == 0.0:
+                for key in keys:
+                    self._hits[key].append(now)
+            return wait
+
+
+def check_signin_rate(email: str, ip: str) -> None:
+    limit = current_app.config["SIGNIN_ATTEMPTS_PER_MINUTE"]
+    limiter = current_app.extensions.setdefault("engage_signin_limiter", SigninLimiter())
+    wait = limiter.check([f"ip:{ip}", f"email:{email.lower()}"], limit)
+    if wait:
+        raise ApiError(
+            429,
+            f"Too many sign-in attempts. Try again in {int(wait) + 1} seconds.",
+            details={"retry_after": int(wait) + 1},
+        )

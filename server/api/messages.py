@@ -1,0 +1,108 @@
+"""Registering a tracked email (or meeting invite): the pixel, the snippet, tracked links."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_smorest import Blueprint
+
+from client_py.recipients import classify_recipient
+from client_py.search import recipient_domains, search_key
+from client_py.snippet import build_snippet
+
+from ..errors import ApiError
+from ..extensions import db
+from ..models import Link, Message, Thread, as_dict_time, merge_settings, utcnow
+from ..serialize import message_data
+from .auth import auth_required, current_user
+from .schemas import MessageIn, MessageOut
+
+blp = Blueprint("messages", __name__, url_prefix="/api/v1", description="Tracked emails")
+SECURED = {"security": [{"bearerAuth": []}]}
+
+
+def pixel_url(message: Message) -> str:
+    return f"{current_app.config['PUBLIC_URL']}/p/{message.pixel_token}.gif"
+
+
+def link_url(link: Link) -> str:
+    return f"{current_app.config['PUBLIC_URL']}/c/{link.token}"
+
+
+def message_out(message: Message) -> dict:
+    url = pixel_url(message)
+    data = message_data(message, message.thread.client_thread_id)
+    data["recipients"] = message.recipients
+    data["pixel_url"] = url
+    data["snippet"] = build_snippet(url)
+    data["links"] = [{"url": l.url, "tracked_url": link_url(l)} for l in message.links]
+    return data
+
+
+@blp.route("/messages", methods=["POST"])
+@auth_required
+@blp.arguments(MessageIn)
+@blp.response(201, MessageOut)
+@blp.doc(**SECURED)
+def register_message(body):
+    """Register an email (or meeting invite) about to be sent.
+
+    Answers with an opaque pixel URL, the ready snippet to insert, and a tracked URL
+    per link (in the order given; a link given twice gets one tracked URL)."""
+    user = current_user()
+    settings = merge_settings(user.settings)
+    internal = user.org.internal_domains or []
+    recipients = []
+    for r in body["recipients"]:
+        address = r["address"].strip().lower()
+        if "@" not in address or address.startswith("@") or address.endswith("@"):
+            raise ApiError(422, f"{r['address']!r} is not an email address.",
+                           details={"json": {"recipients": [f"invalid address {r['address']!r}"]}})
+        kind = classify_recipient(address, internal, settings["blocklist"])
+        recipients.append({"name": r["name"].strip(), "address": address, "kind": kind})
+    now = utcnow()
+    thread = db.session.execute(
+        sa.select(Thread).where(Thread.user_id == user.id, Thread.client_thread_id == body["thread_id"])
+    ).scalar_one_or_none()
+    external = any(r["kind"] == "external" for r in recipients)
+    if thread is None:
+        thread = Thread(
+            user_id=user.id, client_thread_id=body["thread_id"], client=body["client"],
+            last_sent_at=now, last_activity_at=now,
+        )
+        db.session.add(thread)
+    thread.subject = body["subject"]
+    thread.last_sent_at = now
+    thread.last_activity_at = max(thread.last_activity_at or now, now)
+    thread.has_manual = bool(thread.has_manual) or body["mode"] == "manual"
+    thread.has_auto_external = bool(thread.has_auto_external) or (body["mode"] == "auto" and external)
+    message = Message(
+        user_id=user.id, thread=thread, subject=body["subject"], recipients=recipients,
+        mode=body["mode"], client=body["client"], kind=body["kind"], sequence=body["sequence"],
+        step=body["step"], sent_at=now, external=external, client_message_id=body["client_message_id"],
+    )
+    plain = {"subject": body["subject"], "recipients": recipients}
+    message.search_key = search_key(plain)
+    message.domains = "," + ",".join(recipient_domains(plain)) + ","
+    seen: dict[str, Link] = {}
+    for url in body["links"]:
+        if url not in seen:
+            seen[url] = Link(url=url, position=len(seen))
+            message.links.append(seen[url])
+    db.session.add(message)
+    db.session.commit()
+    return message_out(message)
+
+
+@blp.route("/messages/<string:message_id>", methods=["GET"])
+@auth_required
+@blp.response(200, MessageOut)
+@blp.doc(**SECURED)
+def get_message(message_id: str):
+    """One of the user's tracked emails, with its pixel URL and tracked links."""
+    message = db.session.execute(
+        sa.select(Message).where(Message.public_id == message_id, Message.user_id == current_user().id)
+    ).scalar_one_or_none()
+    if message is None:
+        raise ApiError(404, "No tracked email with that id.")
+    return message_out(message)

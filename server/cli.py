@@ -1,0 +1,141 @@
+"""Command line: ``engage <command>`` (or ``flask --app server <command>``).
+
+    engage db upgrade                      apply migrations (also done by ``engage serve``)
+    engage create-org "Acme" --domain acme.com --range 203.0.113.0/24
+    engage create-user ann@acme.com --org Acme [--admin] [--password ...]
+    engage token ann@acme.com              issue an API token (shown once)
+    engage purge                           delete data past the retention period
+    engage serve                           migrate, then serve with granian
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import sys
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from werkzeug.security import generate_password_hash
+
+from .extensions import db
+from .models import ApiToken, Org, User, hash_token, new_token
+
+
+def _org(name: str) -> Org:
+    org = db.session.execute(sa.select(Org).where(Org.name == name)).scalar_one_or_none()
+    if org is None:
+        raise click.ClickException(f"No org named {name!r}; create it with `engage create-org`.")
+    return org
+
+
+def _user(email: str) -> User:
+    user = db.session.execute(
+        sa.select(User).where(sa.func.lower(User.email) == email.strip().lower())
+    ).scalar_one_or_none()
+    if user is None:
+        raise click.ClickException(f"No user {email!r}; create one with `engage create-user`.")
+    return user
+
+
+@click.command("create-org")
+@click.argument("name")
+@click.option("--domain", "domains", multiple=True, help="An internal email domain (repeatable).")
+@click.option("--range", "ranges", multiple=True, help="An office address range, CIDR (repeatable).")
+@with_appcontext
+def create_org(name, domains, ranges):
+    """Create an org (or update its domains and ranges)."""
+    try:
+        nets = [str(ipaddress.ip_network(r, strict=False)) for r in ranges]
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--range")
+    org = db.session.execute(sa.select(Org).where(Org.name == name)).scalar_one_or_none()
+    created = org is None
+    if created:
+        org = Org(name=name, internal_domains=[], office_ranges=[])
+        db.session.add(org)
+    if domains:
+        org.internal_domains = sorted({d.strip().lstrip("@").lower() for d in domains})
+    if ranges:
+        org.office_ranges = nets
+    db.session.commit()
+    click.echo(f"{'Created' if created else 'Updated'} org {name!r}: domains {org.internal_domains}, ranges {org.office_ranges}")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--org", "org_name", required=True)
+@click.option("--name", default="")
+@click.option("--admin", is_flag=True, help="May change the org's settings.")
+@click.option("--password", envvar="ENGAGE_PASSWORD", prompt=True, hide_input=True,
+              confirmation_prompt=True, help="Or set ENGAGE_PASSWORD.")
+@with_appcontext
+def create_user(email, org_name, name, admin, password):
+    """Create a user who signs in with EMAIL and a password."""
+    if len(password) < 8:
+        raise click.BadParameter("use at least 8 characters", param_hint="--password")
+    org = _org(org_name)
+    if db.session.execute(sa.select(User).where(sa.func.lower(User.email) == email.lower())).first():
+        raise click.ClickException(f"{email} already exists.")
+    db.session.add(User(org=org, email=email.strip().lower(), name=name, is_admin=admin,
+                        password_hash=generate_password_hash(password), settings={}))
+    db.session.commit()
+    click.echo(f"Created user {email} in {org_name!r}{' (admin)' if admin else ''}")
+
+
+@click.command("token")
+@click.argument("email")
+@click.option("--label", default="cli")
+@with_appcontext
+def issue_token(email, label):
+    """Issue an API token for EMAIL. It is shown once and stored only as a hash."""
+    user = _user(email)
+    token = new_token(32)
+    db.session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), label=label))
+    db.session.commit()
+    click.echo(token)
+
+
+@click.command("purge")
+@click.option("--days", type=int, default=None, help="Default: RETENTION_DAYS (90).")
+@with_appcontext
+def purge_command(days):
+    """Delete events and tracked emails older than the retention period."""
+    from .retention import purge
+
+    click.echo(str(purge(days or current_app.config["RETENTION_DAYS"])))
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.option("--workers", default=2, type=int)
+@click.option("--threads", default=8, type=int, help="Blocking threads per worker (live streams hold one each).")
+@with_appcontext
+def serve(host, port, workers, threads):
+    """Apply migrations, then serve with granian (the production server)."""
+    from flask_migrate import upgrade
+
+    upgrade()
+    click.echo(f"Engage is listening on http://{host}:{port} (public URL {current_app.config['PUBLIC_URL']})")
+    args = [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", host, "--port", str(port),
+            "--workers", str(workers), "--blocking-threads", str(threads), "--no-ws",
+            "server.wsgi:app"]
+    os.execvp(args[0], args)
+
+
+COMMANDS = [create_org, create_user, issue_token, purge_command, serve]
+
+
+def init_app(app) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+def main() -> None:
+    from . import create_app
+
+    cli = FlaskGroup(create_app=create_app, add_default_commands=True)
+    cli(prog_name="engage")

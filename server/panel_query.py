@@ -1,0 +1,119 @@
+"""The panel's thread list in SQL: the same rules as client_py's panel model, applied
+in the database so a heavy user's first page costs what a light user's does.
+
+Rules mirrored from client_py (tests/server/test_panel_api.py checks the two agree):
+category (``pinned`` = the user's pin, else tracked by hand), the display window
+(last trigger, else last send), search and filters (one email must match them all).
+Text matching, periods and domains use client_py's own helpers."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from client_py.panel import is_unread, window_days
+from client_py.recipients import normalize_domain
+from client_py.search import PanelQuery, period_start, query_terms
+
+from .errors import ApiError
+from .extensions import db
+from .models import Message, Thread, as_dict_time
+
+
+def _like_escape(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def pinned_expr():
+    return sa.func.coalesce(Thread.pinned, Thread.has_manual)
+
+
+def window_expr(settings: dict, now: datetime):
+    cutoff = now - timedelta(days=window_days(settings))
+    return sa.func.coalesce(Thread.last_triggered_at, Thread.last_sent_at) >= cutoff
+
+
+def message_filter(query: PanelQuery, settings: dict, now: datetime):
+    """An EXISTS clause: some email of the thread passes every filter, or None."""
+    conds = []
+    start = period_start(query.period, now, settings.get("time_zone"))
+    if start is not None:
+        conds.append(Message.sent_at >= start)
+    if query.sequence is not None:
+        conds.append(Message.sequence == query.sequence)
+    if query.step is not None:
+        conds.append(Message.step == query.step)
+    if query.domain:
+        d = _like_escape(normalize_domain(query.domain))
+        conds.append(sa.or_(Message.domains.like(f"%,{d},%", escape="\\"),
+                            Message.domains.like(f"%.{d},%", escape="\\")))
+    for term in query_terms(query.text):
+        conds.append(Message.search_key.like(f"%{_like_escape(term)}%", escape="\\"))
+    if not conds:
+        return None
+    return sa.exists().where(Message.thread_id == Thread.id, *conds)
+
+
+def encode_cursor(thread: Thread) -> str:
+    raw = json.dumps([as_dict_time(thread.last_activity_at), thread.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str):
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, tid = json.loads(raw)
+        from client_py.times import parse_time
+
+        return parse_time(at), int(tid)
+    except Exception:
+        raise ApiError(400, "This page cursor is not valid; start again from the first page.",
+                       code="invalid_cursor")
+
+
+def page_of_threads(user_id: int, query: PanelQuery, category: str, settings: dict, now: datetime,
+                    limit: int, cursor: str | None) -> tuple[list[Thread], str | None]:
+    stmt = sa.select(Thread).where(Thread.user_id == user_id, window_expr(settings, now))
+    if category == "pinned":
+        stmt = stmt.where(pinned_expr().is_(True))
+    elif category == "other":
+        stmt = stmt.where(pinned_expr().is_(False))
+    exists = message_filter(query, settings, now)
+    if exists is not None:
+        stmt = stmt.where(exists)
+    if cursor:
+        at, tid = decode_cursor(cursor)
+        stmt = stmt.where(sa.or_(Thread.last_activity_at < at,
+                                 sa.and_(Thread.last_activity_at == at, Thread.id < tid)))
+    stmt = stmt.order_by(Thread.last_activity_at.desc(), Thread.id.desc()).limit(limit + 1)
+    rows = list(db.session.execute(stmt).scalars())
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def summary_of(thread: Thread) -> dict:
+    return {
+        "pinned": thread.pinned if thread.pinned is not None else thread.has_manual,
+        "auto_external": thread.has_auto_external,
+        "last_engagement_at": as_dict_time(thread.last_engagement_at),
+        "viewed_at": as_dict_time(thread.viewed_at),
+    }
+
+
+def unread_count(user_id: int, settings: dict, now: datetime) -> int:
+    """The counter: candidates narrowed in SQL, decided by client_py.panel.is_unread."""
+    from client_py.times import parse_optional
+
+    stmt = sa.select(Thread).where(
+        Thread.user_id == user_id, Thread.last_engagement_at.is_not(None), window_expr(settings, now),
+        sa.or_(Thread.viewed_at.is_(None), Thread.last_engagement_at > Thread.viewed_at),
+    )
+    reset = parse_optional(settings.get("counter_reset_at"))
+    if reset is not None:
+        stmt = stmt.where(Thread.last_engagement_at > reset)
+    if not settings.get("notify_on_open"):
+        stmt = stmt.where(pinned_expr().is_(True))
+    return sum(1 for t in db.session.execute(stmt).scalars() if is_unread(summary_of(t), settings))

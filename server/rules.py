@@ -1,0 +1,280 @@
+"""The evidence the classifier matches a hit against: address ranges and user-agent
+markers, loaded from JSON data files (``server/data/``), never written in code.
+
+Pure apart from reading the files once in ``Rules.load``. Lookups are on the hot path
+(every pixel hit), so both are cached per ``Rules`` instance: the same proxies, scanners
+and mail apps come back again and again.
+
+Data files (a directory given to ``Rules.load`` overrides the bundled file of the same
+name; a file it lacks falls back to the bundled one):
+
+``address_ranges.json``
+    ``{"groups": {GROUP: {"meaning": str, "ranges": [{"cidr", "owner", "source",
+    "as_of", "note"}]}}}``. Groups the classifier uses: ``google``, ``apple``,
+    ``microsoft_outlook``, ``scanner``. Extra groups load and are reported by
+    ``ranges_for`` but no verdict uses them.
+``user_agent_markers.json``
+    ``{"markers": [{"group", "match", "text", "name", "source", "as_of", "note",
+    "prefilter"}]}``; ``match`` is ``contains`` (case-insensitive substring), ``exact``
+    (whole user agent, surrounding spaces ignored) or ``regex`` (case-insensitive
+    ``re.search``). A regex may list ``prefilter`` substrings, one of which must be in
+    the (lower-cased) agent before the regex runs: a substring test costs a fraction
+    of a regex scan, and most agents contain none of them.
+    Groups: ``gmail_proxy``, ``gmail_prefetch``, ``apple_mpp``, ``outlook_proxy``,
+    ``scanner``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Iterable, Mapping, Optional, Sequence, Union
+
+IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+
+RANGES_FILE = "address_ranges.json"
+MARKERS_FILE = "user_agent_markers.json"
+MATCH_KINDS = ("contains", "exact", "regex")
+
+
+class RulesFileError(ValueError):
+    """A rules data file is unreadable or has an entry that cannot be used."""
+
+
+@dataclass(frozen=True)
+class RangeEntry:
+    group: str
+    cidr: str  # normalised, e.g. "66.249.64.0/19"
+    owner: str
+    source: str
+    as_of: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Marker:
+    group: str
+    match: str  # contains | exact | regex
+    text: str
+    name: str  # plain words for reasons, e.g. "Barracuda's email security scanner"
+    source: str
+    as_of: str
+    note: str = ""
+    prefilter: tuple[str, ...] = ()  # regex only: lower-case substrings, one required
+
+
+@dataclass(frozen=True)
+class AddressFacts:
+    """What the rules know about one client address."""
+
+    ip: Optional[IPAddress]  # None: malformed or missing
+    ranges: Mapping[str, RangeEntry]  # group -> most specific matching range
+    text: str = "an unreadable address"  # the address as shown in reasons (formatted once)
+    is_global: bool = False  # a public Internet address (not private, loopback, ...)
+
+
+def parse_ip(text: str) -> Optional[IPAddress]:
+    """The address, or None when it cannot be read. IPv4-mapped IPv6 becomes IPv4."""
+    try:
+        ip = ipaddress.ip_address((text or "").strip())
+    except ValueError:
+        return None
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+@lru_cache(maxsize=1024)
+def parse_networks(cidrs: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    """CIDR strings (an org's office ranges) as networks; unreadable ones are skipped
+    rather than failing a hit. Cached: the same org's ranges come with every hit."""
+    out = []
+    for cidr in cidrs:
+        try:
+            out.append(ipaddress.ip_network(str(cidr).strip(), strict=False))
+        except ValueError:
+            continue
+    return tuple(out)
+
+
+class _PrefixTable:
+    """Longest-prefix lookup: one dict per prefix length present, keyed by the masked
+    address as an int. A lookup costs one shift and one dict probe per length
+    (a couple of dozen at most), whatever the number of ranges."""
+
+    def __init__(self, bits: int, entries: Iterable[tuple[IPNetwork, RangeEntry]]):
+        by_len: dict[int, dict[int, list[RangeEntry]]] = {}
+        for net, entry in entries:
+            shift = bits - net.prefixlen
+            by_len.setdefault(net.prefixlen, {}).setdefault(int(net.network_address) >> shift, []).append(entry)
+        # Most specific first, so the first hit per group is the narrowest range.
+        self._levels = [
+            (bits - plen, {k: tuple(v) for k, v in table.items()})
+            for plen, table in sorted(by_len.items(), reverse=True)
+        ]
+
+    def lookup(self, value: int) -> dict[str, RangeEntry]:
+        found: dict[str, RangeEntry] = {}
+        for shift, table in self._levels:
+            hits = table.get(value >> shift)
+            if hits:
+                for entry in hits:
+                    found.setdefault(entry.group, entry)
+        return found
+
+
+class Rules:
+    """Address ranges, user-agent markers and the time windows the classifier uses."""
+
+    def __init__(
+        self,
+        ranges: Sequence[RangeEntry],
+        markers: Sequence[Marker],
+        *,
+        duplicate_window: timedelta = timedelta(seconds=30),
+        prefetch_window: timedelta = timedelta(seconds=60),
+        burst_window: timedelta = timedelta(seconds=1),
+        burst_other_links: int = 2,
+    ) -> None:
+        self.ranges = tuple(ranges)
+        self.markers = tuple(markers)
+        #: Same source again within this long is a duplicate (inclusive).
+        self.duplicate_window = duplicate_window
+        #: Gmail's prefetcher within this long of sending is "at delivery" (reason wording).
+        self.prefetch_window = prefetch_window
+        #: Clicks on this many other links within ``burst_window`` make a scanner burst.
+        self.burst_window = burst_window
+        self.burst_other_links = burst_other_links
+        v4, v6 = [], []
+        for entry in self.ranges:
+            net = ipaddress.ip_network(entry.cidr)
+            (v4 if net.version == 4 else v6).append((net, entry))
+        self._v4 = _PrefixTable(32, v4)
+        self._v6 = _PrefixTable(128, v6)
+        self._contains = tuple((m.text.lower(), m) for m in self.markers if m.match == "contains")
+        self._exact = {}
+        for m in self.markers:
+            if m.match == "exact":
+                self._exact.setdefault(m.text.strip(), m)
+        self._regex = tuple(
+            (re.compile(m.text, re.IGNORECASE), tuple(p.lower() for p in m.prefilter), m)
+            for m in self.markers if m.match == "regex"
+        )
+        # Per-instance caches (a reloaded Rules starts clean).
+        self.address = lru_cache(maxsize=16384)(self._address)
+        self.user_agent = lru_cache(maxsize=8192)(self._user_agent)
+
+    # -- loading ---------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: Union[str, Path, None] = None, **windows) -> "Rules":
+        """The bundled data files, or those in directory ``path`` where it has them.
+        ``windows`` are passed to the constructor (``duplicate_window`` etc.)."""
+        ranges_doc = _read_json(path, RANGES_FILE)
+        markers_doc = _read_json(path, MARKERS_FILE)
+        return cls(_ranges_from(ranges_doc), _markers_from(markers_doc), **windows)
+
+    # -- lookups (cached; see __init__) ----------------------------------------------
+
+    def _address(self, text: str) -> AddressFacts:
+        ip = parse_ip(text)
+        if ip is None:
+            return AddressFacts(None, {})
+        table = self._v4 if ip.version == 4 else self._v6
+        return AddressFacts(ip, table.lookup(int(ip)), str(ip), ip.is_global)
+
+    def _user_agent(self, ua: str) -> Mapping[str, Marker]:
+        """group -> first matching marker (exact markers first, then file order)."""
+        found: dict[str, Marker] = {}
+        exact = self._exact.get(ua.strip())
+        if exact is not None:
+            found[exact.group] = exact
+        lowered = ua.lower()
+        for text, marker in self._contains:
+            if marker.group not in found and text in lowered:
+                found[marker.group] = marker
+        for pattern, prefilter, marker in self._regex:
+            if marker.group in found:
+                continue
+            if prefilter and not any(p in lowered for p in prefilter):
+                continue
+            if pattern.search(ua):
+                found[marker.group] = marker
+        return found
+
+
+def bundled_data_dir() -> Path:
+    return Path(str(resources.files("server") / "data"))
+
+
+def _read_json(directory: Union[str, Path, None], name: str) -> dict:
+    candidates = []
+    if directory:
+        if not Path(directory).is_dir():
+            # A mistyped ENGAGE_RULES_DIR must not silently mean "the bundled rules".
+            raise RulesFileError(f"rules directory {directory} does not exist")
+        candidates.append(Path(directory) / name)
+    candidates.append(bundled_data_dir() / name)
+    for file in candidates:
+        if file.is_file():
+            try:
+                return json.loads(file.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise RulesFileError(f"{file}: {exc}") from exc
+    raise RulesFileError(f"no {name} in {directory or 'the bundled data'}")
+
+
+def _required(item: Mapping, key: str, where: str) -> str:
+    value = item.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise RulesFileError(f"{where}: missing {key!r}")
+    return value
+
+
+def _ranges_from(doc: Mapping) -> list[RangeEntry]:
+    out = []
+    for group, body in (doc.get("groups") or {}).items():
+        for i, item in enumerate(body.get("ranges") or ()):
+            where = f"{RANGES_FILE} {group}[{i}]"
+            cidr = _required(item, "cidr", where)
+            try:
+                net = ipaddress.ip_network(cidr.strip(), strict=True)
+            except ValueError as exc:
+                raise RulesFileError(f"{where}: {exc}") from exc
+            out.append(RangeEntry(
+                group=group, cidr=str(net), owner=_required(item, "owner", where),
+                source=_required(item, "source", where), as_of=_required(item, "as_of", where),
+                note=item.get("note", ""),
+            ))
+    return out
+
+
+def _markers_from(doc: Mapping) -> list[Marker]:
+    out = []
+    for i, item in enumerate(doc.get("markers") or ()):
+        where = f"{MARKERS_FILE} markers[{i}]"
+        match = _required(item, "match", where)
+        if match not in MATCH_KINDS:
+            raise RulesFileError(f"{where}: match must be one of {MATCH_KINDS}, not {match!r}")
+        text = _required(item, "text", where)
+        if match == "regex":
+            try:
+                re.compile(text)
+            except re.error as exc:
+                raise RulesFileError(f"{where}: {exc}") from exc
+        prefilter = item.get("prefilter", [])
+        if not isinstance(prefilter, list) or not all(isinstance(p, str) and p for p in prefilter):
+            raise RulesFileError(f"{where}: prefilter must be a list of non-empty strings")
+        out.append(Marker(
+            group=_required(item, "group", where), match=match, text=text,
+            name=_required(item, "name", where), source=_required(item, "source", where),
+            as_of=_required(item, "as_of", where), note=item.get("note", ""), prefilter=tuple(prefilter),
+        ))
+    return out

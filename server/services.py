@@ -1,0 +1,50 @@
+"""Per-app singletons: geolocation reader, classification rules, the stream broker,
+background jobs. Looked up with ``services.get()`` inside a request or app context."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app
+
+
+@dataclass
+class Services:
+    secret: bytes
+    geo: object
+    rules: object
+    trusted_proxies: list = field(default_factory=list)
+    broker: object = None
+
+    def keyed_hash(self, *parts: str) -> str:
+        msg = "\x00".join(parts).encode("utf-8", "surrogatepass")
+        return hmac.new(self.secret, msg, hashlib.sha256).hexdigest()[:40]
+
+
+def init_app(app: Flask) -> None:
+    from .geo import GeoLocator, default_database_path
+    from .rules import Rules
+    from .stream import Broker
+
+    geo = GeoLocator(app.config.get("GEOIP_DATABASE") or default_database_path())
+    rules = Rules.load(app.config.get("RULES_DIR"))
+    proxies = [ipaddress.ip_network(p, strict=False) for p in app.config["TRUSTED_PROXIES"]]
+    svc = Services(
+        secret=app.config["SECRET_KEY"].encode(),
+        geo=geo,
+        rules=rules,
+        trusted_proxies=proxies,
+    )
+    svc.broker = Broker(app)
+    app.extensions["engage"] = svc
+    if app.config["BACKGROUND_THREADS"]:
+        from .retention import start_retention_thread
+
+        start_retention_thread(app)
+
+
+def get() -> Services:
+    return current_app.extensions["engage"]

@@ -1,0 +1,128 @@
+"""Live delivery of new events to the sender's panels (server-sent events).
+
+Every process keeps its subscribers. A new event wakes them in three ways:
+in the same process at once; across processes on PostgreSQL through
+LISTEN/NOTIFY (sent inside the hit's transaction, so delivered on commit);
+across processes on SQLite by watching the newest event id a few times a second.
+Subscribers then read their own new events from the database, so a wake-up that
+is missed or spurious costs nothing but a query."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+
+import sqlalchemy as sa
+
+log = logging.getLogger(__name__)
+CHANNEL = "engage_events"
+
+
+class Subscription:
+    def __init__(self, broker: "Broker", user_id: int):
+        self.broker, self.user_id = broker, user_id
+        self._flag = threading.Event()
+
+    def wake(self) -> None:
+        self._flag.set()
+
+    def wait(self, timeout: float) -> bool:
+        woke = self._flag.wait(timeout)
+        self._flag.clear()
+        return woke
+
+    def close(self) -> None:
+        self.broker._remove(self)
+
+
+class Broker:
+    def __init__(self, app):
+        self.app = app
+        self._subs: dict[int, set[Subscription]] = defaultdict(set)
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.poll_interval = 0.2
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+
+    # -- publishing -------------------------------------------------------------
+    def publish_in_transaction(self, session, user_id: int, event_id: int) -> None:
+        if self.is_postgres:
+            session.execute(
+                sa.text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": f"{user_id}:{event_id}"}
+            )
+
+    def published_locally(self, user_id: int) -> None:
+        self._wake(user_id)
+
+    def _wake(self, user_id: int | None) -> None:
+        with self._lock:
+            if user_id is None:
+                targets = [s for subs in self._subs.values() for s in subs]
+            else:
+                targets = list(self._subs.get(user_id, ()))
+        for sub in targets:
+            sub.wake()
+
+    # -- subscribing ------------------------------------------------------------
+    def subscribe(self, user_id: int) -> Subscription:
+        sub = Subscription(self, user_id)
+        with self._lock:
+            self._subs[user_id].add(sub)
+            if self._thread is None or not self._thread.is_alive():
+                target = self._listen_postgres if self.is_postgres else self._poll_sqlite
+                self._thread = threading.Thread(target=target, name="engage-stream", daemon=True)
+                self._thread.start()
+        return sub
+
+    def _remove(self, sub: Subscription) -> None:
+        with self._lock:
+            subs = self._subs.get(sub.user_id)
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self._subs[sub.user_id]
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    # -- cross-process wake-ups ---------------------------------------------------
+    def _poll_sqlite(self) -> None:
+        from .extensions import db
+        from .models import Event
+
+        last = None
+        with self.app.app_context():
+            while not self._stop.is_set():
+                try:
+                    newest = db.session.execute(sa.select(sa.func.max(Event.id))).scalar()
+                    db.session.rollback()
+                    if last is not None and newest != last:
+                        self._wake(None)
+                    last = newest
+                except Exception:
+                    db.session.rollback()
+                    log.warning("stream: could not read the newest event id", exc_info=True)
+                time.sleep(self.poll_interval)
+
+    def _listen_postgres(self) -> None:
+        import psycopg
+
+        url = self.app.config["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg://", "postgresql://")
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(url, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    self._wake(None)  # anything missed while (re)connecting
+                    while not self._stop.is_set():
+                        for note in conn.notifies(timeout=1.0):
+                            user_id, _, _ = note.payload.partition(":")
+                            self._wake(int(user_id) if user_id.isdigit() else None)
+            except Exception:
+                log.warning("stream: LISTEN connection lost; reconnecting", exc_info=True)
+                time.sleep(1.0)

@@ -1,0 +1,44 @@
+"""Small helpers shared by the server tests."""
+
+from __future__ import annotations
+
+import re
+
+CHROME_DESKTOP = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+                  "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
+IPHONE_MAIL = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+               "(KHTML, like Gecko) Mobile/15E148")
+GOOGLE_PROXY = "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)"
+LONDON = "81.2.69.160"
+LINKOPING = "89.160.20.112"
+
+
+def register(client, account, **overrides):
+    body = {
+        "subject": "Proposal for Q3",
+        "recipients": [{"name": "Carla Díaz", "address": "carla@prospect.example"}],
+        "thread_id": "thread-1",
+        "mode": "manual",
+        "client": "gmail",
+        "links": ["https://prospect.example/pricing?a=1&b=2"],
+    }
+    body.update(overrides)
+    resp = client.post("/api/v1/messages", json=body, headers=account.headers)
+    assert resp.status_code == 201, resp.get_json()
+    return resp.get_json()
+
+
+def path_of(url: str) -> str:
+    return re.sub(r"^https?://[^/]+", "", url)
+
+
+def hit_pixel(client, message, ip=LONDON, ua=CHROME_DESKTOP, method="GET", headers=None):
+    return client.open(path_of(message["pixel_url"]), method=method,
+                       headers={"User-Agent": ua, **(headers or {})},
+                       environ_base={"REMOTE_ADDR": ip})
+
+
+def threads(client, account, **params):
+    resp = client.get("/api/v1/threads", query_string=params, headers=account.headers)
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()

@@ -1,0 +1,115 @@
+"""Geolocation through real geoip2 on real MaxMind-format City databases: a tiny one
+written here with mmdb-writer, and the bundled DB-IP City Lite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from server.geo import GeoLocator, Location, default_database_path
+
+# Public addresses (the locator skips private ones before looking anything up).
+NETWORKS = {
+    "81.2.69.0/24": {
+        "country": {"iso_code": "FR", "names": {"en": "France", "de": "Frankreich"}},
+        "subdivisions": [
+            {"iso_code": "IDF", "names": {"en": "Île-de-France"}},
+            {"iso_code": "75", "names": {"en": "Paris"}},
+        ],
+        "city": {"names": {"en": "Paris", "ja": "パリ"}},
+    },
+    "89.160.20.0/24": {  # country only: no region, no city
+        "country": {"iso_code": "SE", "names": {"en": "Sweden"}},
+    },
+    "2001:218::/32": {
+        "country": {"iso_code": "JP", "names": {"en": "Japan"}},
+        "subdivisions": [{"iso_code": "13", "names": {"en": "Tokyo"}}],
+        "city": {"names": {"en": "Tokyo"}},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def city_db(tmp_path_factory) -> Path:
+    from mmdb_writer import MMDBWriter
+    from netaddr import IPSet
+
+    writer = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="Engage-Test-City",
+                        languages=["en"], description="Engage test City database")
+    for cidr, record in NETWORKS.items():
+        writer.insert_network(IPSet([cidr]), record)
+    path = tmp_path_factory.mktemp("geo") / "test-city.mmdb"
+    writer.to_db_file(str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def geo(city_db):
+    locator = GeoLocator(city_db)
+    yield locator
+    locator.close()
+
+
+LOOKUPS = [
+    ("81.2.69.142", Location("France", "Île-de-France", "Paris")),  # first subdivision, English names
+    ("::ffff:81.2.69.1", Location("France", "Île-de-France", "Paris")),  # IPv4-mapped
+    ("89.160.20.128", Location("Sweden", None, None)),
+    ("2001:218:1:2::3", Location("Japan", "Tokyo", "Tokyo")),
+    (" 81.2.69.7 ", Location("France", "Île-de-France", "Paris")),
+]
+
+
+@pytest.mark.parametrize("ip,expected", LOOKUPS)
+def test_lookup(geo, ip, expected):
+    assert geo.lookup(ip) == expected
+
+
+UNKNOWN = [
+    "8.8.8.8",  # not in this database: AddressNotFoundError
+    "10.1.2.3", "192.168.0.10", "172.16.5.4",  # private
+    "127.0.0.1", "::1",  # loopback
+    "169.254.1.1", "fe80::1",  # link-local
+    "", "not-an-ip", "999.1.1.1", "81.2.69", None,
+]
+
+
+@pytest.mark.parametrize("ip", UNKNOWN)
+def test_unplaceable_addresses_give_an_empty_location(geo, ip):
+    assert geo.lookup(ip) == Location(None, None, None)
+
+
+def test_close_releases_the_database(city_db):
+    locator = GeoLocator(city_db)
+    locator.close()
+    with pytest.raises(ValueError):
+        locator.lookup("81.2.69.142")
+
+
+def test_context_manager_closes(city_db):
+    with GeoLocator(city_db) as locator:
+        assert locator.lookup("89.160.20.1").country == "Sweden"
+    with pytest.raises(ValueError):
+        locator.lookup("89.160.20.1")
+
+
+def test_the_default_database_is_the_bundled_db_ip_file():
+    path = Path(default_database_path())
+    assert path.name == "dbip-city-lite-latest.mmdb"
+    assert path.is_file()
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    locator = GeoLocator()  # no path: the bundled DB-IP City Lite
+    yield locator
+    locator.close()
+
+
+# Country only: cities and regions in a free database drift between releases.
+@pytest.mark.parametrize("ip,country", [
+    ("8.8.8.8", "United States"),  # Google Public DNS
+    ("193.0.6.139", "Netherlands"),  # RIPE NCC, Amsterdam
+])
+def test_bundled_database(bundled, ip, country):
+    assert bundled.lookup(ip).country == country
