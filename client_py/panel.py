@@ -299,3 +299,25 @@ def build_panel(messages: Iterable[MessageData], events: Iterable[EventData], st
         "query": parsed_query.to_dict(),
         "filtered": not compiled.filters_nothing,
     }
+
+
+def panel_from_api(threads: Iterable[Mapping], unread: int, settings: Mapping | None,
+                   query: PanelQuery | Mapping | None = None, hidden_by_window: int = 0) -> dict:
+    """The panel dict ``render_panel`` takes, from thread dicts as the server's
+    ``GET /api/v1/threads`` returns them (already windowed, filtered and paged there)."""
+    settings = merged_settings(settings)
+    parsed_query = as_query(query)
+    pinned: list = []
+    other: list = []
+    for thread in threads:
+        (pinned if thread.get("pinned") else other).append(thread)
+    return {
+        "pinned": pinned,
+        "other": other,
+        "unread": int(unread or 0),
+        "total_shown": len(pinned) + len(other),
+        "hidden_by_window": int(hidden_by_window or 0),
+        "display_window_days": window_days(settings),
+        "query": parsed_query.to_dict(),
+        "filtered": not parsed_query.is_empty,
+    }

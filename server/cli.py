@@ -139,3 +139,7 @@ def main() -> None:
 
     cli = FlaskGroup(create_app=create_app, add_default_commands=True)
     cli(prog_name="engage")
+
+
+if __name__ == "__main__":
+    main()

@@ -16,6 +16,7 @@ from . import services
 from .classify import Context, Hit, classify
 from .device import device_class
 from .extensions import db
+from .signals import hit_recorded
 from .models import Event, Link, Message, Org, SelfView, SenderAddress, Thread, User, utcnow
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ def record_hit(
         ip_hash=ip_hash, source_hash=source_hash,
     )
     db.session.add(event)
+    added = [event]
     counts = verdict.verdict in ENGAGEMENT_VERDICTS
     if kind == "click" and counts:
         seen_open = db.session.execute(
@@ -118,12 +120,14 @@ def record_hit(
             )
         ).first()
         if seen_open is None:
-            db.session.add(Event(
+            implied = Event(
                 user_id=message.user_id, message_id=message.id, kind="open", method=method[:8],
                 at=at, verdict=verdict.verdict, reason=IMPLIED_REASON, country=loc[0],
                 region=loc[1], city=loc[2], device=event.device, user_agent=user_agent[:512],
                 ip_hash=ip_hash, source_hash=source_hash, implied=True,
-            ))
+            )
+            db.session.add(implied)
+            added.append(implied)
     values = {
         "last_triggered_at": _later(Thread.last_triggered_at, at),
         "last_activity_at": _later(Thread.last_activity_at, at),
@@ -132,6 +136,8 @@ def record_hit(
         values["last_engagement_at"] = _later(Thread.last_engagement_at, at)
     db.session.execute(sa.update(Thread).where(Thread.id == message.thread_id).values(**values))
     db.session.flush()
+    hit_recorded.send(current_app._get_current_object(), session=db.session, message=message,
+                      events=added)
     svc.broker.publish_in_transaction(db.session, message.user_id, event.id)
     db.session.commit()
     svc.broker.published_locally(message.user_id)

@@ -117,3 +117,10 @@ def unread_count(user_id: int, settings: dict, now: datetime) -> int:
     if not settings.get("notify_on_open"):
         stmt = stmt.where(pinned_expr().is_(True))
     return sum(1 for t in db.session.execute(stmt).scalars() if is_unread(summary_of(t), settings))
+
+
+def hidden_by_window(user_id: int, settings: dict, now: datetime) -> int:
+    """How many of the user's threads the display window hides (the panel says so)."""
+    return db.session.execute(
+        sa.select(sa.func.count(Thread.id)).where(Thread.user_id == user_id, ~window_expr(settings, now))
+    ).scalar_one()

@@ -96,13 +96,14 @@ class Broker:
         from .extensions import db
         from .models import Event
 
-        last = None
+        unread = object()  # distinct from None, which means "no events yet"
+        last = unread
         with self.app.app_context():
             while not self._stop.is_set():
                 try:
                     newest = db.session.execute(sa.select(sa.func.max(Event.id))).scalar()
                     db.session.rollback()
-                    if last is not None and newest != last:
+                    if last is not unread and newest != last:
                         self._wake(None)
                     last = newest
                 except Exception:

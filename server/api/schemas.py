@@ -198,6 +198,7 @@ class ThreadPage(ma.Schema):
     threads = fields.List(fields.Dict(), required=True)
     next_cursor = fields.String(allow_none=True)
     unread = fields.Integer()
+    hidden_by_window = fields.Integer()
 
 
 class ThreadPatch(ma.Schema):

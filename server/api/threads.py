@@ -14,7 +14,7 @@ from ..errors import ApiError
 from ..extensions import db
 from ..hits import report_self_view
 from ..models import Event, Link, Message, Thread, as_dict_time, merge_settings, utcnow
-from ..panel_query import page_of_threads, unread_count
+from ..panel_query import hidden_by_window, page_of_threads, unread_count
 from ..serialize import event_data, message_data, thread_state
 from .auth import auth_required, current_user
 from .schemas import CounterOut, SelfViewIn, SelfViewOut, ThreadPage, ThreadPatch, ThreadQuery, ThreadStateOut
@@ -80,6 +80,7 @@ def list_threads(args):
         "threads": threads_as_data(rows, settings, now),
         "next_cursor": next_cursor,
         "unread": unread_count(user.id, settings, now),
+        "hidden_by_window": hidden_by_window(user.id, settings, now) if not args["cursor"] else 0,
     }
 
 

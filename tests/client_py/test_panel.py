@@ -298,3 +298,15 @@ def test_build_panel_rejects_a_bad_query():
     messages, events = panel_data()
     with pytest.raises(InvalidQueryError):
         build_panel(messages, events, [], {}, query={"period": "forever"}, now=NOW)
+
+
+def test_panel_from_api_splits_categories_and_keeps_server_order():
+    from client_py.panel import panel_from_api
+
+    threads = [{"thread_id": "a", "pinned": False}, {"thread_id": "b", "pinned": True},
+               {"thread_id": "c", "pinned": False}]
+    panel = panel_from_api(threads, 2, {"display_window_days": 7}, {"text": "acme"}, hidden_by_window=4)
+    assert [t["thread_id"] for t in panel["pinned"]] == ["b"]
+    assert [t["thread_id"] for t in panel["other"]] == ["a", "c"]
+    assert (panel["unread"], panel["total_shown"], panel["hidden_by_window"]) == (2, 3, 4)
+    assert panel["display_window_days"] == 7 and panel["filtered"] is True
