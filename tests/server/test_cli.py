@@ -1,0 +1,41 @@
+"""The command line an admin uses: orgs, users, tokens shown once and stored hashed."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+
+def test_create_org_user_token_and_sign_in(app, client):
+    runner = app.test_cli_runner()
+    r = runner.invoke(args=["create-org", "Acme", "--domain", "Acme.example", "--range", "203.0.113.7/24"])
+    assert r.exit_code == 0 and "203.0.113.0/24" in r.output
+    r = runner.invoke(args=["create-user", "Ann@Acme.example", "--org", "Acme", "--admin"],
+                      env={"ENGAGE_PASSWORD": "long enough pw"})
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(args=["token", "ann@acme.example"])
+    token = r.output.strip()
+    assert r.exit_code == 0 and len(token) >= 40
+    from server.extensions import db
+    from server.models import ApiToken
+
+    with app.app_context():
+        stored = db.session.execute(sa.select(ApiToken.token_hash)).scalars().all()
+    assert token not in stored and len(stored) == 1  # only its hash is kept
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert me["user"] == {"email": "ann@acme.example", "name": "", "is_admin": True}
+    assert me["org"]["internal_domains"] == ["acme.example"]
+    signin = client.post("/api/v1/auth/signin", json={"email": "ANN@acme.example", "password": "long enough pw"})
+    assert signin.status_code == 200
+
+
+def test_cli_refuses_bad_input_clearly(app):
+    runner = app.test_cli_runner()
+    r = runner.invoke(args=["create-org", "Acme", "--range", "not-a-range"])
+    assert r.exit_code != 0 and "not-a-range" in r.output
+    r = runner.invoke(args=["create-user", "x@y.example", "--org", "Nope"], env={"ENGAGE_PASSWORD": "long enough pw"})
+    assert r.exit_code != 0 and "No org named 'Nope'" in r.output
+    runner.invoke(args=["create-org", "Acme"])
+    r = runner.invoke(args=["create-user", "x@y.example", "--org", "Acme"], env={"ENGAGE_PASSWORD": "short"})
+    assert r.exit_code != 0 and "8 characters" in r.output
+    r = runner.invoke(args=["token", "ghost@y.example"])
+    assert r.exit_code != 0 and "No user" in r.output
