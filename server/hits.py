@@ -40,7 +40,11 @@ def record_hit(
     headers: Mapping[str, str],
     link: Optional[Link] = None,
     at: Optional[datetime] = None,
+    hit_id: Optional[str] = None,
+    commit: bool = True,
 ) -> Event:
+    """Classify, locate and store one hit. ``commit=False`` leaves the transaction open
+    for a batch (the spool's writer commits many hits at once, then wakes streams)."""
     svc = services.get()
     at = at or utcnow()
     cfg = current_app.config
@@ -107,7 +111,7 @@ def record_hit(
         kind=kind, method=method[:8], at=at, verdict=verdict.verdict, reason=reason,
         country=loc[0], region=loc[1], city=loc[2],
         device=device_class(user_agent, verdict.verdict), user_agent=user_agent[:512],
-        ip_hash=ip_hash, source_hash=source_hash,
+        ip_hash=ip_hash, source_hash=source_hash, hit_id=hit_id,
     )
     db.session.add(event)
     added = [event]
@@ -125,6 +129,7 @@ def record_hit(
                 at=at, verdict=verdict.verdict, reason=IMPLIED_REASON, country=loc[0],
                 region=loc[1], city=loc[2], device=event.device, user_agent=user_agent[:512],
                 ip_hash=ip_hash, source_hash=source_hash, implied=True,
+                hit_id=hit_id + "+open" if hit_id else None,
             )
             db.session.add(implied)
             added.append(implied)
@@ -139,8 +144,9 @@ def record_hit(
     hit_recorded.send(current_app._get_current_object(), session=db.session, message=message,
                       events=added)
     svc.broker.publish_in_transaction(db.session, message.user_id, event.id)
-    db.session.commit()
-    svc.broker.published_locally(message.user_id)
+    if commit:
+        db.session.commit()
+        svc.broker.published_locally(message.user_id)
     return event
 
 

@@ -156,6 +156,7 @@ class Event(db.Model):
         sa.Index("ix_events_message_at", "message_id", "at"),
         sa.Index("ix_events_user_id", "user_id", "id"),
         sa.Index("ix_events_at", "at"),
+        sa.UniqueConstraint("hit_id", name="uq_events_hit_id"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
@@ -176,6 +177,9 @@ class Event(db.Model):
     ip_hash: Mapped[str] = mapped_column(sa.String(64), default="")
     source_hash: Mapped[str] = mapped_column(sa.String(64), default="")
     implied: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # The id the pixel endpoint gave the hit when it answered: replaying the spool
+    # after a crash stores each hit once.
+    hit_id: Mapped[Optional[str]] = mapped_column(sa.String(40))
     link: Mapped[Optional[Link]] = relationship()
 
 

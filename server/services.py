@@ -6,9 +6,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import logging
 from dataclasses import dataclass, field
 
+from pathlib import Path
+
 from flask import Flask, current_app
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -18,6 +23,8 @@ class Services:
     rules: object
     trusted_proxies: list = field(default_factory=list)
     broker: object = None
+    spool: object = None
+    links: object = None
 
     def keyed_hash(self, *parts: str) -> str:
         msg = "\x00".join(parts).encode("utf-8", "surrogatepass")
@@ -40,7 +47,24 @@ def init_app(app: Flask) -> None:
     )
     svc.broker = Broker(app)
     app.extensions["engage"] = svc
+    from . import salesforce
+
+    salesforce.init_app(app)  # its tables, the hit subscriber, the delivery thread (BACKGROUND_THREADS)
+
+    from .ingest import ingest
+    from .spool import Spool
+    from .tracking import LinkCache
+
+    spool_dir = app.config.get("SPOOL_DIR") or str(Path(app.instance_path) / "spool")
+    svc.spool = Spool(spool_dir, ingest)
+    svc.links = LinkCache()
     if app.config["BACKGROUND_THREADS"]:
+        try:
+            with app.app_context():
+                svc.links.warm()
+        except Exception:
+            log.warning("could not preload tracked links (database unavailable?)", exc_info=True)
+        svc.spool.start(app)
         from .retention import start_retention_thread
 
         start_retention_thread(app)

@@ -1,23 +1,28 @@
 """The hot endpoints a recipient's mail client hits: the pixel and tracked links.
 
-Whatever happens, the mail client gets its image or its redirect: a failure to
-record is logged loudly, never shown to the recipient."""
+Whatever happens, the mail client gets its image or its redirect. A hit is
+appended to the spool (server/spool.py) and answered at once; the spool's writer
+classifies and stores it a few milliseconds later. Nothing the recipient sends can
+choose a redirect target: it comes from the link registered with the email."""
 
 from __future__ import annotations
 
 import base64
 import logging
 import re
+import threading
+from collections import OrderedDict
+from datetime import datetime, timezone
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, redirect, request
+from flask import Blueprint, Response, current_app, redirect, request
 
 from . import services
 from .addresses import client_address
 from .errors import html_page
 from .extensions import db
-from .hits import record_hit
-from .models import Link, Message
+from .models import Link, utcnow
+from .spool import new_hit_id
 
 log = logging.getLogger(__name__)
 bp = Blueprint("tracking", __name__)
@@ -29,24 +34,66 @@ NO_CACHE = {
     "Pragma": "no-cache",
     "Expires": "0",
 }
+# Only the request headers the verdict looks at are kept.
+KEPT_HEADERS = ("purpose", "sec-purpose", "x-purpose", "x-moz")
 
 
-def _hit_details() -> dict:
-    svc = services.get()
-    return {
-        "method": request.method,
-        "ip": client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), svc.trusted_proxies),
-        "user_agent": request.headers.get("User-Agent", ""),
-        "headers": {k.lower(): v for k, v in request.headers.items()},
-    }
+class LinkCache:
+    """Token -> URL for tracked links, so redirects keep working while the database is
+    unreachable. Links never change once registered; recent ones are loaded at start."""
 
+    def __init__(self, size: int = 50_000):
+        self.size = size
+        self._data: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
 
-def _record_safely(**kwargs) -> None:
-    try:
-        record_hit(**kwargs, **_hit_details())
-    except Exception:  # the recipient still gets the image; we must hear about it
+    def get(self, token: str) -> str | None:
+        with self._lock:
+            url = self._data.get(token)
+            if url is not None:
+                self._data.move_to_end(token)
+            return url
+
+    def put(self, token: str, url: str) -> None:
+        with self._lock:
+            self._data[token] = url
+            self._data.move_to_end(token)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+    def warm(self) -> int:
+        rows = db.session.execute(sa.select(Link.token, Link.url).order_by(Link.id.desc()).limit(self.size)).all()
+        for token, url in reversed(rows):
+            self.put(token, url)
         db.session.rollback()
-        log.exception("FAILED TO RECORD A HIT on %s: the response was still served", request.path)
+        return len(rows)
+
+
+def _record(kind: str, token: str) -> None:
+    svc = services.get()
+    record = {
+        "hit_id": new_hit_id(),
+        "kind": kind,
+        "token": token,
+        "method": request.method[:8],
+        "ip": client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), svc.trusted_proxies),
+        "ua": request.headers.get("User-Agent", "")[:1000],
+        "headers": {h: request.headers[h] for h in KEPT_HEADERS if h in request.headers},
+        "at": utcnow().isoformat(),
+    }
+    if svc.spool.append(record):
+        return
+    # The spool could not take it (disk full?): store it straight away instead.
+    try:
+        from .ingest import ingest
+
+        record["at"] = datetime.fromisoformat(record["at"]).astimezone(timezone.utc)
+        ingest([record])
+    except Exception:
+        db.session.rollback()
+        svc.spool.lost += 1
+        log.critical("A HIT WAS LOST: neither the spool nor the database could take it (%s %s)",
+                     request.method, request.path)
 
 
 def pixel_response() -> Response:
@@ -60,31 +107,41 @@ def pixel(name: str):
     token = name[:-4] if name.endswith(".gif") else name
     if TOKEN_RE.match(token):
         try:
-            message = db.session.execute(
-                sa.select(Message).where(Message.pixel_token == token)
-            ).scalar_one_or_none()
+            _record("open", token)
         except Exception:
-            db.session.rollback()
-            log.exception("FAILED TO LOOK UP pixel token; image served anyway")
-            message = None
-        if message is not None:
-            _record_safely(message=message, kind="open")
+            log.exception("FAILED TO RECORD A HIT on %s: the image was still served", request.path)
     return pixel_response()
+
+
+def _link_url(token: str) -> str | None:
+    cache: LinkCache = services.get().links
+    url = cache.get(token)
+    if url is None:
+        url = db.session.execute(sa.select(Link.url).where(Link.token == token)).scalar_one_or_none()
+        if url is not None:
+            cache.put(token, url)
+    return url
 
 
 @bp.route("/c/<path:token>", methods=["GET", "HEAD"])
 def click(token: str):
-    link = None
+    url = None
     if TOKEN_RE.match(token):
-        link = db.session.execute(sa.select(Link).where(Link.token == token)).scalar_one_or_none()
-    if link is None:
+        try:
+            url = _link_url(token)
+        except Exception:
+            db.session.rollback()
+            log.exception("could not look up a tracked link (database unavailable?)")
+            body, status, headers = html_page(503, "Try again in a moment",
+                                              "This link is briefly unavailable. Please reload the page.")
+            return Response(body, status=status, headers={**headers, **NO_CACHE, "Retry-After": "5"})
+    if url is None:
         body, status, headers = html_page(404, "Link not found", "This link is not valid or has expired.")
         return Response(body, status=status, headers={**headers, **NO_CACHE})
-    # The target comes only from the database row made when the email was registered:
-    # nothing in the request can choose where we redirect.
-    target = link.url
-    message = link.message
-    _record_safely(message=message, kind="click", link=link)
-    resp = redirect(target, code=302)
+    try:
+        _record("click", token)
+    except Exception:
+        log.exception("FAILED TO RECORD A CLICK on %s: the redirect was still served", request.path)
+    resp = redirect(url, code=302)
     resp.headers.update(NO_CACHE)
     return resp

@@ -10,6 +10,7 @@ from client_py.recipients import classify_recipient
 from client_py.search import recipient_domains, search_key
 from client_py.snippet import build_snippet
 
+from .. import services
 from ..errors import ApiError
 from ..extensions import db
 from ..models import Link, Message, Thread, as_dict_time, merge_settings, utcnow
@@ -91,6 +92,9 @@ def register_message(body):
             message.links.append(seen[url])
     db.session.add(message)
     db.session.commit()
+    cache = services.get().links
+    for link in message.links:  # so its redirect works even if the database goes away
+        cache.put(link.token, link.url)
     return message_out(message)
 
 

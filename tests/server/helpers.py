@@ -32,10 +32,27 @@ def path_of(url: str) -> str:
     return re.sub(r"^https?://[^/]+", "", url)
 
 
+def drain(client_or_app) -> int:
+    """Store what the spool holds now (the server's writer thread does this within
+    milliseconds; tests run without background threads and drain by hand)."""
+    app = getattr(client_or_app, "application", client_or_app)
+    with app.app_context():
+        return app.extensions["engage"].spool.drain()
+
+
 def hit_pixel(client, message, ip=LONDON, ua=CHROME_DESKTOP, method="GET", headers=None):
-    return client.open(path_of(message["pixel_url"]), method=method,
+    resp = client.open(path_of(message["pixel_url"]), method=method,
                        headers={"User-Agent": ua, **(headers or {})},
                        environ_base={"REMOTE_ADDR": ip})
+    drain(client)
+    return resp
+
+
+def click(client, tracked_url, ip=LONDON, ua=CHROME_DESKTOP, headers=None):
+    resp = client.get(path_of(tracked_url), headers={"User-Agent": ua, **(headers or {})},
+                      environ_base={"REMOTE_ADDR": ip})
+    drain(client)
+    return resp
 
 
 def threads(client, account, **params):

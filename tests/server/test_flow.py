@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from .helpers import CHROME_DESKTOP, GOOGLE_PROXY, IPHONE_MAIL, LINKOPING, LONDON, hit_pixel, path_of, register, threads
+from .helpers import click, CHROME_DESKTOP, GOOGLE_PROXY, IPHONE_MAIL, LINKOPING, LONDON, hit_pixel, path_of, register, threads
 
 
 def test_register_returns_pixel_snippet_and_tracked_links(client, ann):
@@ -185,8 +185,7 @@ def test_open_then_click_then_other_link_are_not_duplicates(client, ann):
     msg = register(client, ann, links=["https://a.example/1", "https://a.example/2"])
     hit_pixel(client, msg, ip=LONDON)
     for link in msg["links"]:
-        client.get(path_of(link["tracked_url"]), headers={"User-Agent": CHROME_DESKTOP},
-                   environ_base={"REMOTE_ADDR": LONDON})
+        click(client, link["tracked_url"])
     hit_pixel(client, msg, ip=LONDON)  # the same open again within 30 s is a duplicate
     [thread] = threads(client, ann)["threads"]
     verdicts = sorted((e["kind"], e["verdict"]) for e in thread["events"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from .helpers import CHROME_DESKTOP, LONDON, hit_pixel, path_of, register
+from .helpers import CHROME_DESKTOP, LONDON, drain, hit_pixel, path_of, register
 
 NO_CACHE = {
     "Cache-Control": "no-cache, no-store, must-revalidate, max-age=0",
@@ -15,6 +15,7 @@ NO_CACHE = {
 
 
 def count_events(app):
+    drain(app)
     from server.extensions import db
     from server.models import Event
 
@@ -68,6 +69,7 @@ def test_head_is_answered_but_recorded_as_a_scanner(app, client, ann):
     msg = register(client, ann)
     resp = hit_pixel(client, msg, method="HEAD")
     assert resp.status_code == 200
+    assert resp.data == b""
     from server.extensions import db
     from server.models import Event
 
@@ -107,6 +109,7 @@ def test_a_click_counts_as_an_open_when_none_was_seen(app, client, ann):
     msg = register(client, ann)
     client.get(path_of(msg["links"][0]["tracked_url"]), headers={"User-Agent": CHROME_DESKTOP},
                environ_base={"REMOTE_ADDR": LONDON})
+    drain(app)
     from server.extensions import db
     from server.models import Event
 
@@ -120,6 +123,7 @@ def test_x_forwarded_for_is_believed_only_from_trusted_proxies(app, client, ann,
     # Not behind a trusted proxy: the header is ignored, the peer address is used.
     client.get(path_of(msg["pixel_url"]), headers={"User-Agent": CHROME_DESKTOP, "X-Forwarded-For": LONDON},
                environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    drain(app)
     from server.extensions import db
     from server.models import Event
 
@@ -129,6 +133,7 @@ def test_x_forwarded_for_is_believed_only_from_trusted_proxies(app, client, ann,
     app.extensions["engage"].trusted_proxies = [__import__("ipaddress").ip_network("127.0.0.0/8")]
     client.get(path_of(msg["pixel_url"]), headers={"User-Agent": "Other/1.0 (Macintosh)", "X-Forwarded-For": f"10.9.9.9, {LONDON}"},
                environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    drain(app)
     with app.app_context():
         cities = [e.city for e in db.session.execute(sa.select(Event).order_by(Event.id)).scalars()]
     assert cities[-1] == "London"
