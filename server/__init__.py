@@ -59,11 +59,17 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.register_blueprint(tracking_bp)
     app.register_blueprint(web_bp)
+    from .addin import bp as addin_bp; app.register_blueprint(addin_bp)  # noqa: E702 (Outlook add-in)
     register_api(smorest_api)
 
     from . import cli
 
     cli.init_app(app)
+
+    from .fastpath import PixelFastPath
+    from .tracking import NO_CACHE, PIXEL_GIF
+
+    app.wsgi_app = PixelFastPath(app.wsgi_app, app, PIXEL_GIF, NO_CACHE)
 
     @app.after_request
     def security_headers(response):

@@ -108,6 +108,23 @@ def purge_command(days):
     click.echo(str(purge(days or current_app.config["RETENTION_DAYS"])))
 
 
+@click.command("writer")
+def writer_command():
+    """Store spooled hits, purge old data, deliver CRM updates (`engage serve` runs one)."""
+    import signal
+    import threading
+
+    from . import create_app
+
+    app = create_app({"BACKGROUND_THREADS": True})  # this process is where they run
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    click.echo("Engage writer: draining the hit spool into the database")
+    done.wait()
+    app.extensions["engage"].drainer.close()
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
@@ -115,18 +132,48 @@ def purge_command(days):
 @click.option("--threads", default=8, type=int, help="Blocking threads per worker (live streams hold one each).")
 @with_appcontext
 def serve(host, port, workers, threads):
-    """Apply migrations, then serve with granian (the production server)."""
+    """Apply migrations, then serve with granian and one writer process.
+
+    The workers only answer requests (pixels go to the spool); the writer stores
+    hits, runs retention and CRM delivery. Either exiting stops the other, so a
+    process manager (systemd, a container runtime) sees the failure and restarts."""
+    import signal
+    import subprocess
+    import time
+
     from flask_migrate import upgrade
 
     upgrade()
     click.echo(f"Engage is listening on http://{host}:{port} (public URL {current_app.config['PUBLIC_URL']})")
-    args = [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", host, "--port", str(port),
-            "--workers", str(workers), "--blocking-threads", str(threads), "--no-ws",
-            "server.wsgi:app"]
-    os.execvp(args[0], args)
+    base = {**os.environ}
+    writer = subprocess.Popen([sys.executable, "-m", "server.cli", "writer"], env=base)
+    web = subprocess.Popen(
+        [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", host, "--port", str(port),
+         "--workers", str(workers), "--blocking-threads", str(threads), "--no-ws", "server.wsgi:app"],
+        env={**base, "ENGAGE_BACKGROUND_THREADS": "0", "ENGAGE_WARM_LINKS": "1"})
+    children = [web, writer]
+
+    def stop(*_):
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while all(child.poll() is None for child in children):
+        time.sleep(0.5)
+    stop()
+    for child in children:
+        try:
+            child.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+    raise SystemExit(web.returncode or writer.returncode or 0)
 
 
-COMMANDS = [create_org, create_user, issue_token, purge_command, serve]
+from .salesforce.cli import salesforce_group  # noqa: E402  (engage salesforce configure|status|retry|deliver)
+
+COMMANDS = [create_org, create_user, issue_token, purge_command, serve, writer_command, salesforce_group]
 
 
 def init_app(app) -> None:

@@ -18,6 +18,9 @@ ENV_KEYS = {
     "RETENTION_DAYS": ("ENGAGE_RETENTION_DAYS", int),
     "RULES_DIR": ("ENGAGE_RULES_DIR", str),
     "SPOOL_DIR": ("ENGAGE_SPOOL_DIR", str),
+    "BACKGROUND_THREADS": ("ENGAGE_BACKGROUND_THREADS", lambda v: v.strip().lower() not in ("0", "false", "no", "off")),
+    "RETENTION_INTERVAL_SECONDS": ("ENGAGE_RETENTION_INTERVAL", float),
+    "WARM_LINKS": ("ENGAGE_WARM_LINKS", lambda v: v.strip().lower() in ("1", "true", "yes", "on")),
 }
 
 
@@ -53,7 +56,9 @@ def default_config(instance_path: str) -> dict:
         "SELF_VIEW_SECONDS": 120,  # how long a "I am viewing this" report covers proxy loads
         "SIGNIN_ATTEMPTS_PER_MINUTE": 10,
         "STREAM_HEARTBEAT_SECONDS": 15.0,
-        "BACKGROUND_THREADS": True,  # retention and stream broker threads
+        # Spool drainer, retention and CRM delivery threads: on in server processes
+        # (server/wsgi.py) and the writer, off for command-line tools and tests.
+        "BACKGROUND_THREADS": False,
     }
 
 

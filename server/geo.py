@@ -11,6 +11,7 @@ all-None ``Location``.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 from importlib import resources
@@ -54,11 +55,14 @@ def default_database_path() -> str:
 class GeoLocator:
     """One open City database; share it across requests (lookups are thread-safe)."""
 
-    def __init__(self, path: Union[str, Path, None] = None) -> None:
+    def __init__(self, path: Union[str, Path, None] = None, cache_size: int = 65536) -> None:
         self.path = str(path or default_database_path())
         self._reader = geoip2.database.Reader(self.path, locales=["en"], mode=MMAP_MODE)
+        # The same addresses come back (mail proxies, a reader's office): building
+        # geoip2's record objects costs more than the lookup itself.
+        self.lookup = functools.lru_cache(maxsize=cache_size)(self._lookup)
 
-    def lookup(self, ip: str) -> Location:
+    def _lookup(self, ip: str) -> Location:
         try:
             address = ipaddress.ip_address((ip or "").strip())
         except ValueError:
@@ -81,6 +85,7 @@ class GeoLocator:
 
     def close(self) -> None:
         self._reader.close()
+        self.lookup.cache_clear()  # a closed reader answers nothing, not from memory
 
     def __enter__(self) -> "GeoLocator":
         return self

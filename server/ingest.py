@@ -12,9 +12,8 @@ import logging
 
 import sqlalchemy as sa
 
-from . import services
 from .extensions import db
-from .hits import record_hit
+from .recorder import HitInput, record_hits, wake_streams
 from .models import Event, Link, Message
 
 log = logging.getLogger(__name__)
@@ -34,23 +33,25 @@ def _targets(records: list[dict]):
     return messages, links
 
 
-def _store(record: dict, messages: dict, links: dict) -> int | None:
-    link = None
-    if record["kind"] == "open":
-        message = messages.get(record["token"])
-    else:
-        link = links.get(record["token"])
-        message = link.message if link is not None else None
-    if message is None:
-        return None
-    record_hit(message=message, kind=record["kind"], method=record["method"], ip=record["ip"],
-               user_agent=record["ua"], headers=record.get("headers") or {}, link=link,
-               at=record["at"], hit_id=record["hit_id"], commit=False)
-    return message.user_id
+def _inputs(records: list[dict], messages: dict, links: dict) -> list[HitInput]:
+    out = []
+    for record in records:
+        link = None
+        if record["kind"] == "open":
+            message = messages.get(record["token"])
+        else:
+            link = links.get(record["token"])
+            message = link.message if link is not None else None
+        if message is None:
+            continue  # an unknown token: the recipient got the image, nothing to record
+        out.append(HitInput(message=message, kind=record["kind"], method=record["method"], ip=record["ip"],
+                            user_agent=record["ua"], headers=record.get("headers") or {}, at=record["at"],
+                            link=link, hit_id=record["hit_id"]))
+    return out
 
 
 def ingest(records: list[dict]) -> int:
-    """Store the records not stored yet; returns how many events were added."""
+    """Store the records not stored yet; returns how many hits were stored."""
     if not records:
         return 0
     ids = [r["hit_id"] for r in records]
@@ -59,35 +60,26 @@ def ingest(records: list[dict]) -> int:
     if not fresh:
         db.session.rollback()
         return 0
-    users: set[int] = set()
     try:
-        messages, links = _targets(fresh)
-        for record in fresh:
-            user = _store(record, messages, links)
-            if user is not None:
-                users.add(user)
+        hits = record_hits(_inputs(fresh, *_targets(fresh)))
         db.session.commit()
     except Exception:
         db.session.rollback()
         db.session.execute(sa.text("SELECT 1"))  # raises if the database is down: retry later
         db.session.rollback()
         log.warning("ingest: a batch failed; storing its hits one by one", exc_info=True)
-        users = _one_by_one(fresh)
-    broker = services.get().broker
-    for user in users:
-        broker.published_locally(user)
-    return len(fresh)
+        hits = _one_by_one(fresh)
+    wake_streams(hits)
+    return len(hits)
 
 
-def _one_by_one(records: list[dict]) -> set[int]:
-    users: set[int] = set()
+def _one_by_one(records: list[dict]) -> list[HitInput]:
+    stored: list[HitInput] = []
     for record in records:
         try:
-            messages, links = _targets([record])
-            user = _store(record, messages, links)
+            hits = record_hits(_inputs([record], *_targets([record])))
             db.session.commit()
-            if user is not None:
-                users.add(user)
+            stored += hits
         except sa.exc.IntegrityError:
             db.session.rollback()  # stored meanwhile by another process's replay
         except sa.exc.OperationalError:
@@ -96,4 +88,4 @@ def _one_by_one(records: list[dict]) -> set[int]:
         except Exception:
             db.session.rollback()
             log.exception("ingest: could not store hit %s; skipped", record.get("hit_id"))
-    return users
+    return stored

@@ -18,6 +18,7 @@ def message_data(m: Message, client_thread_id: str) -> dict:
         "step": m.step,
         "sent_at": as_dict_time(m.sent_at),
         "external": m.external,
+        "client_message_id": m.client_message_id,  # the mail client's id, to open the email there
     }
 
 

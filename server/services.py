@@ -24,6 +24,7 @@ class Services:
     trusted_proxies: list = field(default_factory=list)
     broker: object = None
     spool: object = None
+    drainer: object = None
     links: object = None
 
     def keyed_hash(self, *parts: str) -> str:
@@ -52,19 +53,23 @@ def init_app(app: Flask) -> None:
     salesforce.init_app(app)  # its tables, the hit subscriber, the delivery thread (BACKGROUND_THREADS)
 
     from .ingest import ingest
-    from .spool import Spool
+    from .spool import Drainer, Spool
     from .tracking import LinkCache
 
     spool_dir = app.config.get("SPOOL_DIR") or str(Path(app.instance_path) / "spool")
-    svc.spool = Spool(spool_dir, ingest)
+    svc.spool = Spool(spool_dir)
+    svc.drainer = Drainer(spool_dir, ingest, wake=svc.spool.wake)
     svc.links = LinkCache()
-    if app.config["BACKGROUND_THREADS"]:
+    if app.config["BACKGROUND_THREADS"] or app.config.get("WARM_LINKS"):
         try:
             with app.app_context():
                 svc.links.warm()
         except Exception:
             log.warning("could not preload tracked links (database unavailable?)", exc_info=True)
-        svc.spool.start(app)
+    if app.config["BACKGROUND_THREADS"]:
+        # Every process runs a drainer thread; only one (the dedicated writer process,
+        # when `engage serve` runs one) holds the lock and drains at a time.
+        svc.drainer.start(app)
         from .retention import start_retention_thread
 
         start_retention_thread(app)

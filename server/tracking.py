@@ -69,9 +69,9 @@ class LinkCache:
         return len(rows)
 
 
-def _record(kind: str, token: str) -> None:
+def hit_record(kind: str, token: str) -> dict:
     svc = services.get()
-    record = {
+    return {
         "hit_id": new_hit_id(),
         "kind": kind,
         "token": token,
@@ -81,19 +81,25 @@ def _record(kind: str, token: str) -> None:
         "headers": {h: request.headers[h] for h in KEPT_HEADERS if h in request.headers},
         "at": utcnow().isoformat(),
     }
-    if svc.spool.append(record):
-        return
-    # The spool could not take it (disk full?): store it straight away instead.
-    try:
-        from .ingest import ingest
 
-        record["at"] = datetime.fromisoformat(record["at"]).astimezone(timezone.utc)
-        ingest([record])
+
+def store_now(record: dict) -> None:
+    """The spool could not take a hit (disk full?): store it straight away instead."""
+    from .ingest import ingest
+
+    try:
+        ingest([{**record, "at": datetime.fromisoformat(record["at"]).astimezone(timezone.utc)}])
     except Exception:
         db.session.rollback()
-        svc.spool.lost += 1
+        services.get().spool.lost += 1
         log.critical("A HIT WAS LOST: neither the spool nor the database could take it (%s %s)",
-                     request.method, request.path)
+                     record["kind"], record["token"][:6])
+
+
+def _record(kind: str, token: str) -> None:
+    record = hit_record(kind, token)
+    if not services.get().spool.append(record):
+        store_now(record)
 
 
 def pixel_response() -> Response:
@@ -104,6 +110,7 @@ def pixel_response() -> Response:
 
 @bp.route("/p/<path:name>", methods=["GET", "HEAD"])
 def pixel(name: str):
+    """Served by server/fastpath.py before Flask; this route is what runs without it."""
     token = name[:-4] if name.endswith(".gif") else name
     if TOKEN_RE.match(token):
         try:

@@ -97,11 +97,12 @@ def test_full_disk_image_still_served_hit_stored_and_the_log_says_so(app, client
     spool = app.extensions["engage"].spool
 
     def full(fd, data):
-        if fd == spool._fd:
+        if fd == spool.fd:
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_write(fd, data)
 
-    spool._open()
+    spool.append({"hit_id": "warm-up", "kind": "open", "token": "x" * 20, "method": "GET", "ip": "",
+                  "ua": "", "headers": {}, "at": "2026-01-01T00:00:00+00:00"})  # opens the file
     monkeypatch.setattr(os, "write", full)
     with caplog.at_level("CRITICAL"):
         resp = hit_pixel(client, msg)

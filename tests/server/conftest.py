@@ -141,6 +141,8 @@ def app(backend, request, tmp_path, geo_db):
     yield application
     from server.extensions import db
 
+    application.extensions["engage"].drainer.close()
+    application.extensions["engage"].broker.stop()
     application.extensions["engage"].spool.close()
     with application.app_context():
         db.session.remove()

@@ -37,7 +37,7 @@ def drain(client_or_app) -> int:
     milliseconds; tests run without background threads and drain by hand)."""
     app = getattr(client_or_app, "application", client_or_app)
     with app.app_context():
-        return app.extensions["engage"].spool.drain()
+        return app.extensions["engage"].drainer.drain_all()
 
 
 def hit_pixel(client, message, ip=LONDON, ua=CHROME_DESKTOP, method="GET", headers=None):

@@ -1,0 +1,60 @@
+// The Python engine of the add-in pages: Pyodide with client_py and engage_addin.py.
+//
+// Booting takes a few seconds, so every page starts it as soon as it loads (importing
+// this module is enough) and waits for it only when it needs an answer. Only JSON
+// strings cross into Python and back (engage_addin.call), so no Python object leaks.
+import { bootPyodide } from "./pyodide_boot.mjs";
+
+const BASE = new URL("./", import.meta.url);
+
+/** An error reported by the Python side (its exception type and message). */
+export class EngineError extends Error {
+  constructor(type, message) {
+    super(message);
+    this.name = "EngineError";
+    this.type = type;
+  }
+}
+
+async function fetchText(url) {
+  const response = await fetch(url, { cache: "no-cache" });
+  if (!response.ok) throw new Error(`cannot load ${url}: HTTP ${response.status}`);
+  return response.text();
+}
+
+async function boot() {
+  const started = performance.now();
+  const wheelNames = JSON.parse(await fetchText(new URL("wheels/wheels.json", BASE)));
+  const glue = fetchText(new URL("engage_addin.py", BASE));
+  const { pyodide, timings } = await bootPyodide({
+    indexURL: new URL("pyodide/", BASE),
+    wheels: wheelNames.map((name) => new URL(`wheels/${name}`, BASE)),
+  });
+  const sitePackages = pyodide.runPython("import sysconfig; sysconfig.get_path('purelib')");
+  pyodide.FS.writeFile(`${sitePackages}/engage_addin.py`, await glue);
+  pyodide.runPython("import importlib; importlib.invalidate_caches()");
+  const module = pyodide.pyimport("engage_addin");
+  const pyCall = module.call;
+  return {
+    timings: { ...timings, totalMs: performance.now() - started },
+    /** Call engage_addin.<name>(...args); throws EngineError for a Python error. */
+    call(name, ...args) {
+      const answer = JSON.parse(pyCall(name, JSON.stringify(args)));
+      if (answer.error) throw new EngineError(answer.error.type, answer.error.message);
+      return answer.ok;
+    },
+  };
+}
+
+let engine = null;
+
+/** The engine, booting it on first use. */
+export function startEngine() {
+  if (!engine) engine = boot();
+  return engine;
+}
+
+// Start at once and hand the promise to the classic scripts (commands.js).
+const booting = startEngine();
+booting.catch((error) => console.error("Engage: the Python engine did not start", error));
+if (globalThis.EngageApi) globalThis.EngageApi.provideEngine(booting);

@@ -1,0 +1,69 @@
+"""The pixel, answered before Flask: the hottest path, kept to a few microseconds.
+
+``GET``/``HEAD /p/<token>.gif`` never needs the database, a session or a template:
+it appends the hit to the spool and returns the GIF. Everything else goes to Flask.
+The response is the same as every other page's: no-cache headers and the security
+headers (tests/server/test_tracking.py checks both)."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from .addresses import client_address
+from .models import utcnow
+from .spool import new_hit_id
+
+log = logging.getLogger(__name__)
+
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+KEPT_HEADERS = {  # the request headers the verdict looks at (server/classify.py)
+    "HTTP_PURPOSE": "purpose", "HTTP_SEC_PURPOSE": "sec-purpose",
+    "HTTP_X_PURPOSE": "x-purpose", "HTTP_X_MOZ": "x-moz",
+}
+
+
+class PixelFastPath:
+    def __init__(self, wsgi_app, flask_app, gif: bytes, headers: dict):
+        self.wsgi_app = wsgi_app
+        self.flask_app = flask_app
+        self.gif = gif
+        self.headers = [("Content-Type", "image/gif"), ("Content-Length", str(len(gif))),
+                        *headers.items(),
+                        ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"),
+                        ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+                        ("Cross-Origin-Resource-Policy", "cross-origin")]
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if not path.startswith("/p/") or method not in ("GET", "HEAD"):
+            return self.wsgi_app(environ, start_response)
+        name = path[3:]
+        token = name[:-4] if name.endswith(".gif") else name
+        if TOKEN_RE.match(token):
+            try:
+                self.record(environ, token, method)
+            except Exception:
+                log.exception("FAILED TO RECORD A HIT on %s: the image was still served", path)
+        start_response("200 OK", list(self.headers))
+        return [] if method == "HEAD" else [self.gif]
+
+    def record(self, environ, token: str, method: str) -> None:
+        svc = self.flask_app.extensions["engage"]
+        record = {
+            "hit_id": new_hit_id(),
+            "kind": "open",
+            "token": token,
+            "method": method,
+            "ip": client_address(environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"),
+                                 svc.trusted_proxies),
+            "ua": environ.get("HTTP_USER_AGENT", "")[:1000],
+            "headers": {name: environ[key] for key, name in KEPT_HEADERS.items() if key in environ},
+            "at": utcnow().isoformat(),
+        }
+        if not svc.spool.append(record):
+            with self.flask_app.app_context():
+                from .tracking import store_now
+
+                store_now(record)

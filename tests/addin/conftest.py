@@ -1,0 +1,154 @@
+"""Browser fixtures for the Outlook add-in: a real Engage server (granian, SQLite, a
+small geolocation database), the add-in built by tools/build_addin.py, and Debian's
+Chromium driven by Playwright, with tests/addin/office_double.js answering in place
+of Microsoft's Office.js CDN script."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tests.live_server import LiveServer
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+OFFICE_JS = "https://appsforoffice.microsoft.com/**"
+DOUBLE = Path(__file__).with_name("office_double.js")
+ARTIFACTS = ROOT / "test-artifacts"
+PASSWORD = "correct horse battery"
+USER = "ann@acme.example"
+# The recipient's address as the server sees it (X-Forwarded-For from a trusted proxy).
+RECIPIENT_IP = "81.2.69.160"
+DESKTOP_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+              "Chrome/126.0.0.0 Safari/537.36")
+NS = {"bt": "http://schemas.microsoft.com/office/officeappbasictypes/1.0",
+      "o11": "http://schemas.microsoft.com/office/mailappversionoverrides/1.1"}
+
+
+@pytest.fixture(scope="session")
+def addin_build() -> Path:
+    result = subprocess.run([sys.executable, "tools/build_addin.py"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, f"tools/build_addin.py failed:\n{result.stdout}{result.stderr}"
+    return Path(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def geo_db(tmp_path_factory) -> str:
+    from mmdb_writer import MMDBWriter
+    from netaddr import IPSet
+
+    writer = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoIP2-City",
+                        languages=["en"], description="Engage add-in test City database")
+    writer.insert_network(IPSet(["81.2.69.0/24"]), {
+        "country": {"iso_code": "GB", "names": {"en": "United Kingdom"}},
+        "subdivisions": [{"names": {"en": "England"}}],
+        "city": {"names": {"en": "London"}},
+    })
+    path = tmp_path_factory.mktemp("geo") / "city.mmdb"
+    writer.to_db_file(str(path))
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def live(addin_build, geo_db, tmp_path_factory):
+    for attempt in range(3):
+        instance = tmp_path_factory.mktemp("addin-server")
+        server = LiveServer(instance=instance, database_url=f"sqlite:///{instance / 'engage.db'}", geo_db=geo_db,
+                            extra_env={"ENGAGE_TRUSTED_PROXIES": "127.0.0.1/32"})
+        server.migrate()
+        server.token = server.create_user(email=USER, org="Acme", domains=("acme.example",), password=PASSWORD)
+        server.start()
+        # The port was free when chosen, but granian binds with SO_REUSEPORT: a server of
+        # another test run that picked the same port would silently share it. Ours is the
+        # only one answering if it knows our token on every connection.
+        if server.proc.poll() is None and all(
+                server.request("GET", "/api/v1/me", token=server.token)[0] == 200 for _ in range(8)):
+            break
+        server.stop()
+    else:
+        pytest.fail("could not start an Engage server on a free port")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def manifest(live) -> ET.Element:
+    status, body, _ = live.request("GET", "/addin/manifest.xml")
+    assert status == 200
+    return ET.fromstring(body)
+
+
+@pytest.fixture(scope="session")
+def launch_events(manifest) -> dict:
+    """LaunchEvent Type -> FunctionName, as the served manifest says."""
+    return {e.get("Type"): e.get("FunctionName") for e in manifest.iter(f"{{{NS['o11']}}}LaunchEvent")}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        pytest.fail(f"Chromium is needed at {CHROMIUM} (Debian package `chromium`; scripts/test.sh installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"],
+        )
+        yield chromium
+        chromium.close()
+
+
+def outlook_context(browser, live, launch_events, *, token: str | None, item: dict | None = None,
+                    office: bool = True, **context_options):
+    """A browser context where Office.js is the double (or unreachable, office=False)
+    and, with ``token``, the user is signed in."""
+    context = browser.new_context(viewport={"width": 360, "height": 720}, timezone_id="Europe/London",
+                                  **context_options)
+    if office:
+        double = DOUBLE.read_text()
+        context.route(OFFICE_JS, lambda route: route.fulfill(status=200, body=double,
+                                                             content_type="text/javascript"))
+        config = {"item": item or {}, "launchEvents": launch_events}
+        context.add_init_script(f"window.__officeDoubleConfig = {json.dumps(config)};")
+    else:
+        context.route(OFFICE_JS, lambda route: route.abort("internetdisconnected"))
+    if token:
+        context.add_init_script(
+            f"if (location.origin === {json.dumps(live.url)}) localStorage.setItem('engage.token', {json.dumps(token)});")
+    return context
+
+
+def open_runtime(context, live):
+    """commands.html with its engine booted."""
+    page = context.new_page()
+    page.goto(f"{live.url}/addin/commands.html")
+    page.wait_for_function("() => window.EngageApi && EngageApi.engineState() !== 'starting'", timeout=60000)
+    assert page.evaluate("() => EngageApi.engineState()") == "ready"
+    return page
+
+
+def hit_pixel(live, url: str, user_agent: str = DESKTOP_UA, ip: str = RECIPIENT_IP) -> int:
+    """The recipient's mail app loading the tracking image (or following a tracked
+    link: its redirect is not followed), through a trusted proxy. Returns the status."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        connection.request("GET", parts.path, headers={"User-Agent": user_agent, "X-Forwarded-For": ip,
+                                                        "Accept": "image/avif,image/webp,*/*"})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
