@@ -35,6 +35,9 @@ class LiveServer:
     workers: int = 1
     port: int = field(default_factory=free_port)
     extra_env: dict = field(default_factory=dict)
+    # "granian": the workers drain the spool themselves; "serve": `engage serve`, as in
+    # production (granian workers plus one writer process).
+    mode: str = "granian"
     proc: subprocess.Popen | None = None
     log_path: Path | None = None
 
@@ -70,10 +73,15 @@ class LiveServer:
         self.instance.mkdir(parents=True, exist_ok=True)
         self.log_path = self.instance / f"server-{self.port}.log"
         with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+            if self.mode == "serve":
+                command = [*ENGAGE, "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                           "--workers", str(self.workers)]
+            else:
+                command = [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1",
+                           "--port", str(self.port), "--workers", str(self.workers), "--blocking-threads", "8",
+                           "--no-ws", "server.wsgi:app"]
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--workers", str(self.workers), "--blocking-threads", "8",
-                 "--no-ws", "server.wsgi:app"],
+                command,
                 cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
         deadline = time.monotonic() + 60

@@ -1,0 +1,1 @@
+from tests.server.conftest import geo_db, pg_url  # noqa: F401  (shared fixtures)
