@@ -14,8 +14,10 @@ Pure: no I/O; the clock is read only when ``now`` is ``None``.
   ``viewed_at`` and the settings' ``counter_reset_at``.  Viewing a thread clears it, a
   reset clears all, more opens in a counted thread add nothing.
 * Display window: a thread is hidden when its tracking code has not been triggered for
-  more than ``display_window_days`` days (its last event, or its last email sent when
-  never triggered).  Exactly that many days is still shown.
+  more than ``display_window_days`` days and no tracked email was sent in it since
+  (its last activity: the later of its last event and its last email sent; a
+  follow-up sent today in an old thread shows it again).  Exactly that many days is
+  still shown.
 """
 
 from __future__ import annotations
@@ -102,9 +104,11 @@ def _within(reference: datetime | None, now: datetime, days: int) -> bool:
 
 
 def in_display_window(thread: Mapping, settings: Mapping | None, now: str | datetime | None = None) -> bool:
-    """False when the tracking code was last triggered (or, never triggered, the email
-    last sent) more than ``display_window_days`` days before ``now``."""
-    reference = parse_optional(thread.get("last_triggered_at")) or parse_optional(thread.get("last_sent_at"))
+    """False when the thread's last activity (its last event or its last email sent,
+    whichever is later) is more than ``display_window_days`` days before ``now``."""
+    times = [t for t in (parse_optional(thread.get("last_triggered_at")),
+                         parse_optional(thread.get("last_sent_at"))) if t is not None]
+    reference = max(times) if times else None
     return _within(reference, resolve_now(now), window_days(settings))
 
 
@@ -216,7 +220,7 @@ def _thread(thread_id: str, dated_messages: list, dated_events: list, state: Map
         "auto": any(m.get("mode") == "auto" for m in messages),
         "auto_external": auto_external,
         "unread": _unread(pinned, auto_external, last_engagement, viewed_at, settings, reset_at),
-        "in_window": _within(last_triggered or last_sent, now, days),
+        "in_window": _within(last_activity, now, days),
         "summary": thread_summary(opens, clicks, len(recipients), devices, list(places),
                                   len(dated_events) - counted),
         "_sent": [sent for sent, _ in dated_messages],  # parsed once, reused by filters

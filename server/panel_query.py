@@ -3,7 +3,7 @@ in the database so a heavy user's first page costs what a light user's does.
 
 Rules mirrored from client_py (tests/server/test_panel_api.py checks the two agree):
 category (``pinned`` = the user's pin, else tracked by hand), the display window
-(last trigger, else last send), search and filters (one email must match them all).
+(the later of last trigger and last send), search and filters (one email must match them all).
 Text matching, periods and domains use client_py's own helpers."""
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ def pinned_expr():
 
 def window_expr(settings: dict, now: datetime):
     cutoff = now - timedelta(days=window_days(settings))
-    return sa.func.coalesce(Thread.last_triggered_at, Thread.last_sent_at) >= cutoff
+    # last_activity_at is the later of the last trigger and the last send (client_py's rule).
+    return Thread.last_activity_at >= cutoff
 
 
 def message_filter(query: PanelQuery, settings: dict, now: datetime):

@@ -233,6 +233,7 @@ def test_is_unread_and_unread_count_agree_with_the_built_threads():
         (ago(days=40), ago(days=29), 30, True),
         (ago(days=20), ago(days=15), 0, False),  # not a usable window: the default 14
         (ago(days=20), ago(days=15), "30", False),
+        (ago(days=1), ago(days=20), None, True),  # a follow-up sent in an old thread shows it again
     ],
 )
 def test_display_window(sent, triggered, days, shown):

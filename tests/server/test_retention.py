@@ -86,3 +86,12 @@ def test_display_window_hides_threads_not_triggered_for_over_14_days(app, client
     assert page["hidden_by_window"] == 1
     client.patch("/api/v1/settings", json={"display_window_days": 30}, headers=ann.headers)
     assert sorted(t["thread_id"] for t in threads(client, ann)["threads"]) == ["fresh", "stale"]
+
+
+def test_a_follow_up_in_an_old_thread_shows_it_again(app, client, ann):
+    register(client, ann, thread_id="stale")
+    _age(app, 20, "stale")
+    assert threads(client, ann)["threads"] == []
+    register(client, ann, thread_id="stale", subject="Following up")
+    [thread] = threads(client, ann)["threads"]
+    assert thread["subject"] == "Following up" and len(thread["messages"]) == 2
