@@ -1,0 +1,29 @@
+"""Salesforce integration: the first and latest time a prospect opened an email,
+written to the Task or EmailMessage that logged it (docs/salesforce.md).
+
+    subscriber.py  counting opens -> outbox rows, in the hit's transaction
+    outbox.py      the durable queue: upsert, lease-based claiming, outcomes, backoff
+    delivery.py    the worker: link, read, PATCH, record; the background thread
+    client.py      OAuth sign-in (JWT bearer, username-password) + simple-salesforce
+    linking.py     finding the record (SOQL in soql.py); failures.py: retry or set aside
+    values.py      which values to write (pure); vault.py: secrets sealed at rest
+    api.py, cli.py admin and linking surfaces; admin.py what they share
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import models  # noqa: F401  (registers the tables with db.metadata, for Alembic too)
+from ..signals import hit_recorded
+from .subscriber import on_hit_recorded
+
+
+def init_app(app: Flask) -> None:
+    """Subscribe to recorded hits (once per process) and, with BACKGROUND_THREADS,
+    start the delivery thread."""
+    hit_recorded.connect(on_hit_recorded, weak=False)  # blinker ignores a repeated connect
+    if app.config["BACKGROUND_THREADS"]:
+        from .delivery import start_delivery_thread
+
+        start_delivery_thread(app)

@@ -1,0 +1,1 @@
+"""Salesforce integration tests, against a local HTTPS stand-in for Salesforce."""
