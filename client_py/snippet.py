@@ -226,3 +226,9 @@ _HTML_TAG = re.compile(
     r"<!doctype\s+html|</?(?:" + "|".join(map(re.escape, _HTML_ELEMENTS)) + r")(?=[\s/>])",
     re.I,
 )
+
+
+def snippet_spans(body: str) -> list[tuple[int, int, str | None]]:
+    """Where tracking snippets sit in ``body``: ``(start, end, pixel_url)`` for each, so
+    a host that edits a live DOM (the Gmail extension) can remove exactly those."""
+    return _snippet_spans(body, tokenize(body))

@@ -1,0 +1,124 @@
+// The worker's half of the send path: decide, register with the server, plan the body.
+//
+// The content script gives a budget (what is left of SEND_BUDGET_MS); every step here
+// stays inside it, the server call included (it is aborted at its share), so a slow or
+// dead server costs at most the budget and the email goes out untouched.
+import "../shared/constants.js";
+import "../shared/messages.js";
+import { sessionCall } from "./api.js";
+import * as broadcast from "./broadcast.js";
+import { python } from "./engine.js";
+import { threadForGmailId } from "./self_view.js";
+import * as store from "./store.js";
+
+const { SERVER_SHARE } = globalThis.EngageConfig;
+const { EngageError, MSG } = globalThis.EngageMessages;
+const PLAN_RESERVE_MS = 40; // client_py's plan and the reply's trip back
+
+function rulesOf(session) {
+  const settings = session.me.settings || {};
+  return {
+    internal_domains: session.me.org?.internal_domains || [],
+    blocklist: settings.blocklist || [],
+    auto_insert: settings.auto_insert !== false,
+  };
+}
+
+/** The compose toggle's question: would this email be tracked automatically? */
+export async function decide({ recipients = [] }) {
+  const session = await store.getSession();
+  if (!session) return { signedIn: false, decision: null };
+  const result = await python("decide", { recipients, ...rulesOf(session) }, { timeoutMs: 3000 });
+  return { signedIn: true, ...result };
+}
+
+function notTracked(reason, extra = {}) {
+  return { track: false, reason, ...extra };
+}
+
+/**
+ * {compose: {recipients, subject, threadId, draftId, mode, body}, budgetMs} ->
+ * {track: false, reason} or {track: true, plan, message, timings}.
+ */
+export async function prepareSend({ compose, budgetMs }) {
+  const started = performance.now();
+  const left = () => budgetMs - (performance.now() - started);
+  const timings = {};
+  const session = await store.getSession();
+  if (!session) return notTracked("signed_out");
+  if (compose.mode === "skip") return notTracked("skipped");
+
+  const rules = rulesOf(session);
+  const analysis = await python("analyze", {
+    body: compose.body,
+    public_url: session.me.public_url,
+    recipients: compose.recipients,
+    ...rules,
+  }, { timeoutMs: Math.max(1, left()) });
+  timings.analyzeMs = performance.now() - started;
+  if (analysis.body_kind !== "html") return notTracked("not_html", { decision: analysis.decision });
+  if (!analysis.recipients.length) return notTracked("no_recipients", { decision: analysis.decision });
+  if (compose.mode !== "manual" && !analysis.decision.applies) {
+    return notTracked("decision", { decision: analysis.decision });
+  }
+
+  const serverMs = Math.floor((left() - PLAN_RESERVE_MS) * SERVER_SHARE);
+  if (serverMs <= 0) return notTracked("late");
+  const threadId = (await threadForGmailId(compose.threadId)) || compose.threadId;
+  const mode = compose.mode === "manual" ? "manual" : "auto";
+  const registerStart = performance.now();
+  const message = await sessionCall(session, "POST", "/messages", {
+    body: {
+      subject: compose.subject || "",
+      recipients: analysis.recipients,
+      thread_id: threadId,
+      mode,
+      client: "gmail",
+      links: analysis.links,
+      client_message_id: compose.draftId || null,
+    },
+    timeoutMs: serverMs,
+  });
+  timings.registerMs = performance.now() - registerStart;
+
+  const tracked = Object.fromEntries((message.links || []).map((l) => [l.url, l.tracked_url]));
+  if (left() <= 0) throw new EngageError("late", "The budget ran out after registering.");
+  const planStart = performance.now();
+  const plan = await python("plan", {
+    body: compose.body,
+    pixel_url: message.pixel_url,
+    where: session.me.settings?.insert_at === "first" ? "first" : "last",
+    tracked,
+  }, { timeoutMs: Math.max(1, left()) });
+  timings.planMs = performance.now() - planStart;
+  timings.totalMs = performance.now() - started;
+
+  const token = message.pixel_url.split("/p/").pop().replace(/\.gif$/, "");
+  // Not awaited: the email is waiting.
+  store.rememberSent(token, {
+    thread_id: message.thread_id, message_id: message.id, subject: message.subject, mode,
+  }).catch(() => {});
+  return {
+    track: true,
+    mode,
+    plan,
+    message: { id: message.id, thread_id: message.thread_id, pixel_url: message.pixel_url },
+    timings,
+  };
+}
+
+export async function verifyBody({ body, pixelUrl, trackedUrls }) {
+  return python("verify", { body, pixel_url: pixelUrl, tracked_urls: trackedUrls }, { timeoutMs: 1000 });
+}
+
+export async function recordOutcome(outcome) {
+  await store.addSendTiming({ ...outcome, at: Date.now() });
+  // A new tracked email: the side panel lists it at once, "not opened yet".
+  if (outcome.applied) broadcast.toPages(MSG.ENGAGEMENT, { sent: outcome.threadId });
+  if (!outcome.applied && outcome.messageId) {
+    // Registered, then sent untouched (the budget ran out): the server keeps an email
+    // that will never be opened. Kept here for the options page's diagnostics.
+    console.warn("Engage: registered but sent untracked:", outcome.messageId, outcome.reason);
+  }
+  return true;
+}

@@ -1,0 +1,119 @@
+// The service worker: routes messages to one module per concern, and starts the
+// engine (the offscreen document with Pyodide and the live stream) whenever the
+// browser, the extension or the worker itself starts.
+//
+//   account.js      sign-in, settings, the options page's state
+//   send_flow.js    the send path: decide, register, plan
+//   self_view.js    the sender's own views of tracked emails
+//   panel.js        the Engagement side panel
+//   live.js         stream, polling, counter, notifications (badge.js draws them)
+//   pixel_block.js  declarativeNetRequest rule for the sender's own pixel loads
+//   engine.js       the offscreen document;  store.js  all storage;  api.js  the server
+//
+// Listeners are registered synchronously at the top level, as MV3 requires for the
+// worker to be woken by them.
+import "../shared/constants.js";
+import "../shared/messages.js";
+import * as account from "./account.js";
+import * as badge from "./badge.js";
+import * as broadcast from "./broadcast.js";
+import { engineStartedAt, ensureEngine } from "./engine.js";
+import * as live from "./live.js";
+import * as panel from "./panel.js";
+import { blockPixels } from "./pixel_block.js";
+import * as selfView from "./self_view.js";
+import * as sendFlow from "./send_flow.js";
+import * as store from "./store.js";
+
+const { TARGET, MSG, listen } = globalThis.EngageMessages;
+const SIDE_PANEL_PATH = "sidepanel/sidepanel.html";
+const REFRESH_ME_EVERY = 20; // polls (10 minutes)
+let polls = 0;
+
+async function hello(_payload, sender) {
+  if (sender.tab?.id !== undefined) {
+    await chrome.sidePanel.setOptions({ tabId: sender.tab.id, path: SIDE_PANEL_PATH, enabled: true });
+  }
+  return broadcast.gmailContext(await store.getSession());
+}
+
+async function engineReady(info) {
+  const startedAt = engineStartedAt();
+  await store.setDiagnostic("python", {
+    ...info,
+    // From the moment this worker asked for the document to Python being ready.
+    coldStartMs: startedAt ? Date.now() - startedAt : null,
+  });
+  if (info.state === "ready") {
+    const session = await store.getSession();
+    if (session) await live.refreshCounter().catch(() => {});
+  }
+  broadcast.toPages(MSG.STATE_CHANGED, {});
+}
+
+listen(TARGET.WORKER, {
+  [MSG.HELLO]: hello,
+  [MSG.DECIDE]: sendFlow.decide,
+  [MSG.PREPARE_SEND]: sendFlow.prepareSend,
+  [MSG.VERIFY_BODY]: sendFlow.verifyBody,
+  [MSG.SEND_OUTCOME]: sendFlow.recordOutcome,
+  [MSG.SELF_VIEW]: selfView.reportSelfView,
+  [MSG.OPEN_OPTIONS]: () => chrome.runtime.openOptionsPage(),
+  [MSG.GET_STATE]: account.state,
+  [MSG.SIGN_IN]: account.signIn,
+  [MSG.SIGN_OUT]: account.signOut,
+  [MSG.SAVE_SETTINGS]: account.saveSettings,
+  [MSG.PANEL_RENDER]: panel.render,
+  [MSG.PANEL_PIN]: panel.pin,
+  [MSG.PANEL_VIEWED]: panel.viewed,
+  [MSG.PANEL_OPEN]: panel.openInGmail,
+  [MSG.COUNTER_RESET]: panel.resetCounter,
+  [MSG.OFFSCREEN_READY]: engineReady,
+  [MSG.STREAM_EVENT]: live.onStreamEvent,
+  [MSG.STREAM_STATE]: live.onStreamState,
+  [MSG.STREAM_NEED_TICKET]: live.onNeedTicket,
+});
+
+chrome.alarms.onAlarm.addListener(async (alarm) => {
+  if (alarm.name !== live.POLL_ALARM) return;
+  await live.onPollAlarm();
+  polls += 1;
+  if (polls % REFRESH_ME_EVERY === 0) await account.refreshMe().catch(() => {});
+});
+
+chrome.notifications.onClicked.addListener(async (notificationId) => {
+  const threadId = badge.threadOfNotification(notificationId);
+  if (!threadId) return;
+  chrome.notifications.clear(notificationId);
+  await panel.openInGmail({ threadId }).catch((error) => console.warn("Engage: cannot open thread", error));
+});
+
+chrome.action.onClicked.addListener(async () => {
+  // Only fires where the side panel is not available (outside Gmail).
+  const session = await store.getSession();
+  if (!session) await chrome.runtime.openOptionsPage();
+  else await chrome.tabs.create({ url: globalThis.EngageConfig.GMAIL_BASE_URL });
+});
+
+chrome.runtime.onInstalled.addListener(async ({ reason }) => {
+  await chrome.sidePanel.setOptions({ enabled: false }); // Gmail tabs enable it (hello)
+  if (reason === "install") await chrome.runtime.openOptionsPage();
+});
+
+// Opens the server re-filed as the sender's own no longer count: show the new counter.
+selfView.setReclassifiedHandler(() => live.refreshCounter().catch(() => {}));
+
+async function start() {
+  await chrome.sidePanel.setPanelBehavior({ openPanelOnActionClick: true }).catch(() => {});
+  await ensureEngine();
+  await live.schedulePolling();
+  const session = await store.getSession();
+  if (!session) return;
+  await blockPixels(session.me.public_url);
+  await live.ensureStream().catch((error) => console.warn("Engage: stream not started", error));
+}
+
+// Registered so that the browser starts this worker (and so the engine) at start-up;
+// start() below does the work on every start of the worker.
+chrome.runtime.onStartup.addListener(() => {});
+start().catch((error) => console.error("Engage: start-up failed", error));

@@ -1,0 +1,250 @@
+// Every Gmail selector the extension uses, in one place, each with fallbacks.
+//
+// Gmail's markup is obfuscated and changes without notice, so each thing is found by a
+// list of selectors tried in order: first the one that matches today's Gmail, then
+// ones that rely on more stable facts (ARIA roles, form field names, attributes Gmail
+// has kept for years), last a structural guess. Text-based selectors (aria-label,
+// tooltips) come after class-based ones because they change with the user's language.
+// tests/extension/test_gmail_selectors.py runs each list against the Gmail-like test
+// page with the preferred selectors' hooks removed, so every fallback is exercised.
+//
+// A classic script (content scripts cannot be ES modules): defines
+// `globalThis.EngageGmail`. It only reads the page; it never changes it.
+(() => {
+  "use strict";
+  if (globalThis.EngageGmail) return;
+
+  const SELECTORS = Object.freeze({
+    // The editable message body of a compose window.
+    body: [
+      'div[aria-label="Message Body"][contenteditable="true"]',
+      'div.Am.editable[contenteditable="true"]',
+      'div[g_editable="true"][contenteditable="true"]',
+      'div[contenteditable="true"][role="textbox"][aria-multiline="true"]',
+    ],
+    // The Send button (not "Schedule send", which is the arrow next to it).
+    sendButton: [
+      'div.T-I.aoO[role="button"]',
+      '[role="button"][data-tooltip^="Send"]',
+      '[role="button"][aria-label^="Send"]',
+    ],
+    // The compose window around a body: pop-up, inline reply / forward, full screen.
+    composeRoot: ['div[role="dialog"]', "div.M9", "div.AD", "form.bAs"],
+    subject: ['input[name="subjectbox"]', 'input[name="subject"]', 'input[placeholder="Subject"]'],
+    // Recipient chips in the To / Cc / Bcc rows (today's chips, then older Gmail).
+    recipientChip: ['[data-hovercard-id*="@"]', "span[email]", "[data-email]"],
+    // Older Gmail kept the recipients in form fields as "Name <address>" lists.
+    recipientField: [
+      'input[type="hidden"][name="to"]',
+      'input[type="hidden"][name="cc"]',
+      'input[type="hidden"][name="bcc"]',
+      'textarea[name="to"]',
+      'textarea[name="cc"]',
+      'textarea[name="bcc"]',
+    ],
+    // Where Gmail says who the email is from (never a recipient).
+    fromRow: ['[name="from"]', "div.az2", ".aoD.az6"],
+    draftId: ['input[name="draft"]'],
+    composeId: ['input[name="composeid"]'],
+    // The row of buttons at the bottom of a compose window, Send first.
+    toolbarRow: ["tr.btC", "div.btC"],
+    // Gmail's plain-text mode: the checked "Plain text mode" item of the compose's
+    // "More options" menu (Gmail keeps the menu once it was opened), or the form field
+    // older Gmail used.
+    plainTextItem: ['[role="menuitemcheckbox"][aria-checked="true"]'],
+    plainTextField: ['input[name="ishtml"][value="0"]'],
+    // The open conversation: its heading carries Gmail's thread id.
+    threadHeading: ["h2.hP[data-legacy-thread-id]", "h2[data-legacy-thread-id]", "[data-legacy-thread-id]"],
+    conversation: ['div[role="main"]', "div.nH.if", "div.aeF"],
+    // The body of a message shown in a conversation (not an editor).
+    messageBody: ["div.a3s", "div.ii.gt", "div[data-message-id] div[dir]"],
+  });
+
+  const PLAIN_TEXT_WORDS = /plain[\s-]?text/i;
+  // Gmail's thread ids: the 16 hex digits of its URLs (legacy ids).
+  const GMAIL_THREAD_ID = /^[0-9a-f]{12,20}$/i;
+
+  function first(root, name) {
+    for (const selector of SELECTORS[name]) {
+      const found = root.querySelector(selector);
+      if (found) return found;
+    }
+    return null;
+  }
+
+  function all(root, name) {
+    for (const selector of SELECTORS[name]) {
+      const found = root.querySelectorAll(selector);
+      if (found.length) return Array.from(found);
+    }
+    return [];
+  }
+
+  function matches(el, name) {
+    return SELECTORS[name].some((selector) => el.matches(selector));
+  }
+
+  function closest(el, name) {
+    for (const selector of SELECTORS[name]) {
+      const found = el.closest(selector);
+      if (found) return found;
+    }
+    return null;
+  }
+
+  /** Every compose body on the page. */
+  function bodies(doc = document) {
+    const seen = new Set();
+    for (const selector of SELECTORS.body) {
+      for (const el of doc.querySelectorAll(selector)) seen.add(el);
+    }
+    // A body nested in another match (Gmail never does this) would be counted twice.
+    return [...seen].filter((el) => ![...seen].some((other) => other !== el && other.contains(el)));
+  }
+
+  /** The compose window holding `el` (its body, its Send button, anything in it). */
+  function composeOf(el) {
+    if (!el || !el.closest) return null;
+    for (const selector of SELECTORS.composeRoot) {
+      const root = el.closest(selector);
+      if (root && first(root, "body") && first(root, "sendButton")) return root;
+    }
+    // Structural fallback: the nearest ancestor holding both a body and a Send button.
+    for (let node = el.parentElement; node && node !== document.documentElement; node = node.parentElement) {
+      if (first(node, "body") && first(node, "sendButton")) return node;
+    }
+    return null;
+  }
+
+  function bodyOf(compose) {
+    return first(compose, "body");
+  }
+
+  function sendButtonOf(compose) {
+    return first(compose, "sendButton");
+  }
+
+  /** The Send button `target` is on or inside, or null. */
+  function sendButtonAt(target) {
+    return target && target.closest ? closest(target, "sendButton") : null;
+  }
+
+  function subjectOf(compose) {
+    const input = first(compose, "subject");
+    if (input && input.value.trim()) return input.value.trim();
+    // Inline replies hide the subject field: the conversation's heading has it.
+    const conversation = closest(compose, "conversation");
+    const heading = conversation && first(conversation, "threadHeading");
+    return heading ? heading.textContent.trim() : input ? input.value.trim() : "";
+  }
+
+  /**
+   * The recipients: `{name, address}` from chips, and "Name <address>" strings from
+   * older Gmail's fields. client_py parses and validates them (offscreen document).
+   */
+  function recipientsOf(compose) {
+    const body = bodyOf(compose);
+    const from = first(compose, "fromRow");
+    const found = [];
+    for (const selector of SELECTORS.recipientChip) {
+      for (const chip of compose.querySelectorAll(selector)) {
+        if ((body && body.contains(chip)) || (from && from.contains(chip))) continue;
+        const address = chip.getAttribute("data-hovercard-id") || chip.getAttribute("email")
+          || chip.getAttribute("data-email") || "";
+        if (!address.includes("@")) continue;
+        const name = chip.getAttribute("data-name") || chip.getAttribute("name") || "";
+        found.push({ name: name === address ? "" : name.trim(), address: address.trim() });
+      }
+    }
+    for (const selector of SELECTORS.recipientField) {
+      for (const field of compose.querySelectorAll(selector)) {
+        if (field.value && field.value.includes("@")) found.push(field.value);
+      }
+    }
+    return found;
+  }
+
+  function isPlainText(compose) {
+    if (first(compose, "plainTextField")) return true;
+    return all(compose, "plainTextItem").some((item) => PLAIN_TEXT_WORDS.test(item.textContent || ""));
+  }
+
+  function meaningful(value) {
+    return value && value !== "undefined" && value !== "null" ? value : "";
+  }
+
+  function draftIdOf(compose) {
+    return meaningful(first(compose, "draftId")?.value) || meaningful(first(compose, "composeId")?.value);
+  }
+
+  /** Gmail's id of the conversation a reply or forward belongs to, or "" for new ones. */
+  function threadIdOf(compose) {
+    const own = compose.querySelector("[data-legacy-thread-id]");
+    const ownId = own && own.getAttribute("data-legacy-thread-id");
+    if (GMAIL_THREAD_ID.test(ownId || "")) return ownId;
+    const conversation = closest(compose, "conversation");
+    if (conversation && conversation !== compose) {
+      const heading = first(conversation, "threadHeading");
+      const id = heading && heading.getAttribute("data-legacy-thread-id");
+      if (GMAIL_THREAD_ID.test(id || "")) return id;
+    }
+    return "";
+  }
+
+  /** Where to put the tracking toggle: the toolbar row, else next to Send. */
+  function toolbarOf(compose) {
+    const row = first(compose, "toolbarRow");
+    if (row) return { row, after: null };
+    const send = sendButtonOf(compose);
+    return send ? { row: send.parentElement, after: send } : null;
+  }
+
+  /** The id of the conversation open in the reading view, from its heading or the URL. */
+  function openThreadId(doc = document) {
+    const heading = first(doc, "threadHeading");
+    const id = heading && heading.getAttribute("data-legacy-thread-id");
+    if (GMAIL_THREAD_ID.test(id || "")) return id;
+    const last = (doc.location?.hash || "").split("?")[0].split("/").pop();
+    return GMAIL_THREAD_ID.test(last || "") ? last : "";
+  }
+
+  /** The original address behind Gmail's image proxy ("https://ci3...#<original>"). */
+  function unproxied(src) {
+    const cut = src.lastIndexOf("#http");
+    return cut >= 0 ? src.slice(cut + 1) : src;
+  }
+
+  /** Images in shown messages (not editors) whose address is a pixel of `publicUrl`. */
+  function pixelImages(root, publicUrl) {
+    if (!publicUrl || !root.querySelectorAll) return [];
+    const prefix = `${publicUrl}/p/`;
+    const images = root.tagName === "IMG" ? [root] : Array.from(root.querySelectorAll("img"));
+    return images.filter((img) => {
+      const src = img.getAttribute("src") || "";
+      if (!unproxied(src).startsWith(prefix)) return false;
+      return !closest(img, "body"); // a compose body: the pixel we are about to send
+    });
+  }
+
+  globalThis.EngageGmail = Object.freeze({
+    SELECTORS,
+    first,
+    all,
+    matches,
+    closest,
+    bodies,
+    composeOf,
+    bodyOf,
+    sendButtonOf,
+    sendButtonAt,
+    subjectOf,
+    recipientsOf,
+    isPlainText,
+    draftIdOf,
+    threadIdOf,
+    toolbarOf,
+    openThreadId,
+    unproxied,
+    pixelImages,
+  });
+})();

@@ -1,0 +1,251 @@
+"""The extension's door into client_py: JSON in, JSON out.  Pure: no I/O.
+
+Runs in Pyodide inside the offscreen document's worker (see python_worker.js); the
+tests import it on CPython too.  JavaScript calls ``call(name, json_text)`` and gets
+``{"ok": true, "value": ...}`` or ``{"ok": false, "error": {"code", "message"}}`` back
+as JSON text, so no Python object ever leaks into JavaScript.
+
+Every decision is client_py's.  What this module adds is the translation of
+client_py's string edits into DOM edits, because Gmail's page enforces Trusted Types
+and the content script may not assign ``innerHTML``:
+
+* ``client_py.snippet.insert_snippet`` splices the snippet in at an offset of the body
+  as the browser serialised it.  ``plan`` turns that offset into a *position in the
+  tree*: a list of child indices from the body element down to the parent, then the
+  index of the child to insert before.  Children are counted as the serialisation shows
+  them: a run of adjacent text nodes is one child (they serialise as one text), and
+  empty text nodes are none.
+* ``client_py.links.rewrite_links`` changes some ``href`` values; ``plan`` names each
+  by the index of its ``<a>`` among all the body's ``<a>`` elements (document order in
+  the tree is the order of start tags in its serialisation).
+* the snippet itself comes as a list of elements with attributes, read back from
+  ``build_snippet``'s markup, so the content script builds exactly that markup with
+  ``createElement``/``setAttribute``.
+
+``plan`` also returns the body client_py would have produced (``expected``): the
+content script compares the body's ``innerHTML`` after its edits with it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from client_py import links as links_rules
+from client_py import panel as panel_rules
+from client_py import recipients as recipient_rules
+from client_py import render
+from client_py import snippet as snippet_rules
+from client_py.errors import EngageError, InvalidAddressError
+from client_py.htmlscan import COMMENT, DECL, END, RAW, START, TEXT, VOID_ELEMENTS, index_at, tokenize
+
+
+def parse_recipients(items: list) -> tuple[list[dict], list[str]]:
+    """(valid recipients, rejected entries): one bad chip must not hide the others."""
+    valid: list[dict] = []
+    rejected: list[str] = []
+    seen: set[str] = set()
+    for item in items or ():
+        try:
+            parsed = recipient_rules.parse_recipients([item])
+        except InvalidAddressError:
+            rejected.append(item if isinstance(item, str) else str(item.get("address") or ""))
+            continue
+        for recipient in parsed:
+            if recipient["address"] not in seen:
+                seen.add(recipient["address"])
+                valid.append(recipient)
+    return valid, rejected
+
+
+def decide(recipients: list, internal_domains: list, blocklist: list, auto_insert: bool) -> dict:
+    """Whether automatic tracking applies to these recipients, in client_py's words."""
+    valid, rejected = parse_recipients(recipients)
+    decision = recipient_rules.auto_insert_decision(valid, internal_domains, blocklist, auto_insert)
+    return {"decision": decision.to_dict(), "recipients": valid, "rejected": rejected}
+
+
+def analyze(body: str, public_url: str, recipients: list, internal_domains: list,
+            blocklist: list, auto_insert: bool) -> dict:
+    """Everything the worker needs before registering: decision, body kind, links."""
+    result = decide(recipients, internal_domains, blocklist, auto_insert)
+    kind = snippet_rules.body_kind(body)
+    result["body_kind"] = kind
+    urls: list[str] = []
+    if kind == "html":
+        for link in links_rules.find_trackable_links(body, public_url):
+            if link["url"] not in urls:
+                urls.append(link["url"])
+    result["links"] = urls
+    return result
+
+
+def _elements(markup: str) -> list[dict]:
+    """``build_snippet``'s markup as nested {tag, attrs, children}, attributes in order."""
+    roots: list[dict] = []
+    stack: list[dict] = []
+    for token in tokenize(markup):
+        if token.kind == START:
+            node = {"tag": token.name, "attrs": [[a.name, token.attr_value(a.name) or ""] for a in token.attrs],
+                    "children": []}
+            (stack[-1]["children"] if stack else roots).append(node)
+            if token.name not in VOID_ELEMENTS:
+                stack.append(node)
+        elif token.kind == END and stack:
+            stack.pop()
+        elif token.kind == TEXT and markup[token.start:token.end].strip():
+            raise ValueError("the snippet has text in it; the DOM plan only builds elements")
+    return roots
+
+
+def dom_position(body: str, tokens: list, offset: int) -> list[int] | None:
+    """Tree position of ``offset`` in ``body`` (see the module docstring), or None when
+    it is not between two children (inside a text, a tag, or a mismatched tree)."""
+    upto = index_at(tokens, offset)
+    if upto < len(tokens) and tokens[upto].start != offset:
+        return None  # inside a token
+    if upto == len(tokens) and offset != len(body):
+        return None
+    path: list[int] = []
+    names: list[str] = []
+    counts = [0]
+    in_text = [False]
+    for token in tokens[:upto]:
+        kind = token.kind
+        if kind in (TEXT, RAW):
+            if not in_text[-1]:
+                counts[-1] += 1
+                in_text[-1] = True
+        elif kind in (COMMENT, DECL):
+            counts[-1] += 1
+            in_text[-1] = False
+        elif kind == START:
+            counts[-1] += 1
+            in_text[-1] = False
+            if token.name == "template":
+                return None  # its content is not among the DOM children
+            if token.name not in VOID_ELEMENTS:
+                path.append(counts[-1] - 1)
+                names.append(token.name)
+                counts.append(0)
+                in_text.append(False)
+        elif kind == END:
+            if not names or names[-1] != token.name:
+                return None  # not a browser serialisation: give up rather than guess
+            path.pop()
+            names.pop()
+            counts.pop()
+            in_text.pop()
+    if in_text[-1] and upto < len(tokens) and tokens[upto].kind in (TEXT, RAW):
+        return None  # between two pieces of one text run
+    return path + [counts[-1]]
+
+
+def plan(body: str, pixel_url: str, where: str, tracked: dict) -> dict:
+    """The DOM edits that turn ``body`` into client_py's tracked body, and that body.
+
+    ``tracked`` maps each link address to its tracking address (from the server).
+    Returns ``{"expected", "remove", "insert", "snippet", "links"}``: ``remove`` are the
+    positions of old snippets to take out first (last first), ``insert`` the position
+    for the new one (None: cannot be placed in the tree), ``links`` the ``<a>`` indices
+    with their current and new addresses.
+    """
+    tokens = tokenize(body)
+    # An old snippet in the sender's part goes first (insert_snippet does the same).
+    spans = snippet_rules.snippet_spans(body)
+    remove = [dom_position(body, tokens, start) for start, _end, _url in spans]
+    clean = snippet_rules.remove_snippet(body)
+    clean_tokens = tokenize(clean) if clean != body else tokens
+    with_pixel = snippet_rules.insert_snippet(clean, pixel_url, where)
+    markup = snippet_rules.build_snippet(pixel_url)
+    at = with_pixel.find(markup)
+    insert = dom_position(clean, clean_tokens, at) if at >= 0 and with_pixel[:at] == clean[:at] else None
+    anchors = [t.start for t in clean_tokens if t.kind == START and t.name == "a"]
+    link_edits = []
+    for link in links_rules.find_trackable_links(clean):
+        new = tracked.get(link["url"], tracked.get(link["href"]))
+        if new is None or link["url"] in tracked.values():
+            continue
+        index = _anchor_index(anchors, link["start"])
+        link_edits.append({"index": index, "url": link["url"], "href": new})
+    expected = links_rules.rewrite_links(with_pixel, tracked)
+    return {
+        "expected": expected,
+        "remove": list(reversed(remove)),
+        "insert": insert,
+        "snippet": _elements(markup),
+        "links": link_edits,
+        "pixel_url": pixel_url,
+    }
+
+
+def _anchor_index(anchors: list[int], href_start: int) -> int:
+    """Index of the last ``<a`` start tag before the href value at ``href_start``."""
+    lo, hi = 0, len(anchors)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if anchors[mid] < href_start:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo - 1
+
+
+def verify(body: str, pixel_url: str, tracked_urls: list) -> dict:
+    """Whether ``body`` holds the pixel (in the sender's part) and every tracked link."""
+    found = snippet_rules.find_snippet(body)
+    present = {link["url"] for link in links_rules.find_trackable_links(body)} | set(_all_hrefs(body))
+    missing = [url for url in tracked_urls if url not in present]
+    return {"ok": found == pixel_url and not missing, "pixel": found, "missing_links": missing}
+
+
+def _all_hrefs(body: str) -> list[str]:
+    return [t.attr_value("href") or "" for t in tokenize(body) if t.kind == START and t.name == "a"]
+
+
+def render_panel(threads: list, unread: int, settings: dict, query: dict | None = None,
+                 hidden_by_window: int = 0, now: str | None = None) -> dict:
+    """The Engagement panel's HTML (escaped by client_py) from GET /threads data."""
+    panel = panel_rules.panel_from_api(threads, unread, settings, query, hidden_by_window)
+    return {"html": render.render_panel(panel, settings, now), "unread": panel["unread"]}
+
+
+def panel_css() -> str:
+    return render.PANEL_CSS
+
+
+def badge_text(unread: int) -> str:
+    return render.render_counter_badge(int(unread or 0))
+
+
+def ping() -> dict:
+    import sys
+
+    return {"python": sys.version.split()[0]}
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "decide": decide,
+    "analyze": analyze,
+    "plan": plan,
+    "verify": verify,
+    "render_panel": render_panel,
+    "panel_css": panel_css,
+    "badge_text": badge_text,
+    "ping": ping,
+}
+
+
+def call(name: str, payload: str) -> str:
+    """Run ``FUNCTIONS[name](**json.loads(payload))``; domain errors come back as data."""
+    function = FUNCTIONS.get(name)
+    if function is None:
+        return json.dumps({"ok": False, "error": {"code": "unknown_function",
+                                                  "message": f"engage_bridge has no function {name!r}"}})
+    try:
+        value = function(**json.loads(payload or "{}"))
+    except EngageError as error:
+        return json.dumps({"ok": False, "error": error.to_dict()})
+    except (TypeError, ValueError, KeyError) as error:
+        return json.dumps({"ok": False, "error": {"code": "bad_call", "message": f"{name}: {error}"}})
+    return json.dumps({"ok": True, "value": value})

@@ -1,0 +1,140 @@
+// The options page: sign in, the tracking settings stored on the server, and a short
+// status of the live stream and the Python engine. Everything goes through the worker.
+const { TARGET, MSG, request, listen } = globalThis.EngageMessages;
+
+const $ = (id) => document.getElementById(id);
+
+function ask(id, payload) {
+  return request(TARGET.WORKER, id, payload, { timeoutMs: 20000 });
+}
+
+function show(id, visible) {
+  $(id).hidden = !visible;
+}
+
+function setStatus(id, text, kind = "") {
+  const el = $(id);
+  el.textContent = text;
+  el.dataset.kind = kind;
+}
+
+function fillZones() {
+  const list = $("zones");
+  if (list.childElementCount) return;
+  const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+  for (const zone of ["UTC", ...zones]) {
+    const option = document.createElement("option");
+    option.value = zone;
+    list.appendChild(option);
+  }
+}
+
+function describeStream(stream) {
+  const names = { open: "Connected", connecting: "Connecting…", reconnecting: "Reconnecting…",
+    closed: "Disconnected (retrying; the counter is polled meanwhile)", idle: "Off" };
+  return stream ? names[stream.state] || stream.state : "–";
+}
+
+function describePython(python) {
+  if (!python) return "Starting…";
+  if (python.state === "ready") {
+    const seconds = ((python.coldStartMs ?? python.timings?.totalMs ?? 0) / 1000).toFixed(1);
+    return `Ready (started in ${seconds} s)`;
+  }
+  return python.state === "failed" ? `Failed: ${python.error}` : "Starting…";
+}
+
+function describeSend(timings) {
+  const last = timings && timings[timings.length - 1];
+  if (!last) return "No email sent yet";
+  const what = last.applied ? "tracked" : `not tracked (${last.reason})`;
+  return `${what}, held ${Math.round(last.holdFromReleaseMs)} ms`;
+}
+
+function render(state) {
+  show("signin", !state.signedIn);
+  show("account", state.signedIn);
+  show("settings", state.signedIn);
+  show("health", true);
+  const d = state.diagnostics || {};
+  $("health-stream").textContent = describeStream(d.stream);
+  $("health-python").textContent = describePython(d.python);
+  $("health-send").textContent = describeSend(d.sendTimings);
+  if (!state.signedIn) return;
+  $("account-email").textContent = state.user.email;
+  $("account-org").textContent = state.org.name;
+  $("account-server").textContent = state.serverUrl;
+  const domains = state.org.internal_domains || [];
+  $("account-domains").textContent = domains.length
+    ? `Your company's domains (never tracked): ${domains.join(", ")}`
+    : "Your company has no internal domains set: every recipient counts as external.";
+  const s = state.settings || {};
+  $("auto_insert").checked = Boolean(s.auto_insert);
+  $("notify_on_open").checked = Boolean(s.notify_on_open);
+  for (const radio of document.querySelectorAll('input[name="insert_at"]')) radio.checked = radio.value === (s.insert_at || "last");
+  $("blocklist").value = (s.blocklist || []).join("\n");
+  $("time_zone").value = s.time_zone || "UTC";
+  fillZones();
+}
+
+async function refresh() {
+  render(await ask(MSG.GET_STATE));
+}
+
+$("signin-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const button = $("signin-button");
+  button.disabled = true;
+  setStatus("signin-status", "Signing in…");
+  try {
+    const state = await ask(MSG.SIGN_IN, {
+      serverUrl: $("server").value,
+      email: $("email").value,
+      password: $("password").value,
+    });
+    $("password").value = "";
+    setStatus("signin-status", "");
+    render(state);
+  } catch (error) {
+    setStatus("signin-status", error.message, "error");
+  } finally {
+    button.disabled = false;
+  }
+});
+
+$("signout").addEventListener("click", async () => {
+  render(await ask(MSG.SIGN_OUT));
+});
+
+$("settings-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const button = $("save");
+  button.disabled = true;
+  setStatus("settings-status", "Saving…");
+  try {
+    const blocklist = $("blocklist").value.split(/[\n,;]+/).map((s) => s.trim()).filter(Boolean);
+    const insertAt = document.querySelector('input[name="insert_at"]:checked');
+    const state = await ask(MSG.SAVE_SETTINGS, {
+      auto_insert: $("auto_insert").checked,
+      notify_on_open: $("notify_on_open").checked,
+      insert_at: insertAt ? insertAt.value : "last",
+      blocklist,
+      time_zone: $("time_zone").value.trim() || "UTC",
+    });
+    render(state);
+    setStatus("settings-status", "Saved", "ok");
+  } catch (error) {
+    const fields = error.details?.details?.json;
+    const detail = fields ? ` ${Object.values(fields).flat().join(" ")}` : "";
+    setStatus("settings-status", `${error.message}${detail}`, "error");
+  } finally {
+    button.disabled = false;
+  }
+});
+
+listen(TARGET.PAGES, {
+  [MSG.STATE_CHANGED]: () => refresh(),
+  [MSG.ENGAGEMENT]: () => null,
+});
+
+refresh().catch((error) => setStatus("signin-status", error.message, "error"));

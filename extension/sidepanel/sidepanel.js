@@ -1,0 +1,190 @@
+// The Engagement side panel. The list itself is client_py's render_panel output (every
+// value escaped there), asked from the worker, which asks the server and the offscreen
+// document. This page adds the search and filter controls, one delegated listener on
+// client_py's data-action hooks, and live refresh when the worker reports engagement.
+const { TARGET, MSG, request, listen } = globalThis.EngageMessages;
+
+const $ = (id) => document.getElementById(id);
+const panel = $("panel");
+const LIVE_DEBOUNCE_MS = 80;
+const CLOCK_REFRESH_MS = 60000;
+const SEARCH_DEBOUNCE_MS = 250;
+
+const view = {
+  threads: [],
+  nextCursor: null,
+  expanded: new Set(),
+  cssLoaded: false,
+  rendering: null,
+  again: false,
+};
+
+function ask(id, payload, timeoutMs = 15000) {
+  return request(TARGET.WORKER, id, payload, { timeoutMs });
+}
+
+function query() {
+  const step = $("step").value.trim();
+  return {
+    text: $("q").value.trim(),
+    period: $("period").value,
+    domain: $("domain").value.trim() || null,
+    sequence: $("sequence").value.trim() || null,
+    step: step ? Number(step) : null,
+  };
+}
+
+function filtered(q) {
+  return Boolean(q.text || q.period !== "all" || q.domain || q.sequence || q.step);
+}
+
+function notice(text) {
+  $("notice").textContent = text || "";
+  $("notice").hidden = !text;
+}
+
+function restoreExpanded() {
+  for (const article of panel.querySelectorAll("article.engage-thread")) {
+    if (!view.expanded.has(article.dataset.threadId)) continue;
+    const toggle = article.querySelector('[data-action="toggle"]');
+    const list = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
+    if (toggle && list) {
+      toggle.setAttribute("aria-expanded", "true");
+      list.hidden = false;
+    }
+  }
+}
+
+async function renderNow({ more = false } = {}) {
+  const q = query();
+  $("clear").hidden = !filtered(q);
+  const state = await ask(MSG.GET_STATE);
+  $("signed-out").hidden = state.signedIn;
+  $("filters").hidden = !state.signedIn;
+  if (!state.signedIn) {
+    panel.replaceChildren();
+    $("more").hidden = true;
+    notice("");
+    return;
+  }
+  const result = await ask(MSG.PANEL_RENDER, {
+    query: q,
+    cursor: more ? view.nextCursor : null,
+    keep: more ? view.threads : [],
+    withCss: !view.cssLoaded,
+  });
+  if (result.css) {
+    $("engage-panel-css").textContent = result.css;
+    view.cssLoaded = true;
+  }
+  view.threads = result.threads;
+  view.nextCursor = result.nextCursor;
+  const scroll = document.scrollingElement.scrollTop;
+  // An extension page (no Trusted Types here); client_py escaped every value.
+  panel.innerHTML = result.html;
+  restoreExpanded();
+  document.scrollingElement.scrollTop = scroll;
+  $("more").hidden = !view.nextCursor;
+  panel.dataset.query = JSON.stringify(q); // what this list answers (tests wait on it)
+  notice("");
+}
+
+/** Render, coalescing calls that arrive while a render is running. */
+async function render(options) {
+  if (view.rendering) {
+    view.again = true;
+    return view.rendering;
+  }
+  view.rendering = renderNow(options)
+    .catch((error) => notice(error.code === "unreachable" || error.code === "timeout"
+      ? `${error.message} Showing what was last loaded.`
+      : error.message))
+    .finally(() => {
+      view.rendering = null;
+      if (view.again) {
+        view.again = false;
+        render();
+      }
+    });
+  return view.rendering;
+}
+
+let liveTimer = null;
+function renderSoon(delay = LIVE_DEBOUNCE_MS) {
+  clearTimeout(liveTimer);
+  liveTimer = setTimeout(() => render(), delay);
+}
+
+function threadOf(el) {
+  return el.closest("article.engage-thread");
+}
+
+async function onAction(event) {
+  const target = event.target.closest("[data-action]");
+  if (!target || !panel.contains(target)) return;
+  const action = target.dataset.action;
+  const article = threadOf(target);
+  const threadId = target.dataset.threadId || article?.dataset.threadId;
+  if (action === "toggle") {
+    const open = target.getAttribute("aria-expanded") !== "true";
+    target.setAttribute("aria-expanded", String(open));
+    const list = document.getElementById(target.getAttribute("aria-controls"));
+    if (list) list.hidden = !open;
+    if (open) view.expanded.add(threadId);
+    else view.expanded.delete(threadId);
+    if (open && article?.dataset.unread === "true") {
+      await ask(MSG.PANEL_VIEWED, { threadId }).catch(() => {});
+      render();
+    }
+  } else if (action === "pin" || action === "unpin") {
+    await ask(MSG.PANEL_PIN, { threadId, pinned: action === "pin" }).catch((e) => notice(e.message));
+    render();
+  } else if (action === "open") {
+    event.preventDefault();
+    const subject = article?.querySelector(".engage-subject")?.textContent || "";
+    await ask(MSG.PANEL_OPEN, { threadId, subject }).catch((e) => notice(e.message));
+  }
+}
+
+panel.addEventListener("click", (event) => {
+  onAction(event);
+});
+
+// Ctrl+double-click (Cmd on a Mac) on the counter resets it.
+panel.addEventListener("dblclick", async (event) => {
+  const counter = event.target.closest('[data-action="reset-counter"]');
+  if (!counter || !(event.ctrlKey || event.metaKey)) return;
+  event.preventDefault();
+  await ask(MSG.COUNTER_RESET).catch((e) => notice(e.message));
+  render();
+});
+
+let searchTimer = null;
+$("filters").addEventListener("input", () => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => render(), SEARCH_DEBOUNCE_MS);
+});
+$("filters").addEventListener("submit", (event) => {
+  event.preventDefault();
+  render();
+});
+$("clear").addEventListener("click", () => {
+  $("filters").reset();
+  render();
+});
+$("more").addEventListener("click", () => render({ more: true }));
+$("open-options").addEventListener("click", () => chrome.runtime.openOptionsPage());
+
+listen(TARGET.PAGES, {
+  [MSG.ENGAGEMENT]: () => {
+    renderSoon();
+    return true;
+  },
+  [MSG.STATE_CHANGED]: (change) => {
+    if (!("stream" in change)) renderSoon(0);
+    return true;
+  },
+});
+
+setInterval(() => render(), CLOCK_REFRESH_MS); // "2 min ago" must not stay put
+render();

@@ -1,0 +1,159 @@
+"""Fixtures of the extension's tests: the built extension, a real Engage server
+(granian, SQLite, trusting 127.0.0.1 as its proxy so that the tests can play
+recipients and Google's image proxy with X-Forwarded-For), the Gmail double, and
+Chromium with the extension loaded, one per test module, signed in as a user of its
+own (so counters and threads never mix between modules)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.live_server import LiveServer
+
+from . import harness
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "correct horse battery"
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def extension_dir() -> Path:
+    sys.path.insert(0, str(ROOT / "tools"))
+    import build_extension
+
+    try:
+        folder, _zip = build_extension.build()
+    except build_extension.BuildError as error:
+        pytest.fail(f"cannot build the extension: {error}")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def geo_db(tmp_path_factory) -> str:
+    from mmdb_writer import MMDBWriter
+    from netaddr import IPSet
+
+    writer = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoIP2-City",
+                        languages=["en"], description="Engage extension tests")
+    writer.insert_network(IPSet(["81.2.69.0/24"]), {
+        "country": {"iso_code": "GB", "names": {"en": "United Kingdom"}},
+        "subdivisions": [{"names": {"en": "England"}}],
+        "city": {"names": {"en": "London"}},
+    })
+    path = tmp_path_factory.mktemp("geo") / "city.mmdb"
+    writer.to_db_file(str(path))
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory, geo_db):
+    instance = tmp_path_factory.mktemp("engage")
+    server = LiveServer(instance=instance, database_url=f"sqlite:///{instance / 'engage.db'}", geo_db=geo_db,
+                        extra_env={"ENGAGE_TRUSTED_PROXIES": "127.0.0.1/32"})
+    server.migrate()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_gmail():
+    fake = harness.FakeGmail()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(harness.CHROMIUM).exists():
+        pytest.fail(f"{harness.CHROMIUM} is missing: scripts/test.sh installs Debian's chromium")
+    with sync_playwright() as p:
+        yield p
+
+
+class ExtensionSession:
+    """One Chromium with the extension, signed in as one user of the live server."""
+
+    def __init__(self, context, server, email, token, fake):
+        self.context = context
+        self.server = server
+        self.email = email
+        self.token = token
+        self.fake = fake
+        self.gmail = None
+
+    def api(self, method, path, body=None):
+        status, data, _headers = self.server.request(method, path, body, token=self.token)
+        assert status < 400, (status, data)
+        return data
+
+    def threads(self, **params):
+        query = "&".join(f"{k}={v}" for k, v in params.items())
+        return self.api("GET", f"/api/v1/threads?limit=100&{query}")["threads"]
+
+    def thread(self, thread_id):
+        return next((t for t in self.threads() if t["thread_id"] == thread_id), None)
+
+
+def make_user(server, module_name: str) -> tuple[str, str]:
+    slug = module_name.rsplit(".", 1)[-1].replace("test_", "").replace("_", "-")
+    email = f"ann-{slug}@acme.example"
+    token = server.create_user(email=email, org=f"Acme {slug}", domains=("acme.example",), password=PASSWORD)
+    return email, token
+
+
+@pytest.fixture(scope="module")
+def ext(request, live, fake_gmail, extension_dir, playwright_instance, tmp_path_factory):
+    """The module's browser, signed in through the options page; a Gmail tab open."""
+    email, token = make_user(live, request.module.__name__)
+    context = harness.launch(playwright_instance, extension_dir, tmp_path_factory.mktemp("profile"), fake_gmail)
+    session = ExtensionSession(context, live, email, token, fake_gmail)
+    try:
+        page = harness.options_page(context)
+        harness.wait_python_ready(context, page)
+        harness.sign_in(context, live.url, email, PASSWORD)
+        session.gmail = harness.open_gmail(context)
+        yield session
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="module")
+def plain_browser(playwright_instance):
+    """Chromium without the extension, for the content script's modules on their own."""
+    browser = playwright_instance.chromium.launch(executable_path=harness.CHROMIUM, headless=True,
+                                                  args=harness.BROWSER_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def bridge():
+    """offscreen/engage_bridge.py imported on CPython (no bytecode left in extension/)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("engage_bridge", ROOT / "extension" / "offscreen" / "engage_bridge.py")
+    module = importlib.util.module_from_spec(spec)
+    dont_write = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = dont_write
+    return module
+
+
+def content_script(name: str) -> str:
+    return (ROOT / "extension" / "content" / name).read_text(encoding="utf-8")

@@ -1,0 +1,320 @@
+// A Gmail stand-in for the extension's tests. What it reproduces, because the
+// extension depends on it:
+//  - compose windows: the pop-up (div[role=dialog]) and the inline reply / forward
+//    (div.M9 inside the conversation), several at once; recipient chips
+//    (div.afV[data-hovercard-id][data-name]) made from what is typed in the To / Cc /
+//    Bcc inputs; input[name=subjectbox]; hidden input[name=composeid] and
+//    input[name=draft] ("undefined" until the first autosave, like Gmail); the body,
+//    div.Am.editable[contenteditable][aria-label="Message Body"][g_editable]; the
+//    signature (.gmail_signature) and quoted text (.gmail_quote_container); the
+//    toolbar row tr.btC with the Send button div.T-I.aoO[role=button] and a "More
+//    options" menu holding "Plain text mode".
+//  - Send acts like Gmail's buttons (closure CustomButton): on mouseup after a mousedown
+//    on the button, or Enter on the focused button; Ctrl/Cmd+Enter anywhere in the
+//    compose. At that moment the body's innerHTML is what "Gmail sends": it is recorded
+//    in window.fakeGmail.sent and POSTed to /_fake/sent.
+//  - the conversation view: h2.hP[data-legacy-thread-id], messages in div.a3s, with
+//    every image shown through "https://ci3.googleusercontent.com/meips/<id>#<original>",
+//    as Gmail's image proxy does.
+//  - Trusted Types: the page is served with require-trusted-types-for 'script' and
+//    builds HTML only through its own policy "gmail-fake", so any other innerHTML
+//    assignment on this page throws.
+(() => {
+  "use strict";
+  const policy = trustedTypes.createPolicy("gmail-fake", { createHTML: (s) => s });
+  const ME = { name: "Ann Seller", address: "ann@acme.example" };
+  const SIGNATURE = '<br clear="all"><div><br></div><span class="gmail_signature_prefix">-- </span><br>'
+    + '<div dir="ltr" class="gmail_signature" data-smartmail="gmail_signature"><div dir="ltr">'
+    + 'Ann Seller | Acme<br><a href="https://acme.example/" target="_blank">acme.example</a></div></div>';
+  const PROXY = "https://ci3.googleusercontent.com/meips/";
+
+  const state = { threads: new Map(), composes: new Map(), sent: [], nextCompose: 1 };
+  // Compose ids unique across page loads: the tests' HTTP server sees every page's sends.
+  const PAGE = Math.random().toString(36).slice(2, 8);
+  const $main = document.getElementById("main");
+  const $dock = document.getElementById("compose-dock");
+
+  function hex16() {
+    const bytes = crypto.getRandomValues(new Uint8Array(8));
+    bytes[0] = 0x18; // Gmail's ids of this decade start with 18/19
+    return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+    for (const child of children) node.append(child);
+    return node;
+  }
+
+  function setHtml(node, html) {
+    node.innerHTML = policy.createHTML(html);
+  }
+
+  function escapeHtml(s) {
+    return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+  }
+
+  function b64url(text) {
+    return btoa(unescape(encodeURIComponent(text))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  /** Message HTML as Gmail shows it: parsed inert, images moved behind the proxy. */
+  function shownNodes(html) {
+    const doc = new DOMParser().parseFromString(policy.createHTML(`<body>${html}</body>`), "text/html");
+    for (const img of doc.querySelectorAll("img[src]")) {
+      const src = img.getAttribute("src");
+      if (/^https?:\/\//i.test(src) && !src.startsWith(PROXY)) {
+        img.setAttribute("src", `${PROXY}${b64url(src)}=s0-d-e1-ft#${src}`);
+      }
+    }
+    return [...doc.body.childNodes].map((n) => document.importNode(n, true));
+  }
+
+  // -- threads -----------------------------------------------------------------------
+  function addThread(id, subject, messages) {
+    state.threads.set(id, { id, subject, messages });
+  }
+
+  addThread("18c2f0a1b2c3d4e5", "Pricing for Q3", [{
+    id: "18c2f0a1b2c3d4e5",
+    from: { name: "Rae Prospect", address: "rae@prospect.example" },
+    to: [ME],
+    date: "Mon, Mar 3, 2025 at 9:30 AM",
+    html: '<div dir="ltr">Hi Ann,<div><br></div><div>Could you send pricing for Q3? The details are on '
+      + '<a href="https://prospect.example/rfp">our RFP page</a>.</div><div><br></div><div>Rae</div></div>',
+  }]);
+  addThread("18c2f0a1b2c3d4e6", "Team offsite", [{
+    id: "18c2f0a1b2c3d4e6",
+    from: { name: "Bob Builder", address: "bob@acme.example" },
+    to: [ME],
+    date: "Tue, Mar 4, 2025 at 10:00 AM",
+    html: '<div dir="ltr">Who is coming on Friday?</div>',
+  }]);
+
+  function showList(label) {
+    const rows = [...state.threads.values()].map((t) => {
+      const row = el("div", { class: "thread-row zA", "data-legacy-thread-id": t.id }, t.subject);
+      row.addEventListener("click", () => { location.hash = `#${label}/${t.id}`; });
+      return row;
+    });
+    $main.replaceChildren(el("div", { class: "ae4", role: "list" }, ...rows));
+  }
+
+  function showThread(id) {
+    const thread = state.threads.get(id);
+    const container = el("div", { class: "nH if", "data-thread": id });
+    const perm = `thread-f:${BigInt(`0x${id}`).toString()}`;
+    container.append(el("h2", { class: "hP", "data-legacy-thread-id": id, "data-thread-perm-id": perm },
+      thread.subject));
+    for (const message of thread.messages) {
+      const body = el("div", { class: "a3s aiL" });
+      body.append(...shownNodes(message.html));
+      container.append(el("div", {
+        class: "adn ads",
+        "data-message-id": `#msg-f:${BigInt(`0x${message.id}`).toString()}`,
+        "data-legacy-message-id": message.id,
+      }, el("div", { class: "gE" },
+        el("span", { class: "gD", email: message.from.address, name: message.from.name }, message.from.name),
+        ` ${message.date || ""}`), body));
+    }
+    const reply = el("span", { class: "ams bkH", role: "link", tabindex: "0" }, "Reply");
+    const forward = el("span", { class: "ams bkG", role: "link", tabindex: "0" }, "Forward");
+    reply.addEventListener("click", () => openReply(id, "reply"));
+    forward.addEventListener("click", () => openReply(id, "forward"));
+    container.append(el("div", { class: "amn" }, reply, " ", forward));
+    $main.replaceChildren(container);
+    document.title = `${thread.subject} - ${ME.address} - Gmail (test double)`;
+  }
+
+  function route() {
+    const [label, id] = location.hash.replace(/^#/, "").split("?")[0].split("/");
+    const shown = $main.querySelector(".nH.if");
+    if (id && shown && shown.dataset.thread === id) return; // already there (a reply may be open)
+    if (id && state.threads.has(id)) showThread(id);
+    else showList(label || "inbox");
+  }
+
+  // -- compose -----------------------------------------------------------------------
+  function parseAddress(text) {
+    const m = /^\s*"?([^"<]*?)"?\s*<([^>]+)>\s*$/.exec(text);
+    return m ? { name: m[1].trim(), address: m[2].trim() } : { name: "", address: text.trim() };
+  }
+
+  function chip({ name, address }) {
+    const node = el("div", { class: "afV", "data-hovercard-id": address, "data-name": name || address },
+      el("div", { class: "akl" }, name || address));
+    return node;
+  }
+
+  function recipientRow(field, people) {
+    const input = el("input", { class: "agP aFw", "aria-label": `${field === "to" ? "To" : field === "cc" ? "Cc" : "Bcc"} recipients`, type: "text" });
+    const row = el("div", { class: `aoD hl ${field}`, name: field }, el("span", { class: "label" }, field === "to" ? "To" : field.toUpperCase()));
+    const commit = () => {
+      const parts = input.value.split(/[,;]/).map((s) => s.trim()).filter(Boolean);
+      input.value = "";
+      for (const part of parts) row.insertBefore(chip(parseAddress(part)), input);
+    };
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === "," || event.key === ";" || event.key === "Tab") {
+        if (input.value.trim()) {
+          event.preventDefault();
+          commit();
+        }
+      }
+    });
+    input.addEventListener("blur", commit);
+    for (const person of people) row.append(chip(person));
+    row.append(input);
+    return row;
+  }
+
+  function chipsOf(root, field) {
+    return [...root.querySelectorAll(`[name="${field}"] .afV`)].map((c) => ({
+      name: c.getAttribute("data-name"), address: c.getAttribute("data-hovercard-id"),
+    }));
+  }
+
+  function buildCompose(id, { to = [], cc = [], bcc = [], subject = "", bodyHtml, inline = false }) {
+    const root = inline
+      ? el("div", { class: "M9", "data-test-compose": id })
+      : el("div", { class: "nH Hd", role: "dialog", "aria-label": subject || "New Message", "data-test-compose": id });
+    if (!inline) root.append(el("div", { class: "aYF" }, subject || "New Message"));
+    const draft = el("input", { type: "hidden", name: "draft", value: "undefined" });
+    const form = el("form", { class: "bAs", method: "POST", enctype: "multipart/form-data" },
+      el("input", { type: "hidden", name: "composeid", value: `c${Date.now()}${id}` }),
+      draft,
+      recipientRow("to", to), recipientRow("cc", cc), recipientRow("bcc", bcc),
+      el("input", { class: "aoT", name: "subjectbox", placeholder: "Subject", value: subject }));
+    form.addEventListener("submit", (e) => e.preventDefault());
+    const body = el("div", {
+      class: "Am Al editable LW-avf tS-tW", id: `:${id}b`, contenteditable: "true", role: "textbox",
+      "aria-label": "Message Body", "aria-multiline": "true", g_editable: "true", tabindex: "1",
+    });
+    setHtml(body, bodyHtml);
+    const send = el("div", {
+      class: "T-I J-J5-Ji aoO v7 T-I-atl L3", role: "button", tabindex: "1",
+      "data-tooltip": "Send \u202a(Ctrl-Enter)\u202c", "aria-label": "Send \u202a(Ctrl-Enter)\u202c",
+    }, "Send");
+    const plainItem = el("div", { role: "menuitemcheckbox", "aria-checked": "false", class: "J-N" }, "Plain text mode");
+    const menu = el("div", { role: "menu", hidden: "" }, plainItem);
+    const more = el("div", { class: "J-JN-M-I", role: "button", "aria-label": "More options", "data-tooltip": "More options" }, "\u22ee");
+    more.addEventListener("click", () => { menu.hidden = !menu.hidden; });
+    plainItem.addEventListener("click", () => {
+      const on = plainItem.getAttribute("aria-checked") !== "true";
+      plainItem.setAttribute("aria-checked", String(on));
+      if (on) body.textContent = body.innerText; // formatting goes, as in Gmail
+      menu.hidden = true;
+    });
+    const row = el("tr", { class: "btC" },
+      el("td", { class: "gU Up" }, el("div", { class: "dC" }, send)),
+      el("td", { class: "gU" }, more, menu));
+    root.append(form, body, el("table", { class: "IZ", role: "presentation" }, el("tbody", {}, row)));
+
+    // Gmail's buttons: act on mouseup after a mousedown on them.
+    let armed = false;
+    send.addEventListener("mousedown", (event) => { if (event.button === 0) armed = true; });
+    send.addEventListener("mouseup", () => { if (armed) { armed = false; sendCompose(id, "button"); } });
+    send.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === " ") { event.preventDefault(); sendCompose(id, "button-key"); }
+    });
+    root.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); sendCompose(id, "shortcut"); }
+    });
+    // Gmail saves a draft soon after opening: then the draft id is known.
+    setTimeout(() => draft.setAttribute("value", `#msg-a:r-${Math.floor(Math.random() * 1e15)}`), 500);
+    return { root, body };
+  }
+
+  function openCompose(options = {}) {
+    const id = `c${PAGE}-${state.nextCompose++}`;
+    const bodyHtml = options.bodyHtml ?? `<div dir="ltr">${escapeHtml(options.text || "")}<br></div>${SIGNATURE}`;
+    const { root, body } = buildCompose(id, { ...options, bodyHtml, inline: false });
+    $dock.append(root);
+    state.composes.set(id, { id, root, body, kind: "new", threadId: null });
+    return id;
+  }
+
+  function quoteOf(thread, kind) {
+    const last = thread.messages[thread.messages.length - 1];
+    const from = `${escapeHtml(last.from.name)} &lt;<a href="mailto:${last.from.address}">${last.from.address}</a>&gt;`;
+    if (kind === "forward") {
+      return '<div class="gmail_quote gmail_quote_container"><div dir="ltr" class="gmail_attr">'
+        + `---------- Forwarded message ---------<br>From: ${from}<br>Date: ${last.date}<br>`
+        + `Subject: ${escapeHtml(thread.subject)}<br>To: ${escapeHtml(ME.name)} &lt;${ME.address}&gt;<br></div><br><br>`
+        + `${last.html}</div>`;
+    }
+    return `<div class="gmail_quote gmail_quote_container"><div dir="ltr" class="gmail_attr">On ${last.date} ${from} wrote:<br></div>`
+      + '<blockquote class="gmail_quote" style="margin:0px 0px 0px 0.8ex;border-left:1px solid rgb(204,204,204);padding-left:1ex">'
+      + `${last.html}</blockquote></div>`;
+  }
+
+  function openReply(threadId, kind = "reply", text = "") {
+    if (location.hash.split("/")[1] !== threadId) {
+      location.hash = `#inbox/${threadId}`;
+      showThread(threadId);
+    }
+    const thread = state.threads.get(threadId);
+    const last = thread.messages[thread.messages.length - 1];
+    const to = kind === "forward" ? [] : last.from.address === ME.address ? last.to : [last.from];
+    const id = `c${PAGE}-${state.nextCompose++}`;
+    const bodyHtml = `<div dir="ltr">${escapeHtml(text)}<br></div><br>${quoteOf(thread, kind)}`;
+    const subject = `${kind === "forward" ? "Fwd" : "Re"}: ${thread.subject}`;
+    const { root, body } = buildCompose(id, { to, subject, bodyHtml, inline: true });
+    $main.querySelector(".nH.if").append(root);
+    state.composes.set(id, { id, root, body, kind, threadId });
+    return id;
+  }
+
+  function sendCompose(id, how) {
+    const compose = state.composes.get(id);
+    if (!compose || compose.sent) return;
+    compose.sent = true;
+    const { root, body } = compose;
+    const plain = root.querySelector('[role="menuitemcheckbox"]').getAttribute("aria-checked") === "true";
+    const record = {
+      composeId: id,
+      kind: compose.kind,
+      how,
+      to: chipsOf(root, "to"),
+      cc: chipsOf(root, "cc"),
+      bcc: chipsOf(root, "bcc"),
+      subject: root.querySelector('input[name="subjectbox"]').value,
+      html: body.innerHTML,
+      plain,
+      threadId: compose.threadId || hex16(),
+      sentAt: Date.now(),
+    };
+    state.sent.push(record);
+    fetch("/_fake/sent", { method: "POST", body: JSON.stringify(record), keepalive: true });
+    const thread = state.threads.get(record.threadId);
+    const message = { id: thread ? hex16() : record.threadId, from: ME, to: record.to, date: "now", html: record.html };
+    if (thread) thread.messages.push(message);
+    else addThread(record.threadId, record.subject, [message]);
+    root.remove();
+    state.composes.delete(id);
+    const toast = document.getElementById("toast");
+    toast.hidden = false;
+    setTimeout(() => { toast.hidden = true; }, 1500);
+  }
+
+  document.querySelector('[gh="cm"]').addEventListener("click", () => openCompose());
+  window.addEventListener("hashchange", route);
+  route();
+
+  // The tests' handle on the page (main world).
+  window.fakeGmail = {
+    me: ME,
+    signature: SIGNATURE,
+    compose: openCompose,
+    reply: (threadId, text) => openReply(threadId, "reply", text),
+    forward: (threadId, text) => openReply(threadId, "forward", text),
+    setBody: (id, html) => setHtml(state.composes.get(id).body, html),
+    body: (id) => state.composes.get(id)?.body.innerHTML ?? null,
+    openComposes: () => [...state.composes.keys()],
+    sent: state.sent,
+    threads: () => [...state.threads.values()].map((t) => ({ id: t.id, subject: t.subject, count: t.messages.length })),
+    show: (hash) => { location.hash = hash; route(); },
+  };
+  document.documentElement.dataset.fakeGmailReady = "true";
+})();

@@ -1,0 +1,148 @@
+"""offscreen/engage_bridge.py on CPython: the JSON door into client_py that the
+extension's offscreen worker calls in Pyodide. Values in, values out."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from client_py.links import rewrite_links
+from client_py.snippet import build_snippet, insert_snippet
+
+PIXEL = "https://t.example.com/p/AbCdEfGhIjKlMnOpQrSt.gif"
+
+
+def call(bridge, name, **args):
+    return json.loads(bridge.call(name, json.dumps(args)))
+
+
+def test_call_returns_values_as_json(bridge):
+    reply = call(bridge, "badge_text", unread=120)
+    assert reply == {"ok": True, "value": "99+"}
+
+
+@pytest.mark.parametrize(("name", "args", "code"), [
+    ("no_such_function", {}, "unknown_function"),
+    ("badge_text", {"wrong": 1}, "bad_call"),
+    ("plan", {"body": "just words", "pixel_url": PIXEL, "where": "last", "tracked": {}}, "not_html"),
+])
+def test_call_reports_errors_as_data(bridge, name, args, code):
+    reply = call(bridge, name, **args)
+    assert reply["ok"] is False and reply["error"]["code"] == code
+
+
+def test_decide_keeps_the_good_chips_when_one_is_not_an_address(bridge):
+    result = bridge.decide(
+        [{"name": "Rae", "address": "RAE@Prospect.example"}, "Bob <bob@acme.example>", {"name": "", "address": "half-typed@"}],
+        internal_domains=["acme.example"], blocklist=[], auto_insert=True)
+    assert result["recipients"] == [{"name": "Rae", "address": "rae@prospect.example"},
+                                    {"name": "Bob", "address": "bob@acme.example"}]
+    assert result["rejected"] == ["half-typed@"]
+    assert result["decision"]["applies"] is True and result["decision"]["reason"] == "Tracking: 1 external recipient"
+
+
+@pytest.mark.parametrize(("recipients", "blocklist", "auto", "applies", "reason"), [
+    (["bob@acme.example"], [], True, False, "All recipients are inside your company"),
+    (["pat@partner.example"], ["partner.example"], True, False, "All external recipients are on your blocklist"),
+    (["rae@prospect.example"], [], False, False, "Automatic tracking is off"),
+    ([], [], True, False, "No recipients yet"),
+])
+def test_decide_says_why_not(bridge, recipients, blocklist, auto, applies, reason):
+    decision = bridge.decide(recipients, ["acme.example"], blocklist, auto)["decision"]
+    assert (decision["applies"], decision["reason"]) == (applies, reason)
+
+
+def test_analyze_lists_each_trackable_link_once_and_skips_tracked_and_quoted_ones(bridge):
+    body = ('<div>See <a href="https://acme.example/a">a</a>, <a href="https://acme.example/a">again</a>, '
+            '<a href="https://t.example.com/c/Zk3q9aaaaaaaaaaaaaaa">tracked</a>, '
+            '<a href="mailto:x@y.example">mail</a></div>'
+            '<div class="gmail_quote"><a href="https://quoted.example/">quoted</a></div>')
+    result = bridge.analyze(body, "https://t.example.com", ["rae@prospect.example"], ["acme.example"], [], True)
+    assert result["body_kind"] == "html"
+    assert result["links"] == ["https://acme.example/a"]
+
+
+def test_analyze_tells_plain_text_apart(bridge):
+    result = bridge.analyze("Hello Rae,\nsee you", "https://t.example.com", ["rae@prospect.example"], [], [], True)
+    assert result["body_kind"] == "plain_text" and result["links"] == []
+
+
+REPLY = ('<div dir="ltr">Hi <b>Rae</b>,<div><br></div><div>Our <a href="https://acme.example/p?a=1&amp;b=2">prices</a>.'
+         '</div></div><br><div class="gmail_quote"><div dir="ltr" class="gmail_attr">On Mon, Rae wrote:<br></div>'
+         '<blockquote class="gmail_quote"><a href="https://acme.example/p?a=1&amp;b=2">quoted</a></blockquote></div>')
+
+
+@pytest.mark.parametrize("where", ["first", "last"])
+def test_plan_expects_exactly_client_pys_body(bridge, where):
+    tracked = {"https://acme.example/p?a=1&b=2": "https://t.example.com/c/TrackedTokenAAAAAAAA"}
+    plan = bridge.plan(REPLY, PIXEL, where, tracked)
+    assert plan["expected"] == rewrite_links(insert_snippet(REPLY, PIXEL, where), tracked)
+    # Only the sender's link is edited: <a> number 0; number 1 is in the quote.
+    assert plan["links"] == [{"index": 0, "url": "https://acme.example/p?a=1&b=2",
+                              "href": "https://t.example.com/c/TrackedTokenAAAAAAAA"}]
+    # First line: before the first child; last line: before the quote (child 2).
+    assert plan["insert"] == ([0] if where == "first" else [2])
+    assert plan["remove"] == []
+
+
+def test_plan_describes_the_snippet_as_elements(bridge):
+    plan = bridge.plan("<div>Hi</div>", PIXEL, "last", {})
+    (span,) = plan["snippet"]
+    assert span["tag"] == "span" and [name for name, _ in span["attrs"]] == ["class", "data-engage-pixel", "style"]
+    (img,) = span["children"]
+    assert img["tag"] == "img" and dict(img["attrs"])["src"] == PIXEL and img["children"] == []
+
+
+def test_plan_takes_an_old_snippet_out_first(bridge):
+    old = "https://t.example.com/p/OldOldOldOldOldOldOld.gif"
+    body = f'<div>Hi</div>{build_snippet(old)}<div>Bye</div>'
+    plan = bridge.plan(body, PIXEL, "last", {})
+    assert plan["remove"] == [[1]]
+    assert plan["expected"] == insert_snippet(body, PIXEL, "last")
+    assert old not in plan["expected"]
+
+
+@pytest.mark.parametrize(("body", "offset", "position"), [
+    ("<div>a</div><div>b</div>", 0, [0]),
+    ("<div>a</div><div>b</div>", 12, [1]),
+    ("<div>a</div><div>b</div>", 24, [2]),
+    ("<div><p>x</p>tail</div>", 5, [0, 0]),
+    ("<div><p>x</p>tail</div>", 13, [0, 1]),
+    ("<div><p>x</p>tail</div>", 17, [0, 2]),
+    ("text<br>more", 4, [1]),  # between a text and an element
+    ("<div>a</div><!-- c --><br><div>b</div>", 22, [2]),
+])
+def test_dom_position_counts_children_as_the_serialisation_shows_them(bridge, body, offset, position):
+    from client_py.htmlscan import tokenize
+
+    assert bridge.dom_position(body, tokenize(body), offset) == position
+
+
+@pytest.mark.parametrize(("body", "offset"), [
+    ("<div>abc</div>", 6),  # inside a text
+    ("<div>abc</div>", 2),  # inside a tag
+    ("<div><p>x</div>", 14),  # not a browser serialisation: </div> closes an open <p>
+])
+def test_dom_position_refuses_places_that_are_not_between_children(bridge, body, offset):
+    from client_py.htmlscan import tokenize
+
+    assert bridge.dom_position(body, tokenize(body), offset) is None
+
+
+def test_verify_finds_the_pixel_and_the_tracked_links(bridge):
+    tracked = {"https://acme.example/p?a=1&b=2": "https://t.example.com/c/TrackedTokenAAAAAAAA"}
+    body = rewrite_links(insert_snippet(REPLY, PIXEL, "last"), tracked)
+    assert bridge.verify(body, PIXEL, list(tracked.values()))["ok"] is True
+    assert bridge.verify(REPLY, PIXEL, list(tracked.values())) == {
+        "ok": False, "pixel": None, "missing_links": ["https://t.example.com/c/TrackedTokenAAAAAAAA"]}
+
+
+def test_render_panel_escapes_what_the_server_sends(bridge):
+    thread = {"thread_id": "t1", "subject": "<img src=x onerror=alert(1)>", "pinned": False, "unread": False,
+              "summary": "Not opened yet", "messages": [], "events": [], "latest_message_id": "m1",
+              "client": "gmail", "last_activity_at": "2026-01-02T10:00:00Z", "recipients": []}
+    result = bridge.render_panel([thread], 0, {"time_zone": "UTC"}, {"text": ""}, 0, "2026-01-02T12:00:00Z")
+    assert "&lt;img src=x onerror=alert(1)&gt;" in result["html"]
+    assert "<img" not in result["html"]
+    assert result["unread"] == 0

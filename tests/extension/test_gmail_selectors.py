@@ -1,0 +1,147 @@
+"""content/gmail_selectors.js against the Gmail double: each lookup finds what it should,
+and still finds it when the hooks its preferred selectors rely on are gone (Gmail
+renamed a class, another language changed a label): every fallback is exercised."""
+
+from __future__ import annotations
+
+import pytest
+
+from . import harness
+from .conftest import content_script
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def gmail(plain_browser, fake_gmail):
+    page = plain_browser.new_page()
+    page.goto(f"{fake_gmail.url}/mail/u/0/#inbox")
+    page.wait_for_function("document.documentElement.dataset.fakeGmailReady === 'true'")
+    page.evaluate(content_script("gmail_selectors.js"))
+    yield page
+    page.close()
+
+
+def new_compose(page, **options) -> str:
+    defaults = {"to": [harness.RAE, harness.BOB], "subject": "Hello there", "text": "Hi"}
+    return page.evaluate("(o) => fakeGmail.compose(o)", {**defaults, **options})
+
+
+def lookup(page, compose_id: str, expression: str):
+    """Evaluate ``expression`` with ``G`` (EngageGmail) and ``c`` (the compose root)."""
+    return page.evaluate(f"""(id) => {{
+        const G = EngageGmail;
+        const c = document.querySelector('[data-test-compose="' + id + '"]');
+        return {expression};
+    }}""", compose_id)
+
+
+def test_a_new_compose_is_read_completely(gmail):
+    cid = new_compose(gmail)
+    gmail.wait_for_timeout(600)  # Gmail's first autosave gives the draft its id
+    found = lookup(gmail, cid, """({
+        bodies: G.bodies().length,
+        root: G.composeOf(G.bodyOf(c)) === c,
+        fromSend: G.composeOf(G.sendButtonOf(c)) === c,
+        sendAt: (() => { const s = G.sendButtonOf(c), inner = document.createElement('span'); s.append(inner);
+                          return G.sendButtonAt(inner) === s && G.sendButtonAt(G.bodyOf(c)) === null; })(),
+        subject: G.subjectOf(c),
+        recipients: G.recipientsOf(c),
+        draft: G.draftIdOf(c),
+        thread: G.threadIdOf(c),
+        plain: G.isPlainText(c),
+        toolbar: G.toolbarOf(c).row.tagName,
+    })""")
+    assert found == {
+        "bodies": 1, "root": True, "fromSend": True, "sendAt": True, "subject": "Hello there",
+        "recipients": [{"name": "Rae Prospect", "address": "rae@prospect.example"},
+                       {"name": "Bob Builder", "address": "bob@acme.example"}],
+        "draft": found["draft"], "thread": "", "plain": False, "toolbar": "TR",
+    }
+    assert found["draft"].startswith("#msg-a:r-")
+
+
+def test_several_composes_are_told_apart(gmail):
+    first, second = new_compose(gmail), new_compose(gmail, to=[], subject="Second")
+    assert gmail.evaluate("() => EngageGmail.bodies().length") == 2
+    assert lookup(gmail, second, "G.composeOf(G.sendButtonOf(c)) === c && G.recipientsOf(c).length === 0")
+    assert lookup(gmail, first, "G.recipientsOf(c).length") == 2
+
+
+def test_an_inline_reply_belongs_to_its_conversation(gmail):
+    cid = gmail.evaluate("(t) => fakeGmail.reply(t, 'Sure')", harness.SEED_THREAD)
+    found = lookup(gmail, cid, "({thread: G.threadIdOf(c), subject: G.subjectOf(c), open: G.openThreadId(document),"
+                               " to: G.recipientsOf(c).map(r => r.address), root: G.composeOf(G.bodyOf(c)) === c})")
+    assert found == {"thread": harness.SEED_THREAD, "subject": "Re: Pricing for Q3", "open": harness.SEED_THREAD,
+                     "to": ["rae@prospect.example"], "root": True}
+
+
+def test_plain_text_mode_is_recognised(gmail):
+    cid = new_compose(gmail)
+    sel = harness.compose_selector(cid)
+    gmail.click(f"{sel} [aria-label='More options']")
+    gmail.click(f"{sel} [role='menuitemcheckbox']")
+    assert lookup(gmail, cid, "G.isPlainText(c)") is True
+
+
+def test_pixels_behind_gmails_proxy_are_found_in_shown_messages_only(gmail):
+    pixel = "http://t.example/p/TokenTokenTokenToken.gif"
+    gmail.evaluate("""(pixel) => {
+        const c = fakeGmail.compose({to: [], text: 'x'});
+        fakeGmail.setBody(c, '<img src="' + pixel + '">');  // in an editor: not a view
+        const shown = document.createElement('div');
+        shown.className = 'a3s aiL';
+        const img = document.createElement('img');
+        img.setAttribute('src', 'https://ci3.googleusercontent.com/meips/abc=s0-d-e1-ft#' + pixel);
+        shown.append(img);
+        document.getElementById('main').append(shown);
+    }""", pixel)
+    found = gmail.evaluate("(base) => EngageGmail.pixelImages(document.documentElement, base)"
+                           ".map(i => EngageGmail.unproxied(i.getAttribute('src')))", "http://t.example")
+    assert found == [pixel]
+
+
+# (lookup, JavaScript that removes the hooks of the selectors tried before, check)
+FALLBACKS = [
+    ("body", "", "G.bodyOf(c) && G.bodyOf(c).isContentEditable"),
+    ("body", "b.removeAttribute('aria-label')", "G.bodyOf(c) && G.bodyOf(c).isContentEditable"),
+    ("body", "b.removeAttribute('aria-label'); b.classList.remove('Am')", "G.bodyOf(c).isContentEditable"),
+    ("body", "b.removeAttribute('aria-label'); b.classList.remove('Am'); b.removeAttribute('g_editable')",
+     "G.bodyOf(c).isContentEditable"),
+    ("sendButton", "s.classList.remove('aoO')", "G.sendButtonOf(c).textContent === 'Send'"),
+    ("sendButton", "s.classList.remove('aoO'); s.removeAttribute('data-tooltip')",
+     "G.sendButtonOf(c).textContent === 'Send'"),
+    ("composeRoot", "c.removeAttribute('role')", "G.composeOf(G.bodyOf(c)) === c"),
+    ("subject", "c.querySelector('[name=subjectbox]').setAttribute('name', 'subject')", "G.subjectOf(c) === 'Hello there'"),
+    ("subject", "c.querySelector('[name=subjectbox]').removeAttribute('name')", "G.subjectOf(c) === 'Hello there'"),
+    ("recipientChip", """c.querySelectorAll('[data-hovercard-id]').forEach(chip => {
+        const span = document.createElement('span');
+        span.setAttribute('email', chip.getAttribute('data-hovercard-id'));
+        span.setAttribute('name', chip.getAttribute('data-name'));
+        chip.replaceWith(span); })""",
+     "JSON.stringify(G.recipientsOf(c).map(r => r.address)) === '[\"rae@prospect.example\",\"bob@acme.example\"]'"),
+    ("recipientField", """c.querySelectorAll('[data-hovercard-id]').forEach(chip => chip.remove());
+        const to = document.createElement('input'); to.type = 'hidden'; to.name = 'to';
+        to.value = 'Rae Prospect <rae@prospect.example>, bob@acme.example'; c.querySelector('form').append(to)""",
+     "G.recipientsOf(c)[0] === 'Rae Prospect <rae@prospect.example>, bob@acme.example'"),
+    ("toolbarRow", "c.querySelector('tr.btC').classList.remove('btC')", "G.toolbarOf(c).after === G.sendButtonOf(c)"),
+]
+
+
+@pytest.mark.parametrize(("name", "break_js", "check"), FALLBACKS,
+                         ids=[f"{name}-{i}" for i, (name, _b, _c) in enumerate(FALLBACKS)])
+def test_fallbacks(gmail, name, break_js, check):
+    cid = new_compose(gmail)
+    assert lookup(gmail, cid, f"""(() => {{
+        const b = G.bodyOf(c), s = G.sendButtonOf(c);
+        {break_js};
+        return {check};
+    }})()""") is True
+
+
+def test_thread_heading_fallback_and_the_url(gmail):
+    gmail.evaluate("(t) => fakeGmail.show('#inbox/' + t)", harness.SEED_THREAD)
+    gmail.evaluate("() => document.querySelector('h2.hP').classList.remove('hP')")
+    assert gmail.evaluate("() => EngageGmail.openThreadId(document)") == harness.SEED_THREAD
+    gmail.evaluate("() => document.querySelector('h2').removeAttribute('data-legacy-thread-id')")
+    assert gmail.evaluate("() => EngageGmail.openThreadId(document)") == harness.SEED_THREAD  # from the URL
