@@ -134,6 +134,12 @@ class EngageApi(Api):
 
 
 def register_error_handlers(app) -> None:
+    from .api.input_guard import refuse_hostile_input
+
+    # Input that would otherwise reach a view or the database and come back as a 500
+    # (see server/api/input_guard.py) is refused up front, in the same error shape.
+    app.before_request(refuse_hostile_input)
+
     @app.errorhandler(EngageError)
     def _domain_error(err: EngageError):
         if wants_json():

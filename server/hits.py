@@ -38,42 +38,73 @@ def note_sender_address(user_id: int, ip: str) -> None:
         db.session.rollback()
 
 
+SELF_REASON = "You opened it yourself (reported by your Engage extension)"
+
+
 def report_self_view(user_id: int, thread: Thread) -> int:
     """The sender is looking at this thread: loads through a mail proxy around now are
-    theirs. Recent proxy hits are re-filed as ``self``; later ones are caught at hit time."""
+    theirs, not the recipient's.
+
+    Race-free with the spool's writer: the view is committed first, then stored proxy
+    hits are re-filed. A hit the writer stores concurrently is re-checked by the writer
+    after its own commit (``refile_proxy_hits``), and by then it sees this view."""
     now = utcnow()
-    window = timedelta(seconds=current_app.config["SELF_VIEW_SECONDS"])
     db.session.add(SelfView(user_id=user_id, thread_id=thread.id, at=now))
-    message_ids = sa.select(Message.id).where(Message.thread_id == thread.id)
-    changed = db.session.execute(
-        sa.update(Event)
-        .where(
-            Event.message_id.in_(message_ids),
-            Event.at >= now - window,
-            Event.verdict.in_(("gmail", "outlook")),
-        )
-        .values(verdict="self", reason="You opened it yourself (reported by your Engage extension)")
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if changed:
-        recompute_thread(thread)
     db.session.commit()
-    return changed or 0
+    window = timedelta(seconds=current_app.config["SELF_VIEW_SECONDS"])
+    changed = refile_proxy_hits([thread.id], since=now - window, until=now + window)
+    return changed
 
 
-def recompute_thread(thread: Thread) -> None:
-    msgs = sa.select(Message.id).where(Message.thread_id == thread.id)
-    row = db.session.execute(
-        sa.select(
-            sa.func.max(Event.at),
-            sa.func.max(sa.case((Event.verdict.in_(ENGAGEMENT_VERDICTS), Event.at))),
-        ).where(Event.message_id.in_(msgs))
-    ).one()
+def refile_proxy_hits(thread_ids, since=None, until=None) -> int:
+    """Re-file as ``self`` the proxy loads (gmail, outlook) on these threads that fall
+    within SELF_VIEW_SECONDS of one of the sender's "I am viewing it" reports, and
+    bring the threads' aggregates up to date. Commits."""
+    window = timedelta(seconds=current_app.config["SELF_VIEW_SECONDS"])
+    thread_ids = list(thread_ids)
+    if not thread_ids:
+        return 0
+    conditions = [Message.thread_id.in_(thread_ids), Event.verdict.in_(("gmail", "outlook"))]
+    if since is not None:
+        conditions += [Event.at >= since, Event.at <= until]
+    candidates = db.session.execute(
+        sa.select(Event.id, Event.at, Message.thread_id).join(Message, Message.id == Event.message_id)
+        .where(*conditions)).all()
+    ids = []
+    if candidates:
+        earliest = min(at for _, at, _ in candidates) - window
+        views: dict[int, list] = {}
+        for thread_id, at in db.session.execute(sa.select(SelfView.thread_id, SelfView.at).where(
+                SelfView.thread_id.in_({t for _, _, t in candidates}), SelfView.at >= earliest)):
+            views.setdefault(thread_id, []).append(at)
+        ids = [event_id for event_id, at, thread_id in candidates
+               if any(abs(view - at) <= window for view in views.get(thread_id, ()))]
+    if not ids:
+        db.session.commit()
+        return 0
+    db.session.execute(sa.update(Event).where(Event.id.in_(ids))
+                       .values(verdict="self", reason=SELF_REASON)
+                       .execution_options(synchronize_session=False))
+    for thread_id in thread_ids:
+        recompute_thread(thread_id)
+    db.session.commit()
+    return len(ids)
+
+
+def recompute_thread(thread_id: int) -> None:
+    """The thread's aggregates from its emails and events, in one UPDATE (so a
+    concurrently stored hit is never overwritten by a stale in-memory copy)."""
+    last_event = sa.select(sa.func.max(Event.at)).where(Event.message_id.in_(
+        sa.select(Message.id).where(Message.thread_id == thread_id))).scalar_subquery()
+    last_engaged = sa.select(sa.func.max(Event.at)).where(
+        Event.message_id.in_(sa.select(Message.id).where(Message.thread_id == thread_id)),
+        Event.verdict.in_(ENGAGEMENT_VERDICTS)).scalar_subquery()
+    row = db.session.execute(sa.select(last_event, last_engaged)).one()
     sent = db.session.execute(
-        sa.select(sa.func.max(Message.sent_at)).where(Message.thread_id == thread.id)
-    ).scalar_one_or_none()
-    thread.last_triggered_at = row[0]
-    thread.last_engagement_at = row[1]
+        sa.select(sa.func.max(Message.sent_at)).where(Message.thread_id == thread_id)).scalar_one_or_none()
+    activity = max((t for t in (sent, row[0]) if t is not None), default=None)
+    values = {"last_triggered_at": row[0], "last_engagement_at": row[1]}
     if sent is not None:
-        thread.last_sent_at = sent
-    thread.last_activity_at = max(x for x in (thread.last_sent_at, row[0]) if x is not None)
+        values.update(last_sent_at=sent, last_activity_at=activity)
+    db.session.execute(sa.update(Thread).where(Thread.id == thread_id).values(**values)
+                       .execution_options(synchronize_session=False))

@@ -9,6 +9,7 @@ fails the whole batch, to be retried."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -69,8 +70,21 @@ def ingest(records: list[dict]) -> int:
         db.session.rollback()
         log.warning("ingest: a batch failed; storing its hits one by one", exc_info=True)
         hits = _one_by_one(fresh)
+    _refile_raced_proxy_hits(hits)
     wake_streams(hits)
     return len(hits)
+
+
+def _refile_raced_proxy_hits(hits: list[HitInput]) -> None:
+    """A proxy load stored while the sender's "I am viewing it" report was being
+    committed may have missed it: look again now that both are committed."""
+    threads = {h.message.thread_id for h in hits
+               if any(getattr(e, "verdict", None) in ("gmail", "outlook") for e in h.events)}
+    if threads:
+        from .hits import refile_proxy_hits
+
+        refile_proxy_hits(threads, since=min(h.at for h in hits) - timedelta(seconds=1),
+                          until=max(h.at for h in hits) + timedelta(seconds=1))
 
 
 def _one_by_one(records: list[dict]) -> list[HitInput]:

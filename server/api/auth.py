@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import threading
 import time
 from collections import defaultdict, deque
@@ -74,14 +75,29 @@ class SigninLimiter:
 
     Tokens are unguessable; passwords are what a guesser would go for."""
 
+    SWEEP_AT = 10_000  # keys held before stale ones are forgotten
+
     def __init__(self):
         self._hits: dict[str, deque] = defaultdict(deque)
         self._lock = threading.Lock()
+        self._sweep_at = self.SWEEP_AT
+
+    def __len__(self) -> int:
+        return len(self._hits)
+
+    def _sweep(self, cutoff: float) -> None:
+        """Forget keys with no attempt since ``cutoff``: a guesser cycling through
+        addresses or accounts must not grow this without bound."""
+        for key in [k for k, q in self._hits.items() if not q or q[-1] <= cutoff]:
+            del self._hits[key]
+        self._sweep_at = max(self.SWEEP_AT, 2 * len(self._hits))  # amortised: not on every call
 
     def check(self, keys: list[str], limit: int, window: float = 60.0) -> float:
         """Record an attempt; return 0 when allowed, else seconds to wait."""
         now = time.monotonic()
         with self._lock:
+            if len(self._hits) >= self._sweep_at:
+                self._sweep(now - window)
             wait = 0.0
             for key in keys:
                 q = self._hits[key]
@@ -95,10 +111,27 @@ class SigninLimiter:
             return wait
 
 
+def address_key(ip: str) -> str:
+    """Whom the per-address limit counts: an IPv4 address, or an IPv6 /64.
+
+    One IPv6 subscriber gets a whole /64 and can use a new address for every attempt."""
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if addr.version == 6:
+        if addr.ipv4_mapped is not None:
+            return str(addr.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{addr}/64", strict=False))
+    return str(addr)
+
+
 def check_signin_rate(email: str, ip: str) -> None:
     limit = current_app.config["SIGNIN_ATTEMPTS_PER_MINUTE"]
     limiter = current_app.extensions.setdefault("engage_signin_limiter", SigninLimiter())
-    wait = limiter.check([f"ip:{ip}", f"email:{email.lower()}"], limit)
+    # The account key is normalised as the sign-in lookup normalises the address, so
+    # " Ann@Acme.example" cannot buy a fresh allowance for the same account.
+    wait = limiter.check([f"ip:{address_key(ip)}", f"email:{email.strip().lower()}"], limit)
     if wait:
         raise ApiError(
             429,

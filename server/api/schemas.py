@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import marshmallow as ma
 from marshmallow import ValidationError, fields, validate, validates
 
+from client_py.search import PERIODS
+
 
 def _http_url(value: str) -> None:
     parts = urlsplit(value)
@@ -170,7 +172,7 @@ class EventOut(ma.Schema):
 
 class ThreadQuery(ma.Schema):
     q = Text(200, load_default="")
-    period = fields.String(load_default="all")
+    period = fields.String(load_default="all", validate=validate.OneOf(PERIODS))
     domain = Text(253, load_default=None)
     sequence = Text(200, load_default=None)
     step = fields.Integer(load_default=None, validate=validate.Range(min=1, max=1000))
@@ -234,3 +236,4 @@ class TicketOut(ma.Schema):
 
 class StreamQuery(ma.Schema):
     ticket = Text(500, load_default=None)
+    last_event_id = Text(40, load_default=None)

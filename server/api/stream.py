@@ -63,6 +63,18 @@ def _stream_user(args) -> User:
     return user
 
 
+def resume_id(header: str) -> int | None:
+    """The event id in a ``Last-Event-ID`` header, or None to start from now.
+
+    Only what this server sends is accepted: ASCII digits of a 64-bit id. ``str.isdigit``
+    alone also admits "²" (which ``int`` refuses) and ids too long to convert or to
+    compare with a BIGINT column; a reconnect with such a header starts afresh."""
+    value = header.strip()
+    if value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
+
+
 def _new_events(user_id: int, after: int) -> list[dict]:
     rows = db.session.execute(
         sa.select(Event, Message.public_id, Thread.client_thread_id, Link.url)
@@ -91,10 +103,10 @@ def stream(args):
     """Server-sent events: one `engagement` message per new event, within a second or two."""
     user = _stream_user(args)
     user_id = user.id
-    resume = request.headers.get("Last-Event-ID", "")
-    if resume.isdigit():
-        last_id = int(resume)
-    else:
+    # EventSource resends Last-Event-ID itself; a client that reconnects with a new
+    # ticket (a new EventSource) passes the id it got last as ?last_event_id=.
+    last_id = resume_id(request.headers.get("Last-Event-ID", "") or args.get("last_event_id") or "")
+    if last_id is None:
         last_id = db.session.execute(
             sa.select(sa.func.coalesce(sa.func.max(Event.id), 0)).where(Event.user_id == user_id)
         ).scalar_one()

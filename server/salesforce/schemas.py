@@ -65,7 +65,7 @@ class ConfigOut(ma.Schema):
 class OutboxQuery(ma.Schema):
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    cursor = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    cursor = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**63 - 1))
 
 
 class OutboxItem(ma.Schema):
@@ -100,7 +100,7 @@ class OutboxPage(ma.Schema):
 
 
 class RetryIn(ma.Schema):
-    ids = fields.List(fields.Integer(), load_default=None, validate=validate.Length(max=1000),
+    ids = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1, max=2**63 - 1)), load_default=None, validate=validate.Length(max=1000),
                       metadata={"description": "Outbox ids; omit to retry every failed update"})
 
 

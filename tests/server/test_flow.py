@@ -190,3 +190,27 @@ def test_open_then_click_then_other_link_are_not_duplicates(client, ann):
     [thread] = threads(client, ann)["threads"]
     verdicts = sorted((e["kind"], e["verdict"]) for e in thread["events"])
     assert verdicts == [("click", "human"), ("click", "human"), ("open", "duplicate"), ("open", "human")]
+
+
+def test_self_view_reported_before_the_proxy_hit_is_stored_still_wins(client, ann):
+    """The hit is answered (in the spool) when the sender's report arrives; it is
+    stored afterwards and must still be the sender's, and the counter must agree."""
+    from .helpers import drain
+
+    msg = register(client, ann)
+    client.get(path_of(msg["pixel_url"]), headers={"User-Agent": GOOGLE_PROXY},
+               environ_base={"REMOTE_ADDR": "66.249.84.1"})  # answered, not stored yet
+    r = client.post("/api/v1/threads/self-view", json={"thread_id": "thread-1"}, headers=ann.headers)
+    assert r.status_code == 200
+    drain(client)
+    [thread] = threads(client, ann)["threads"]
+    assert [e["verdict"] for e in thread["events"]] == ["self"]
+    assert client.get("/api/v1/counter", headers=ann.headers).get_json()["unread"] == 0
+
+
+def test_counter_follows_a_refiled_open(client, ann):
+    msg = register(client, ann)
+    hit_pixel(client, msg, ip="66.249.84.1", ua=GOOGLE_PROXY)
+    assert client.get("/api/v1/counter", headers=ann.headers).get_json()["unread"] == 1
+    client.post("/api/v1/threads/self-view", json={"thread_id": "thread-1"}, headers=ann.headers)
+    assert client.get("/api/v1/counter", headers=ann.headers).get_json()["unread"] == 0
