@@ -10,9 +10,9 @@ from werkzeug.security import check_password_hash
 from ..addresses import client_address
 from ..errors import ApiError
 from ..extensions import db
-from ..models import ApiToken, User, hash_token, merge_settings, new_token
+from ..models import ApiToken, User, hash_token, merge_settings, new_token, utcnow
 from ..services import get as services
-from .auth import auth_required, check_signin_rate, current_user
+from .auth import auth_required, check_signin_rate, current_user, token_from_request
 from .schemas import MeOut, OrgOut, OrgPatch, SettingsSchema, SigninIn, SigninOut
 
 blp = Blueprint("account", __name__, url_prefix="/api/v1", description="Sign-in and settings")
@@ -53,6 +53,21 @@ def signin(body):
     db.session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), label=body["label"] or "sign-in"))
     db.session.commit()
     return {"token": token, **me_dict(user)}
+
+
+@blp.route("/auth/signout", methods=["POST"])
+@auth_required
+@blp.response(204)
+@blp.doc(**SECURED)
+def signout():
+    """Revoke the token this request was made with (the extension's or add-in's sign-out)."""
+    token = token_from_request()
+    db.session.execute(
+        sa.update(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    db.session.commit()
+    return None
 
 
 @blp.route("/me", methods=["GET"])

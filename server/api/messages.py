@@ -110,3 +110,33 @@ def get_message(message_id: str):
     if message is None:
         raise ApiError(404, "No tracked email with that id.")
     return message_out(message)
+
+
+@blp.route("/messages/<string:message_id>", methods=["DELETE"])
+@auth_required
+@blp.response(204)
+@blp.doc(**SECURED)
+def delete_message(message_id: str):
+    """Forget an email registered but then sent without its pixel (the client ran out
+    of time, or the user changed their mind). Refused once it has been opened or clicked:
+    what happened to a sent email is kept."""
+    from ..hits import recompute_thread
+    from ..models import Event
+
+    user = current_user()
+    message = db.session.execute(
+        sa.select(Message).where(Message.public_id == message_id, Message.user_id == user.id)
+    ).scalar_one_or_none()
+    if message is None:
+        raise ApiError(404, "No tracked email with that id.")
+    if db.session.execute(sa.select(Event.id).where(Event.message_id == message.id).limit(1)).first():
+        raise ApiError(409, "This email has already been opened or clicked; its history is kept.")
+    thread = message.thread
+    db.session.delete(message)
+    db.session.flush()
+    if db.session.execute(sa.select(Message.id).where(Message.thread_id == thread.id).limit(1)).first():
+        recompute_thread(thread.id)
+    else:
+        db.session.delete(thread)
+    db.session.commit()
+    return None

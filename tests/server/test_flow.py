@@ -214,3 +214,26 @@ def test_counter_follows_a_refiled_open(client, ann):
     assert client.get("/api/v1/counter", headers=ann.headers).get_json()["unread"] == 1
     client.post("/api/v1/threads/self-view", json={"thread_id": "thread-1"}, headers=ann.headers)
     assert client.get("/api/v1/counter", headers=ann.headers).get_json()["unread"] == 0
+
+
+def test_sign_out_revokes_the_token(client, ann):
+    token = client.post("/api/v1/auth/signin", json={"email": ann.email, "password": ann.password}).get_json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert client.post("/api/v1/auth/signout", headers=headers).status_code == 204
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+    assert client.get("/api/v1/me", headers=ann.headers).status_code == 200  # other tokens live on
+
+
+def test_an_email_sent_without_its_pixel_can_be_forgotten_until_opened(client, ann):
+    kept = register(client, ann, thread_id="t")
+    dropped = register(client, ann, thread_id="t", subject="Second")
+    assert client.delete(f"/api/v1/messages/{dropped['id']}", headers=ann.headers).status_code == 204
+    [thread] = threads(client, ann)["threads"]
+    assert [m["id"] for m in thread["messages"]] == [kept["id"]]
+    hit_pixel(client, kept)
+    r = client.delete(f"/api/v1/messages/{kept['id']}", headers=ann.headers)
+    assert r.status_code == 409 and "opened" in r.get_json()["error"]["message"]
+    only = register(client, ann, thread_id="solo")
+    client.delete(f"/api/v1/messages/{only['id']}", headers=ann.headers)
+    assert [t["thread_id"] for t in threads(client, ann)["threads"]] == ["t"]

@@ -21,9 +21,11 @@ def test_bob_sees_none_of_anns_threads(client, ann, bob, anns_thread):
     assert client.get("/api/v1/counter", headers=bob.headers).get_json()["unread"] == 0
 
 
-def test_bob_cannot_read_anns_message(client, bob, anns_thread):
-    r = client.get(f"/api/v1/messages/{anns_thread['id']}", headers=bob.headers)
-    assert r.status_code == 404
+def test_bob_cannot_read_or_delete_anns_message(client, ann, bob):
+    msg = register(client, ann, thread_id="unopened")
+    assert client.get(f"/api/v1/messages/{msg['id']}", headers=bob.headers).status_code == 404
+    assert client.delete(f"/api/v1/messages/{msg['id']}", headers=bob.headers).status_code == 404
+    assert client.get(f"/api/v1/messages/{msg['id']}", headers=ann.headers).status_code == 200
 
 
 @pytest.mark.parametrize("method,path,body", [
@@ -79,6 +81,7 @@ def test_bobs_stream_does_not_get_anns_events(app, client, ann, bob):
     ("GET", "/api/v1/messages/abc"), ("GET", "/api/v1/threads"), ("PATCH", "/api/v1/threads"),
     ("POST", "/api/v1/threads/self-view"), ("GET", "/api/v1/counter"), ("POST", "/api/v1/counter/reset"),
     ("POST", "/api/v1/stream/tickets"), ("GET", "/api/v1/stream"),
+    ("DELETE", "/api/v1/messages/abc"), ("POST", "/api/v1/auth/signout"),
 ])
 def test_every_endpoint_needs_a_valid_token(client, ann, method, path):
     for headers in ({}, {"Authorization": "Bearer " + "x" * 43}, {"Authorization": ann.token}):
