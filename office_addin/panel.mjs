@@ -73,6 +73,8 @@ function query() {
     period: $("period").value,
     category: $("category").value,
     domain: $("domain").value.trim(),
+    sequence: $("sequence").value.trim(),
+    step: /^[1-9][0-9]{0,3}$/.test($("step").value.trim()) ? Number($("step").value.trim()) : null,
   };
 }
 
@@ -157,6 +159,8 @@ function threadsPath(cursor) {
   const params = new URLSearchParams({ limit: String(limit), category: q.category, period: q.period });
   if (q.q) params.set("q", q.q);
   if (q.domain) params.set("domain", q.domain);
+  if (q.sequence) params.set("sequence", q.sequence);
+  if (q.step) params.set("step", String(q.step));
   if (cursor) params.set("cursor", cursor);
   return `/threads?${params}`;
 }
@@ -220,7 +224,8 @@ async function render() {
   const q = query();
   const html = engine.call("panel_html",
     { threads: state.threads, unread: state.unread, hidden_by_window: state.hidden },
-    state.me.settings, { text: q.q, period: q.period, domain: q.domain || null });
+    state.me.settings, { text: q.q, period: q.period, domain: q.domain || null,
+                         sequence: q.sequence || null, step: q.step });
   const host = $("panel");
   // client_py escapes every value and emits no scripts or handlers (client_py/render.py).
   host.innerHTML = html;
@@ -433,6 +438,8 @@ function wire() {
   $("more").addEventListener("click", showMore);
   $("q").addEventListener("input", debounce(refresh, SEARCH_DEBOUNCE_MS));
   $("domain").addEventListener("input", debounce(refresh, SEARCH_DEBOUNCE_MS));
+  $("sequence").addEventListener("input", debounce(refresh, SEARCH_DEBOUNCE_MS));
+  $("step").addEventListener("input", debounce(refresh, SEARCH_DEBOUNCE_MS));
   $("period").addEventListener("change", refresh);
   $("category").addEventListener("change", refresh);
   $("settings-toggle").addEventListener("click", () => {

@@ -21,10 +21,11 @@ MOBILE_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit
 
 
 def register(live, subject: str, mode: str = "manual", address: str = "bob@client.example",
-             name: str = "Bob Client") -> dict:
+             name: str = "Bob Client", sequence: str | None = None, step: int | None = None) -> dict:
     status, message, _ = live.request("POST", "/api/v1/messages", {
         "subject": subject, "recipients": [{"name": name, "address": address}],
-        "thread_id": f"conv-{uuid.uuid4()}", "mode": mode, "client": "outlook"}, token=live.token)
+        "thread_id": f"conv-{uuid.uuid4()}", "mode": mode, "client": "outlook",
+        "sequence": sequence, "step": step}, token=live.token)
     assert status == 201, message
     return message
 
@@ -186,8 +187,8 @@ def shows(pane, subjects: list[str]) -> None:
 def test_search_filters_and_pins(signed_in, live):
     tag = uuid.uuid4().hex[:6]
     pricing, renewal = f"Pricing sheet {tag}", f"Renewal terms {tag}"
-    register(live, pricing, mode="auto", address="ed@fabrikam.example")
-    other = register(live, renewal, mode="auto", address="flo@contoso.example")
+    register(live, pricing, mode="auto", address="ed@fabrikam.example", sequence=f"Q4 {tag}", step=1)
+    other = register(live, renewal, mode="auto", address="flo@contoso.example", sequence=f"Q4 {tag}", step=2)
     pane = open_pane(signed_in, live)
 
     pane.fill("#q", tag)
@@ -195,6 +196,12 @@ def test_search_filters_and_pins(signed_in, live):
     pane.fill("#domain", "contoso.example")
     shows(pane, [renewal])
     pane.fill("#domain", "")
+    pane.fill("#sequence", f"Q4 {tag}")
+    shows(pane, [renewal, pricing])
+    pane.fill("#step", "2")
+    shows(pane, [renewal])
+    pane.fill("#step", "")
+    pane.fill("#sequence", "")
     pane.fill("#q", f"pricing {tag}")
     shows(pane, [pricing])
     pane.select_option("#period", "today")
