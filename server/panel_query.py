@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from client_py.panel import is_unread, window_days
+from client_py.panel import window_days
 from client_py.recipients import normalize_domain
 from client_py.search import PanelQuery, period_start, query_terms
 
@@ -95,29 +95,26 @@ def page_of_threads(user_id: int, query: PanelQuery, category: str, settings: di
     return rows[:limit], next_cursor
 
 
-def summary_of(thread: Thread) -> dict:
-    return {
-        "pinned": thread.pinned if thread.pinned is not None else thread.has_manual,
-        "auto_external": thread.has_auto_external,
-        "last_engagement_at": as_dict_time(thread.last_engagement_at),
-        "viewed_at": as_dict_time(thread.viewed_at),
-    }
-
-
 def unread_count(user_id: int, settings: dict, now: datetime) -> int:
-    """The counter: candidates narrowed in SQL, decided by client_py.panel.is_unread."""
+    """The counter, counted in SQL (a heavy user has thousands of threads in the
+    window): client_py.panel.is_unread's rule, mirrored; tests/server/test_panel_api.py
+    checks the two agree on the same data."""
     from client_py.times import parse_optional
 
-    stmt = sa.select(Thread).where(
-        Thread.user_id == user_id, Thread.last_engagement_at.is_not(None), window_expr(settings, now),
+    conds = [
+        Thread.user_id == user_id,
+        Thread.last_engagement_at.is_not(None),
+        window_expr(settings, now),
         sa.or_(Thread.viewed_at.is_(None), Thread.last_engagement_at > Thread.viewed_at),
-    )
+    ]
     reset = parse_optional(settings.get("counter_reset_at"))
     if reset is not None:
-        stmt = stmt.where(Thread.last_engagement_at > reset)
-    if not settings.get("notify_on_open"):
-        stmt = stmt.where(pinned_expr().is_(True))
-    return sum(1 for t in db.session.execute(stmt).scalars() if is_unread(summary_of(t), settings))
+        conds.append(Thread.last_engagement_at > reset)
+    if settings.get("notify_on_open"):
+        conds.append(sa.or_(pinned_expr().is_(True), Thread.has_auto_external.is_(True)))
+    else:
+        conds.append(pinned_expr().is_(True))
+    return db.session.execute(sa.select(sa.func.count(Thread.id)).where(*conds)).scalar_one()
 
 
 def hidden_by_window(user_id: int, settings: dict, now: datetime) -> int:

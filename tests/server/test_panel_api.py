@@ -59,3 +59,30 @@ def test_sql_and_client_py_agree(app, client, ann, varied, query):
     other = {t["thread_id"] for t in threads(client, ann, category="other", **params)["threads"]}
     unread = threads(client, ann, **params)["unread"]
     assert (pinned, other, unread) == _client_py_view(app, query)
+
+
+@pytest.mark.parametrize("steps", [
+    [{"notify_on_open": True}],
+    [{"notify_on_open": True}, "view:t-auto2"],
+    [{"notify_on_open": True}, "reset", "hit:t-sub"],
+    ["view:t-auto", "hit:t-auto"],
+])
+def test_counter_agrees_with_client_py_through_views_resets_and_settings(app, client, ann, varied, steps):
+    import time
+
+    from .helpers import hit_pixel as hit
+
+    for step in steps:
+        time.sleep(0.01)  # distinct millisecond timestamps, as in real use
+        if isinstance(step, dict):
+            client.patch("/api/v1/settings", json=step, headers=ann.headers)
+        elif step == "reset":
+            client.post("/api/v1/counter/reset", headers=ann.headers)
+        elif step.startswith("view:"):
+            client.patch("/api/v1/threads", json={"thread_id": step[5:], "viewed": True}, headers=ann.headers)
+        elif step.startswith("hit:"):
+            [t] = [t for t in threads(client, ann, limit=100)["threads"] if t["thread_id"] == step[4:]]
+            page = client.get(f"/api/v1/messages/{t['latest_message_id']}", headers=ann.headers).get_json()
+            hit(client, page, ip="89.160.20.113", ua="Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X)")
+    unread = client.get("/api/v1/counter", headers=ann.headers).get_json()["unread"]
+    assert unread == _client_py_view(app, {})[2]
