@@ -129,7 +129,8 @@ def writer_command():
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 @click.option("--workers", default=2, type=int)
-@click.option("--threads", default=8, type=int, help="Blocking threads per worker (live streams hold one each).")
+@click.option("--threads", default=32, type=int,
+              help="Blocking threads per worker; a live stream holds one (ENGAGE_STREAMS_PER_PROCESS caps them).")
 @with_appcontext
 def serve(host, port, workers, threads):
     """Apply migrations, then serve with granian and one writer process.
@@ -150,7 +151,8 @@ def serve(host, port, workers, threads):
     web = subprocess.Popen(
         [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", host, "--port", str(port),
          "--workers", str(workers), "--blocking-threads", str(threads), "--no-ws", "server.wsgi:app"],
-        env={**base, "ENGAGE_BACKGROUND_THREADS": "0", "ENGAGE_WARM_LINKS": "1"})
+        env={"ENGAGE_STREAMS_PER_PROCESS": str(max(1, threads - 8)), **base,
+             "ENGAGE_BACKGROUND_THREADS": "0", "ENGAGE_WARM_LINKS": "1"})
     children = [web, writer]
 
     def stop(*_):

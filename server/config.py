@@ -20,6 +20,7 @@ ENV_KEYS = {
     "SPOOL_DIR": ("ENGAGE_SPOOL_DIR", str),
     "BACKGROUND_THREADS": ("ENGAGE_BACKGROUND_THREADS", lambda v: v.strip().lower() not in ("0", "false", "no", "off")),
     "RETENTION_INTERVAL_SECONDS": ("ENGAGE_RETENTION_INTERVAL", float),
+    "STREAMS_PER_PROCESS": ("ENGAGE_STREAMS_PER_PROCESS", int),
     "WARM_LINKS": ("ENGAGE_WARM_LINKS", lambda v: v.strip().lower() in ("1", "true", "yes", "on")),
 }
 
@@ -56,6 +57,9 @@ def default_config(instance_path: str) -> dict:
         "SELF_VIEW_SECONDS": 120,  # how long a "I am viewing this" report covers proxy loads
         "SIGNIN_ATTEMPTS_PER_MINUTE": 10,
         "STREAM_HEARTBEAT_SECONDS": 15.0,
+        # Each open stream holds one of a worker's blocking threads; keep some free for
+        # the pixel and the API (engage serve gives each worker 32 threads).
+        "STREAMS_PER_PROCESS": 24,
         # Spool drainer, retention and CRM delivery threads: on in server processes
         # (server/wsgi.py) and the writer, off for command-line tools and tests.
         "BACKGROUND_THREADS": False,

@@ -78,7 +78,7 @@ def ingest(records: list[dict]) -> int:
 def _refile_raced_proxy_hits(hits: list[HitInput]) -> None:
     """A proxy load stored while the sender's "I am viewing it" report was being
     committed may have missed it: look again now that both are committed."""
-    threads = {h.message.thread_id for h in hits
+    threads = {h.thread_id for h in hits
                if any(getattr(e, "verdict", None) in ("gmail", "outlook") for e in h.events)}
     if threads:
         from .hits import refile_proxy_hits

@@ -43,6 +43,10 @@ class HitInput:
     link: Optional[Link] = None
     hit_id: Optional[str] = None
     events: list = field(default_factory=list)  # filled in: the stored events (id, kind, verdict, at, ...)
+    # Plain copies taken before commit (a commit expires the ORM objects, and reading
+    # them back would cost one SELECT per email).
+    user_id: int = 0
+    thread_id: int = 0
 
 
 def _later(column, at: datetime):
@@ -119,6 +123,21 @@ class _BatchState:
             self.clicks[(m.id, h._source)].append((h.at, h.link.url))
 
 
+_T = Thread.__table__
+_THREAD_UPDATE = (
+    _T.update()
+    .where(_T.c.id == sa.bindparam("tid"))
+    .values(
+        last_triggered_at=_later(_T.c.last_triggered_at, sa.bindparam("triggered", type_=_T.c.last_triggered_at.type)),
+        last_activity_at=_later(_T.c.last_activity_at, sa.bindparam("triggered", type_=_T.c.last_activity_at.type)),
+        last_engagement_at=sa.case(
+            (sa.bindparam("engaged", type_=_T.c.last_engagement_at.type).is_(None), _T.c.last_engagement_at),
+            else_=_later(_T.c.last_engagement_at, sa.bindparam("engaged", type_=_T.c.last_engagement_at.type)),
+        ),
+    )
+)
+
+
 def _returning_many() -> bool:
     """Whether the dialect returns ids from a multi-row INSERT (SQLite 3.35+, PostgreSQL)."""
     dialect = db.session.get_bind().dialect
@@ -133,6 +152,8 @@ def record_hits(hits: list[HitInput]) -> list[HitInput]:
     svc = services.get()
     state = _BatchState(hits, svc, current_app.config)
     threads: dict[int, dict[str, datetime]] = {}
+    for h in hits:
+        h.user_id, h.thread_id = h.message.user_id, h.message.thread_id
     for h in sorted(hits, key=lambda h: h.at):
         m = h.message
         hit = Hit(kind=h.kind, method=h.method, ip=h.ip, user_agent=h.user_agent, headers=h.headers,
@@ -173,13 +194,10 @@ def record_hits(hits: list[HitInput]) -> list[HitInput]:
         row["id"] = event_id
     for h in hits:
         h.events = [SimpleNamespace(**row) for row in h.events]
-    table = Thread.__table__
-    for thread_id, t in threads.items():
-        values = {"last_triggered_at": _later(table.c.last_triggered_at, t["triggered"]),
-                  "last_activity_at": _later(table.c.last_activity_at, t["triggered"])}
-        if "engaged" in t:
-            values["last_engagement_at"] = _later(table.c.last_engagement_at, t["engaged"])
-        db.session.execute(table.update().where(table.c.id == thread_id).values(**values))
+    # One statement, executed once per thread with its own values (executemany).
+    db.session.execute(_THREAD_UPDATE, [
+        {"tid": thread_id, "triggered": t["triggered"], "engaged": t.get("engaged")}
+        for thread_id, t in threads.items()])
     app = current_app._get_current_object()
     for h in hits:
         hit_recorded.send(app, session=db.session, message=h.message, events=h.events)
@@ -193,5 +211,5 @@ def record_hits(hits: list[HitInput]) -> list[HitInput]:
 
 def wake_streams(hits: list[HitInput]) -> None:
     broker = services.get().broker
-    for user_id in {h.message.user_id for h in hits}:
+    for user_id in {h.user_id for h in hits}:
         broker.published_locally(user_id)

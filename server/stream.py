@@ -70,9 +70,17 @@ class Broker:
             sub.wake()
 
     # -- subscribing ------------------------------------------------------------
-    def subscribe(self, user_id: int) -> Subscription:
+    def active(self) -> int:
+        with self._lock:
+            return sum(len(subs) for subs in self._subs.values())
+
+    def subscribe(self, user_id: int, limit: int | None = None) -> Subscription | None:
+        """A new subscription, or None when this process already holds ``limit``
+        streams (each holds a server thread; the pixel must always find one free)."""
         sub = Subscription(self, user_id)
         with self._lock:
+            if limit is not None and sum(len(subs) for subs in self._subs.values()) >= limit:
+                return None
             self._subs[user_id].add(sub)
             if self._thread is None or not self._thread.is_alive():
                 target = self._listen_postgres if self.is_postgres else self._poll_sqlite

@@ -53,6 +53,7 @@ class LiveServer:
             "ENGAGE_PUBLIC_URL": self.url,
             "PYTHONPATH": str(ROOT),
             "ENGAGE_RETENTION_INTERVAL": "3600",
+            "ENGAGE_STREAMS_PER_PROCESS": "6",  # granian runs 8 blocking threads here
         })
         if self.geo_db:
             env["GEOIP_DATABASE"] = self.geo_db

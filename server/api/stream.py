@@ -113,10 +113,13 @@ def stream(args):
     db.session.close()
     heartbeat = current_app.config["STREAM_HEARTBEAT_SECONDS"]
     broker = services().broker
+    sub = broker.subscribe(user_id, limit=current_app.config["STREAMS_PER_PROCESS"])
+    if sub is None:
+        raise ApiError(503, "Too many live streams on this server process; polling works meanwhile. "
+                            "Try again shortly.", details={"retry_after": 5})
 
     def generate():
         nonlocal last_id
-        sub = broker.subscribe(user_id)
         try:
             yield "retry: 2000\n: connected\n\n"
             while True:
@@ -137,6 +140,7 @@ def stream(args):
             db.session.close()
 
     resp = Response(stream_with_context(generate()), mimetype="text/event-stream")
+    resp.call_on_close(sub.close)  # also when the client leaves before the first event
     resp.headers["Cache-Control"] = "no-cache, no-store"
     resp.headers["X-Accel-Buffering"] = "no"  # nginx: pass events through at once
     return resp

@@ -237,3 +237,16 @@ def test_an_email_sent_without_its_pixel_can_be_forgotten_until_opened(client, a
     only = register(client, ann, thread_id="solo")
     client.delete(f"/api/v1/messages/{only['id']}", headers=ann.headers)
     assert [t["thread_id"] for t in threads(client, ann)["threads"]] == ["t"]
+
+
+def test_streams_are_capped_per_process_so_pixels_always_find_a_thread(app, client, ann):
+    app.config["STREAMS_PER_PROCESS"] = 1
+    first = client.get("/api/v1/stream", headers=ann.headers, buffered=False)
+    assert first.status_code == 200
+    second = client.get("/api/v1/stream", headers=ann.headers)
+    assert second.status_code == 503 and int(second.headers["Retry-After"]) > 0
+    assert "polling" in second.get_json()["error"]["message"]
+    first.close()  # closing the first frees its place
+    third = client.get("/api/v1/stream", headers=ann.headers, buffered=False)
+    assert third.status_code == 200
+    third.close()
