@@ -16,6 +16,8 @@ def _parse(value: str):
 
 
 def client_address(remote_addr: str | None, forwarded_for: str | None, trusted: Sequence) -> str:
+    if not trusted or not forwarded_for:
+        return remote_addr or ""  # the server's own peer address: nothing to believe or parse
     peer = _parse(remote_addr or "")
     if peer is None:
         return remote_addr or ""

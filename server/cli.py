@@ -151,7 +151,7 @@ def serve(host, port, workers, threads):
     web = subprocess.Popen(
         [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", host, "--port", str(port),
          "--workers", str(workers), "--blocking-threads", str(threads), "--no-ws", "server.wsgi:app"],
-        env={"ENGAGE_STREAMS_PER_PROCESS": str(max(1, threads - 8)), **base,
+        env={"ENGAGE_STREAMS_PER_PROCESS": str(max(threads // 2, threads - 8)), **base,
              "ENGAGE_BACKGROUND_THREADS": "0", "ENGAGE_WARM_LINKS": "1"})
     children = [web, writer]
 

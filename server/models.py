@@ -93,6 +93,10 @@ class Thread(db.Model):
         sa.UniqueConstraint("user_id", "client_thread_id", name="uq_threads_user_client_thread"),
         sa.Index("ix_threads_user_activity", "user_id", "last_activity_at", "id"),
         sa.Index("ix_threads_user_engagement", "user_id", "last_engagement_at"),
+        # Covers the unread counter's query (server/panel_query.unread_count): a heavy
+        # user's counter is counted from the index alone, not thousands of rows.
+        sa.Index("ix_threads_user_counter", "user_id", "last_activity_at", "last_engagement_at",
+                 "viewed_at", "pinned", "has_manual", "has_auto_external"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))

