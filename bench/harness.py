@@ -154,7 +154,7 @@ class Engage:
     """One Engage installation in a temp folder, served on a free port."""
 
     def __init__(self, database_url: str | None = None, server: str = "granian", workers: int = 2,
-                 threads: int = 8, name: str = "engage", extra_env: dict | None = None):
+                 threads: int = 32, name: str = "engage", extra_env: dict | None = None):
         self.dir = workdir(name)
         self.database_url = database_url or f"sqlite:///{self.dir / 'engage.db'}"
         self.server, self.workers, self.threads = server, workers, threads
