@@ -31,7 +31,7 @@ NS = {"bt": "http://schemas.microsoft.com/office/officeappbasictypes/1.0",
       "o11": "http://schemas.microsoft.com/office/mailappversionoverrides/1.1"}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def addin_build() -> Path:
     result = subprocess.run([sys.executable, "tools/build_addin.py"], cwd=ROOT, capture_output=True,
                             text=True, timeout=300)
@@ -39,7 +39,7 @@ def addin_build() -> Path:
     return Path(result.stdout.strip().splitlines()[-1])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def geo_db(tmp_path_factory) -> str:
     from mmdb_writer import MMDBWriter
     from netaddr import IPSet
@@ -56,7 +56,7 @@ def geo_db(tmp_path_factory) -> str:
     return str(path)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live(addin_build, geo_db, tmp_path_factory):
     for attempt in range(3):
         instance = tmp_path_factory.mktemp("addin-server")
@@ -78,20 +78,20 @@ def live(addin_build, geo_db, tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def manifest(live) -> ET.Element:
     status, body, _ = live.request("GET", "/addin/manifest.xml")
     assert status == 200
     return ET.fromstring(body)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def launch_events(manifest) -> dict:
     """LaunchEvent Type -> FunctionName, as the served manifest says."""
     return {e.get("Type"): e.get("FunctionName") for e in manifest.iter(f"{{{NS['o11']}}}LaunchEvent")}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
         pytest.fail(f"Chromium is needed at {CHROMIUM} (Debian package `chromium`; scripts/test.sh installs it)")

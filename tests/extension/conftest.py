@@ -20,7 +20,7 @@ PASSWORD = "correct horse battery"
 ARTIFACTS = ROOT / "test-artifacts"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def extension_dir() -> Path:
     sys.path.insert(0, str(ROOT / "tools"))
     import build_extension
@@ -32,7 +32,7 @@ def extension_dir() -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def geo_db(tmp_path_factory) -> str:
     from mmdb_writer import MMDBWriter
     from netaddr import IPSet
@@ -49,7 +49,7 @@ def geo_db(tmp_path_factory) -> str:
     return str(path)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live(tmp_path_factory, geo_db):
     instance = tmp_path_factory.mktemp("engage")
     server = LiveServer(instance=instance, database_url=f"sqlite:///{instance / 'engage.db'}", geo_db=geo_db,
@@ -60,14 +60,14 @@ def live(tmp_path_factory, geo_db):
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def fake_gmail():
     fake = harness.FakeGmail()
     yield fake
     fake.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright_instance():
     from playwright.sync_api import sync_playwright
 
@@ -139,7 +139,7 @@ def plain_browser(playwright_instance):
     browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def bridge():
     """offscreen/engage_bridge.py imported on CPython (no bytecode left in extension/)."""
     import importlib.util
