@@ -71,9 +71,13 @@ def test_backoff_grows_to_its_cap_with_jitter():
 
 
 def test_sealed_secrets_open_only_with_the_same_key():
-    sealed = seal("key-one", {"password": "pw", "client_secret": "cs", "not_a_secret": "x", "security_token": ""})
-    assert "pw" not in sealed
-    assert unseal("key-one", sealed) == {"password": "pw", "client_secret": "cs"}
+    # Secrets long enough that a random base64 token cannot contain them by chance
+    # (a two-letter "pw" did, once in a while).
+    password, client_secret = "correct-horse-battery-staple", "s3cr3t-client-value-0123456789"
+    sealed = seal("key-one", {"password": password, "client_secret": client_secret, "not_a_secret": "x",
+                              "security_token": ""})
+    assert password not in sealed and client_secret not in sealed
+    assert unseal("key-one", sealed) == {"password": password, "client_secret": client_secret}
     with pytest.raises(UnreadableSecrets):
         unseal("key-two", sealed)
     assert seal("k", {}) is None and unseal("k", None) == {}

@@ -97,24 +97,34 @@ def test_whole_flow_over_http_with_stream_within_two_seconds(live):
     assert thread["events"][0]["device"] == "desktop" and thread["events"][0]["city"] == "London"
 
 
-def _burst(server, pixel_path: str, n: int, stop: threading.Event, answered: list):
-    def one(i: int):
-        if stop.is_set():
-            return
-        ua = f"{CHROME_DESKTOP} burst/{i}"
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
-            conn.request("GET", pixel_path, headers={"User-Agent": ua, "X-Forwarded-For": f"81.2.69.{i % 250}"})
-            resp = conn.getresponse()
-            body = resp.read()
-            if resp.status == 200 and body.startswith(b"GIF"):
-                answered.append(ua)
+def _burst(server, pixel_path: str, n: int, stop: threading.Event, answered: list, threads: int = 16):
+    """n pixel hits over `threads` keep-alive connections; each answered hit's unique
+    user agent goes into `answered` (list.append is atomic)."""
+    def worker(k: int):
+        conn = None
+        for i in range(k, n, threads):
+            if stop.is_set():
+                break
+            ua = f"{CHROME_DESKTOP} burst/{i}"
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+                conn.request("GET", pixel_path, headers={"User-Agent": ua, "X-Forwarded-For": f"81.2.69.{i % 250}"})
+                resp = conn.getresponse()
+                body = resp.read()
+                if resp.status == 200 and body.startswith(b"GIF"):
+                    answered.append(ua)
+            except (OSError, http.client.HTTPException):
+                if conn is not None:
+                    conn.close()
+                conn = None  # killed mid-request: not answered, so nothing is promised
+                if stop.is_set():
+                    break
+        if conn is not None:
             conn.close()
-        except (OSError, http.client.HTTPException):
-            pass  # killed mid-request: not answered, so nothing is promised
 
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        list(pool.map(one, range(n)))
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(worker, range(threads)))
 
 
 def test_kill_9_under_a_burst_loses_no_answered_hit(tmp_path, geo_db):
@@ -128,14 +138,15 @@ def test_kill_9_under_a_burst_loses_no_answered_hit(tmp_path, geo_db):
     pixel_path = msg["pixel_url"].replace(server.url, "")
     answered: list[str] = []
     stop = threading.Event()
-    t = threading.Thread(target=_burst, args=(server, pixel_path, 4000, stop, answered))
+    t = threading.Thread(target=_burst, args=(server, pixel_path, 14000, stop, answered))
     t.start()
-    while len(answered) < 600 and t.is_alive():
-        time.sleep(0.05)
-    server.kill9()
+    while len(answered) < 10_000 and t.is_alive():
+        time.sleep(0.02)
+    server.kill9()  # mid-burst: requests are still in flight
     stop.set()
     t.join()
-    assert len(answered) >= 600
+    assert len(answered) >= 10_000
+    assert len(answered) < 14000, "the burst ended before the kill: not killed under load"
     server.start()  # the new processes take over the dead ones' spools and store them
     eng = sa.create_engine(server.database_url)
     deadline = time.monotonic() + 60
