@@ -181,3 +181,12 @@ def rewrite_links(body: str, tracked: dict[str, str]) -> str:
         pos = right
     pieces.append(body[pos:])
     return "".join(pieces)
+
+
+def trackable_urls(body: str, tracking_host: str | None = None) -> list[str]:
+    """The distinct addresses of the links worth tracking, in document order: what a
+    client registers with the server (a link that appears twice is tracked once)."""
+    urls: dict[str, None] = {}
+    for link in find_trackable_links(body, tracking_host):
+        urls.setdefault(link["url"], None)
+    return list(urls)

@@ -96,21 +96,26 @@ def is_html(body: str) -> bool:
     return body_kind(body) == "html"
 
 
+#: Why a body of each non-HTML kind cannot carry a tracking image, for people.
+NOT_HTML_REASONS = {
+    "plain_text": "Tracking needs an HTML email, and this one is plain text. "
+                  "Switch the message to HTML (rich formatting) to track it.",
+    "rich_text": "Tracking needs an HTML email, and this one is in Rich Text Format (RTF). "
+                 "Switch the message format to HTML to track it.",
+}
+
+
+def not_html_reason(kind: str) -> str | None:
+    """The words for a body of this ``body_kind`` that cannot be tracked; None for HTML."""
+    return NOT_HTML_REASONS.get(kind)
+
+
 def require_html(body: str) -> None:
     """Raise ``NotHtmlError`` with words for people when ``body`` is not HTML."""
     kind = body_kind(body)
-    if kind == "plain_text":
-        raise NotHtmlError(
-            "Tracking needs an HTML email, and this one is plain text. "
-            "Switch the message to HTML (rich formatting) to track it.",
-            kind=kind,
-        )
-    if kind == "rich_text":
-        raise NotHtmlError(
-            "Tracking needs an HTML email, and this one is in Rich Text Format (RTF). "
-            "Switch the message format to HTML to track it.",
-            kind=kind,
-        )
+    reason = not_html_reason(kind)
+    if reason is not None:
+        raise NotHtmlError(reason, kind=kind)
 
 
 def _snippet_spans(body: str, tokens: list[Token]) -> list[tuple[int, int, str | None]]:

@@ -15,16 +15,14 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
-from client_py.errors import NotHtmlError
-from client_py.links import find_trackable_links, rewrite_links
+from client_py.links import rewrite_links, trackable_urls
 from client_py.panel import merged_settings, panel_from_api
 from client_py.recipients import auto_insert_decision
 from client_py.render import render_panel
-from client_py.snippet import body_kind, find_snippet, insert_snippet, require_html
+from client_py.snippet import body_kind, find_snippet, insert_snippet, not_html_reason
 
 # Bodies that client_py.snippet.body_kind classifies as each kind, to get its own words
 # for "why this body cannot be tracked" (Outlook tells us the kind, not a sample body).
-_SAMPLE_BODY = {"plain_text": "plain words", "rich_text": "{\\rtf1 plain words}"}
 
 
 def insert_position(taskpane_open: bool, settings: Mapping | None) -> str:
@@ -50,20 +48,12 @@ def inspect_body(body: str, tracking_host: str) -> dict:
     kind = body_kind(body)
     if kind != "html":
         return {"kind": kind, "pixel": None, "links": [], "reason": not_html_message(kind)}
-    urls: list[str] = []
-    for link in find_trackable_links(body, tracking_host):
-        if link["url"] not in urls:
-            urls.append(link["url"])
-    return {"kind": kind, "pixel": find_snippet(body), "links": urls, "reason": None}
+    return {"kind": kind, "pixel": find_snippet(body), "links": trackable_urls(body, tracking_host), "reason": None}
 
 
 def not_html_message(kind: str) -> str:
     """client_py's words for why a ``plain_text`` or ``rich_text`` body cannot be tracked."""
-    try:
-        require_html(_SAMPLE_BODY.get(kind, _SAMPLE_BODY["plain_text"]))
-    except NotHtmlError as error:
-        return error.message
-    return ""
+    return not_html_reason(kind) or ""
 
 
 def tracked_body(body: str, pixel_url: str, where: str, links: list[Mapping]) -> str:

@@ -14,7 +14,7 @@ import logging
 import marshmallow as ma
 from flask import current_app, request
 from flask_smorest import Api
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 
 from client_py.errors import EngageError
 

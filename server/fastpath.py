@@ -51,19 +51,27 @@ class PixelFastPath:
 
     def record(self, environ, token: str, method: str) -> None:
         svc = self.flask_app.extensions["engage"]
-        record = {
-            "hit_id": new_hit_id(),
-            "kind": "open",
-            "token": token,
-            "method": method,
-            "ip": client_address(environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"),
-                                 svc.trusted_proxies),
-            "ua": environ.get("HTTP_USER_AGENT", "")[:1000],
-            "headers": {name: environ[key] for key, name in KEPT_HEADERS.items() if key in environ},
-            "at": utcnow().isoformat(),
-        }
-        if not svc.spool.append(record):
-            with self.flask_app.app_context():
-                from .tracking import store_now
+        keep_hit(self.flask_app, hit_record(environ, "open", token, svc.trusted_proxies))
 
-                store_now(record)
+
+def hit_record(environ, kind: str, token: str, trusted_proxies) -> dict:
+    """One spool line for a hit, from the WSGI environ (the pixel and the click both)."""
+    return {
+        "hit_id": new_hit_id(),
+        "kind": kind,
+        "token": token,
+        "method": environ.get("REQUEST_METHOD", "GET")[:8],
+        "ip": client_address(environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"), trusted_proxies),
+        "ua": environ.get("HTTP_USER_AGENT", "")[:1000],
+        "headers": {name: environ[key] for key, name in KEPT_HEADERS.items() if key in environ},
+        "at": utcnow().isoformat(),
+    }
+
+
+def keep_hit(flask_app, record: dict) -> None:
+    """Append the hit to the spool; if the spool cannot take it (disk full), store it now."""
+    if not flask_app.extensions["engage"].spool.append(record):
+        with flask_app.app_context():
+            from .tracking import store_now
+
+            store_now(record)

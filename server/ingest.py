@@ -12,6 +12,7 @@ import logging
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from .extensions import db
 from .recorder import HitInput, record_hits, wake_streams
@@ -30,7 +31,8 @@ def _targets(records: list[dict]):
             sa.select(Message).where(Message.pixel_token.in_(pixel_tokens))).scalars()}
     if link_tokens:
         links = {l.token: l for l in db.session.execute(
-            sa.select(Link).where(Link.token.in_(link_tokens))).scalars()}
+            sa.select(Link).options(selectinload(Link.message))  # one query, not one per link
+            .where(Link.token.in_(link_tokens))).scalars()}
     return messages, links
 
 

@@ -71,12 +71,7 @@ def analyze(body: str, public_url: str, recipients: list, internal_domains: list
     result = decide(recipients, internal_domains, blocklist, auto_insert)
     kind = snippet_rules.body_kind(body)
     result["body_kind"] = kind
-    urls: list[str] = []
-    if kind == "html":
-        for link in links_rules.find_trackable_links(body, public_url):
-            if link["url"] not in urls:
-                urls.append(link["url"])
-    result["links"] = urls
+    result["links"] = links_rules.trackable_urls(body, public_url) if kind == "html" else []
     return result
 
 

@@ -13,7 +13,7 @@ from client_py.snippet import build_snippet
 from .. import services
 from ..errors import ApiError
 from ..extensions import db
-from ..models import Link, Message, Thread, as_dict_time, merge_settings, utcnow
+from ..models import Link, Message, Thread, merge_settings, utcnow
 from ..serialize import message_data
 from .auth import auth_required, current_user
 from .schemas import MessageIn, MessageOut

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import marshmallow as ma
-from marshmallow import ValidationError, fields, validate, validates
+from marshmallow import ValidationError, fields, validate
 
 from client_py.search import PERIODS
 
@@ -179,21 +179,6 @@ class ThreadQuery(ma.Schema):
     category = fields.String(load_default="all", validate=validate.OneOf(["all", "pinned", "other"]))
     limit = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
     cursor = Text(200, load_default=None)
-
-
-class ThreadOut(ma.Schema):
-    class Meta:
-        unknown = ma.INCLUDE
-
-    thread_id = fields.String()
-    subject = fields.String()
-    category = fields.String()
-    pinned = fields.Boolean()
-    unread = fields.Boolean()
-    summary = fields.String()
-    last_activity_at = fields.String()
-    messages = fields.List(fields.Dict())
-    events = fields.List(fields.Dict())
 
 
 class ThreadPage(ma.Schema):

@@ -6,7 +6,6 @@ of Microsoft's Office.js CDN script."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -14,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import CHROMIUM, CHROMIUM_ARGS, LONDON_NETWORK, require_chromium, write_city_db
 from tests.live_server import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
 OFFICE_JS = "https://appsforoffice.microsoft.com/**"
 DOUBLE = Path(__file__).with_name("office_double.js")
 ARTIFACTS = ROOT / "test-artifacts"
@@ -41,19 +40,7 @@ def addin_build() -> Path:
 
 @pytest.fixture(scope="package")
 def geo_db(tmp_path_factory) -> str:
-    from mmdb_writer import MMDBWriter
-    from netaddr import IPSet
-
-    writer = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoIP2-City",
-                        languages=["en"], description="Engage add-in test City database")
-    writer.insert_network(IPSet(["81.2.69.0/24"]), {
-        "country": {"iso_code": "GB", "names": {"en": "United Kingdom"}},
-        "subdivisions": [{"names": {"en": "England"}}],
-        "city": {"names": {"en": "London"}},
-    })
-    path = tmp_path_factory.mktemp("geo") / "city.mmdb"
-    writer.to_db_file(str(path))
-    return str(path)
+    return write_city_db(tmp_path_factory.mktemp("geo") / "city.mmdb", LONDON_NETWORK)
 
 
 @pytest.fixture(scope="package")
@@ -93,16 +80,11 @@ def launch_events(manifest) -> dict:
 
 @pytest.fixture(scope="package")
 def browser():
-    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        pytest.fail(f"Chromium is needed at {CHROMIUM} (Debian package `chromium`; scripts/test.sh installs it)")
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"],
-        )
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 

@@ -233,3 +233,11 @@ def test_links_in_a_quote_are_left_alone(read_body):
 ])
 def test_unsubscribe_words(url, text, expected):
     assert is_unsubscribe(url, text) is expected
+
+
+def test_trackable_urls_are_distinct_and_in_document_order():
+    from client_py.links import trackable_urls
+
+    body = ('<p><a href="https://b.example/x">B</a> <a href="mailto:a@b.example">mail</a> '
+            '<a href="https://a.example/">A</a> <a href="https://b.example/x">B again</a></p>')
+    assert trackable_urls(body) == ["https://b.example/x", "https://a.example/"]

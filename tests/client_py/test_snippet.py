@@ -310,3 +310,15 @@ def test_insertion_into_a_200_kb_body_is_fast(read_body):
     # About 20 ms on CPython here; the bound leaves room for Pyodide and a busy machine
     # while still failing on anything worse than linear.
     assert elapsed < 1.0
+
+
+@pytest.mark.parametrize(("kind", "words"), [("plain_text", "plain text"), ("rich_text", "Rich Text Format"),
+                                             ("html", None)])
+def test_not_html_reason_is_the_error_a_body_of_that_kind_raises(kind, words):
+    from client_py.snippet import not_html_reason
+
+    reason = not_html_reason(kind)
+    if words is None:
+        assert reason is None
+    else:
+        assert words in reason and reason.startswith("Tracking needs an HTML email")

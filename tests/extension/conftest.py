@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import LONDON_NETWORK, write_city_db
 from tests.live_server import LiveServer
 
 from . import harness
@@ -34,19 +35,7 @@ def extension_dir() -> Path:
 
 @pytest.fixture(scope="package")
 def geo_db(tmp_path_factory) -> str:
-    from mmdb_writer import MMDBWriter
-    from netaddr import IPSet
-
-    writer = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoIP2-City",
-                        languages=["en"], description="Engage extension tests")
-    writer.insert_network(IPSet(["81.2.69.0/24"]), {
-        "country": {"iso_code": "GB", "names": {"en": "United Kingdom"}},
-        "subdivisions": [{"names": {"en": "England"}}],
-        "city": {"names": {"en": "London"}},
-    })
-    path = tmp_path_factory.mktemp("geo") / "city.mmdb"
-    writer.to_db_file(str(path))
-    return str(path)
+    return write_city_db(tmp_path_factory.mktemp("geo") / "city.mmdb", LONDON_NETWORK)
 
 
 @pytest.fixture(scope="package")

@@ -13,15 +13,14 @@ another container, must be caught by it.
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 
 import pytest
+
+from tests.support import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 from client_py.panel import build_panel
 from client_py.render import render_panel
 
-CHROMIUM = "/usr/bin/chromium"
 ORIGIN = "http://panel.test"
 NOW = "2026-11-27T12:00:00Z"
 SETTINGS = {"time_zone": "Europe/Paris"}
@@ -80,16 +79,11 @@ def hostile_panel() -> dict:
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        pytest.fail(f"Chromium is needed at {CHROMIUM} (Debian package `chromium`; scripts/test.sh installs it)")
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"],
-        )
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.support import write_city_db
 import sqlalchemy as sa
 
 PG_ADMIN_URL = os.environ.get("ENGAGE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -25,20 +27,7 @@ GEO_NETWORKS = {
 
 @pytest.fixture(scope="session")
 def geo_db(tmp_path_factory) -> str:
-    from mmdb_writer import MMDBWriter
-    from netaddr import IPSet
-
-    writer = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoIP2-City",
-                        languages=["en"], description="Engage test City database")
-    for net, (iso, country, region, city) in GEO_NETWORKS.items():
-        writer.insert_network(IPSet([net]), {
-            "country": {"iso_code": iso, "names": {"en": country}},
-            "subdivisions": [{"names": {"en": region}}],
-            "city": {"names": {"en": city}},
-        })
-    path = tmp_path_factory.mktemp("geo") / "test-city.mmdb"
-    writer.to_db_file(str(path))
-    return str(path)
+    return write_city_db(tmp_path_factory.mktemp("geo") / "test-city.mmdb", GEO_NETWORKS)
 
 
 def _pg_available() -> bool:
