@@ -2,9 +2,12 @@
 
 - ``/addin/manifest.xml``: ``office_addin/manifest.xml`` with this server's public URL
   filled in, so an admin installs the add-in from one address;
-- ``/addin/<file>``: the pages, scripts, styles and icons from ``office_addin/``, and
-  what ``tools/build_addin.py`` put in ``build/addin/`` (Pyodide's runtime, the
-  client_py and tzdata wheels, the Pyodide loader);
+- ``/addin/<path>``: the pages, scripts, styles and icons from ``office_addin/``, under
+  the same folders (``commands/``, ``taskpane/``, ``shared/``, ``icons/``), and what
+  ``tools/build_addin.py`` put in ``build/addin/`` (Pyodide's runtime, the client_py and
+  tzdata wheels, the Pyodide loader);
+- the URLs of the flat layout before those folders (``/addin/taskpane.html``, ...): a
+  manifest an admin installed earlier names them, so they keep answering (``MOVED``);
 - ``/addin/engage-panel.css``: client_py's panel stylesheet (``render.PANEL_CSS``);
 - ``/panel``: the task pane page for a plain browser (the same page, outside Outlook).
 
@@ -19,6 +22,7 @@ from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, abort, current_app, request, send_from_directory
+from werkzeug.security import safe_join
 
 from client_py.render import PANEL_CSS
 
@@ -40,6 +44,13 @@ SOURCE_TYPES = {
     ".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".png": "image/png",
     ".py": "text/x-python",
 }
+# Files an installed manifest of the flat layout names, and where they live now. Outlook
+# reads a manifest once at install time, so these answer until every admin reinstalls.
+MOVED = {
+    "taskpane.html": "taskpane/taskpane.html",
+    "commands.html": "commands/commands.html",
+    "commands.js": "commands/commands.js",
+}
 BUILD_TYPES = {
     ".mjs": "text/javascript", ".wasm": "application/wasm", ".zip": "application/zip",
     ".json": "application/json", ".whl": "application/zip",
@@ -60,8 +71,14 @@ def _filled(text: str) -> str:
     return text.replace(PUBLIC_URL_PLACEHOLDER, escape(current_app.config["PUBLIC_URL"], {'"': "&quot;"}))
 
 
+def _source_file(name: str) -> Path | None:
+    """``office_addin/<name>`` if it is a file inside that folder, else None."""
+    path = safe_join(str(source_dir()), name)
+    return Path(path) if path and Path(path).is_file() else None
+
+
 def _page(name: str) -> Response:
-    html = (source_dir() / name).read_text(encoding="utf-8")
+    html = _source_file(name).read_text(encoding="utf-8")
     response = Response(_filled(html), mimetype="text/html")
     response.headers["Cache-Control"] = "no-cache"
     return response
@@ -84,15 +101,16 @@ def panel_css():
 
 @bp.get("/panel")
 def web_panel():
-    return _page("taskpane.html")
+    return _page("taskpane/taskpane.html")
 
 
 @bp.get("/addin/<path:name>")
 def asset(name: str):
+    name = MOVED.get(name, name)
     suffix = Path(name).suffix.lower()
-    if name.endswith(".html") and "/" not in name and (source_dir() / name).is_file():
+    if suffix == ".html" and _source_file(name):
         return _page(name)
-    if suffix in SOURCE_TYPES and (source_dir() / name).is_file():
+    if suffix in SOURCE_TYPES and _source_file(name):
         response = send_from_directory(source_dir(), name, mimetype=SOURCE_TYPES[suffix])
     elif suffix in BUILD_TYPES:
         if not build_dir().is_dir():

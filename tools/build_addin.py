@@ -1,7 +1,9 @@
 """Build what the Outlook add-in's pages load besides their own files: ``build/addin/``.
 
 The pages, scripts, styles, icons and the manifest template live in ``office_addin/``
-and are served from there (server/addin.py). What they need that is *built* goes here:
+(``commands/``, ``taskpane/``, ``shared/``, ``icons/``) and are served from there, under
+the same folders (server/addin.py). What they need that is *built* goes here, and is
+served at ``/addin/`` itself (``shared/engine.mjs`` loads it from one level up):
 
 - ``pyodide/``: Pyodide's runtime files copied from ``node_modules/pyodide`` (``npm ci``);
 - ``wheels/``: the client_py wheel (``tools/build_client_wheel.py``) and the tzdata

@@ -112,7 +112,7 @@ def outlook_context(browser, live, launch_events, *, token: str | None, item: di
 def open_runtime(context, live):
     """commands.html with its engine booted."""
     page = context.new_page()
-    page.goto(f"{live.url}/addin/commands.html")
+    page.goto(f"{live.url}/addin/commands/commands.html")
     page.wait_for_function("() => window.EngageApi && EngageApi.engineState() !== 'starting'", timeout=60000)
     assert page.evaluate("() => EngageApi.engineState()") == "ready"
     return page

@@ -134,7 +134,7 @@ def test_slow_engine_boot_never_blocks_sending(browser, live, launch_events):
     context.add_init_script("window.ENGAGE_SEND_BUDGET_MS = 1200;")
     try:
         page = context.new_page()
-        page.goto(f"{live.url}/addin/commands.html")
+        page.goto(f"{live.url}/addin/commands/commands.html")
         page.wait_for_function("() => window.__officeDouble && __officeDouble.associations().length > 0")
         done = page.evaluate("() => __officeDouble.launch('OnMessageSend')")
         assert done["options"] == {"allowEvent": True}
@@ -173,7 +173,7 @@ def test_javascript_only_runtime_of_classic_outlook_sends_untouched(browser, liv
         page = context.new_page()
         page.goto(f"{live.url}/addin/support.html")  # any page of ours: just a document to run in
         page.add_script_tag(url="https://appsforoffice.microsoft.com/lib/1/hosted/office.js")  # the double
-        page.add_script_tag(url=f"{live.url}/addin/commands.js")
+        page.add_script_tag(url=f"{live.url}/addin/commands/commands.js")
         assert page.evaluate("() => window.EngageApi === undefined")
         done = page.evaluate("() => __officeDouble.launch('OnMessageSend')")
         assert done["options"] == {"allowEvent": True} and done["ms"] < 500

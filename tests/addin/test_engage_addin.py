@@ -1,4 +1,4 @@
-"""office_addin/engage_addin.py on CPython: the add-in's rules and its JSON entry point.
+"""office_addin/shared/engage_addin.py on CPython: the add-in's rules and its JSON entry point.
 
 The same file runs in Pyodide inside the add-in pages (the browser tests cover that);
 here it is values in, values out.
@@ -15,7 +15,7 @@ import pytest
 from client_py.snippet import find_snippet
 
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("engage_addin", ROOT / "office_addin" / "engage_addin.py")
+_spec = importlib.util.spec_from_file_location("engage_addin", ROOT / "office_addin" / "shared" / "engage_addin.py")
 engage_addin = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(engage_addin)
 

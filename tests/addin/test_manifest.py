@@ -128,7 +128,7 @@ def test_manifest_is_well_formed_with_the_public_url_filled_in(live):
     root = ET.fromstring(body)
     assert local(root.tag) == "OfficeApp" and root.get(XSI_TYPE) == "MailApp"
     text = body.decode()
-    assert "${PUBLIC_URL}" not in text and f"{live.url}/addin/commands.html" in text
+    assert "${PUBLIC_URL}" not in text and f"{live.url}/addin/commands/commands.html" in text
 
 
 def test_elements_follow_the_schema_order(manifest):
@@ -186,13 +186,28 @@ def test_every_url_in_the_manifest_answers(live, manifest):
                 assert kind == "text/javascript", url
 
 
-def test_runtime_binds_every_function_the_manifest_names(browser, live, launch_events, manifest):
+# The flat layout's URLs, which a manifest installed before office_addin/ had folders names.
+FLAT_URLS = {"/addin/taskpane.html": "/addin/taskpane/taskpane.html",
+             "/addin/commands.html": "/addin/commands/commands.html",
+             "/addin/commands.js": "/addin/commands/commands.js"}
+
+
+@pytest.mark.parametrize(("old", "new"), FLAT_URLS.items())
+def test_urls_of_an_earlier_manifest_still_answer(live, old, new):
+    old_status, old_body, old_headers = live.request("GET", old)
+    new_status, new_body, new_headers = live.request("GET", new)
+    assert (old_status, new_status) == (200, 200)
+    assert old_body == new_body and old_headers.get_content_type() == new_headers.get_content_type()
+
+
+@pytest.mark.parametrize("path", ["/addin/commands/commands.html", "/addin/commands.html"])
+def test_runtime_binds_every_function_the_manifest_names(browser, live, launch_events, manifest, path):
     names = {e.text for e in manifest.iter() if local(e.tag) == "FunctionName"} | set(launch_events.values())
     assert names == {"trackEmailOpens", "onNewComposeHandler", "onRecipientsChangedHandler", "onSendHandler"}
     context = outlook_context(browser, live, launch_events, token=None)
     try:
         page = context.new_page()
-        page.goto(f"{live.url}/addin/commands.html")
+        page.goto(live.url + path)
         page.wait_for_function("() => window.__officeDouble && __officeDouble.associations().length > 0")
         assert set(page.evaluate("() => __officeDouble.associations()")) == names
     finally:

@@ -30,7 +30,7 @@ def register(live, subject: str, mode: str = "manual", address: str = "bob@clien
     return message
 
 
-def open_pane(context, live, path: str = "/addin/taskpane.html"):
+def open_pane(context, live, path: str = "/addin/taskpane/taskpane.html"):
     page = context.new_page()
     page.goto(live.url + path)
     page.wait_for_selector(".engage-panel", timeout=60000)
@@ -52,7 +52,7 @@ def test_sign_in_from_the_task_pane(browser, live, launch_events):
     context = outlook_context(browser, live, launch_events, token=None)
     try:
         page = context.new_page()
-        page.goto(f"{live.url}/addin/taskpane.html")
+        page.goto(f"{live.url}/addin/taskpane/taskpane.html")
         page.fill("#signin-email", USER)
         page.fill("#signin-password", "not the password")
         page.click("#signin-submit")
@@ -278,7 +278,7 @@ def test_web_panel_works_in_a_plain_browser(browser, live, launch_events):
         context.close()
 
 
-@pytest.mark.parametrize("path", ["/addin/taskpane.html", "/addin/commands.html", "/panel", "/addin/panel.mjs"])
+@pytest.mark.parametrize("path", ["/addin/taskpane/taskpane.html", "/addin/commands/commands.html", "/panel", "/addin/taskpane/panel.mjs"])
 def test_pages_may_be_framed_by_outlook_and_run_pyodide(live, path):
     status, _, headers = live.request("GET", path)
     assert status == 200

@@ -94,7 +94,7 @@ def test_two_quick_presses_insert_once(runtime, live):
 def test_with_the_task_pane_open_the_pixel_goes_on_the_first_line(context, runtime, live):
     pane = context.new_page()
     try:
-        pane.goto(f"{live.url}/addin/taskpane.html")
+        pane.goto(f"{live.url}/addin/taskpane/taskpane.html")
         pane.wait_for_function("() => document.documentElement.dataset.host === 'outlook'")
         body = press(runtime, f"Pane {uuid.uuid4().hex[:8]}")["body"]
         assert pixel_place(body) == "first"
@@ -137,7 +137,7 @@ def test_signed_out_button_asks_to_sign_in(browser, live, launch_events):
     context = outlook_context(browser, live, launch_events, token=None, item=compose("Nobody signed in"))
     try:
         page = context.new_page()
-        page.goto(f"{live.url}/addin/commands.html")
+        page.goto(f"{live.url}/addin/commands/commands.html")
         page.wait_for_function("() => window.__officeDouble && __officeDouble.associations().length > 0")
         assert page.evaluate("() => __officeDouble.invoke('trackEmailOpens')")["calls"] == 1
         item = page.evaluate("() => __officeDouble.item()")

@@ -2,7 +2,7 @@
 // page in a plain browser). client_py renders the panel (engage_addin.panel_html, all
 // values escaped there); this script fetches, wires the controls to the API and keeps
 // it live: server-sent events, with polling while the stream is down.
-import { startEngine } from "./engine.mjs";
+import { startEngine } from "../shared/engine.mjs";
 
 const Api = globalThis.EngageApi;
 const engineBooting = startEngine();
