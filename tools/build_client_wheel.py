@@ -3,8 +3,10 @@
 The repository's own pyproject.toml builds the server *and* client_py as one
 distribution; the browser needs client_py alone.  So this copies the package into a
 staging folder (build/client_py_wheel/) next to a small pyproject.toml and builds it
-with the standard ``python -m build`` front end and the flit_core back end (tiny, no
-dependencies, reproducible archives).  The version is the one in the repository's
+with ``pip wheel`` and the flit_core back end (tiny, no dependencies, reproducible
+archives).  pip rather than the ``build`` front end: pip is in every virtual
+environment already, so ``scripts/run.sh`` needs nothing from the test extras (and a
+``build/`` folder in the working directory cannot shadow a missing ``build`` module).  The version is the one in the repository's
 pyproject.toml.  Nothing but client_py goes in: no tests, no server, no caches.
 
 The extension's and the add-in's builds call this same command, then load the wheel
@@ -92,7 +94,7 @@ def build_client_wheel(out_dir: Path = DIST, isolated: bool = True,
     """Build the client_py wheel into ``out_dir`` and return its path.
 
     Older client_py wheels in ``out_dir`` are removed so that exactly one is there.
-    ``isolated=False`` skips ``build``'s throw-away environment (flit_core must then be
+    ``isolated=False`` skips pip's throw-away build environment (flit_core must then be
     installed); the isolated one fetches flit_core through pip, cached after the first time.
     """
     staging = stage_sources(package)
@@ -101,10 +103,15 @@ def build_client_wheel(out_dir: Path = DIST, isolated: bool = True,
         old.unlink()
     env = dict(os.environ)
     env.setdefault("SOURCE_DATE_EPOCH", _DEFAULT_SOURCE_DATE_EPOCH)
-    command = [sys.executable, "-m", "build", "--wheel", "--outdir", str(out_dir), str(staging)]
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    # -P: the working directory is not put on sys.path, so no folder there named like a
+    # module (the repository's own build/) can stand in for it.  --no-deps: the wheel's
+    # only dependency (tzdata, for Pyodide) is not wanted here.
+    command = [sys.executable, "-P", "-m", "pip", "wheel", "--no-deps", "--quiet",
+               "--wheel-dir", str(out_dir), str(staging)]
     if not isolated:
-        command.insert(4, "--no-isolation")
-    result = subprocess.run(command, capture_output=True, text=True, env=env)
+        command.insert(5, "--no-build-isolation")
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=staging)
     if result.returncode != 0:
         raise RuntimeError(f"building the client_py wheel failed:\n{result.stdout}{result.stderr}")
     wheels = list(out_dir.glob("client_py-*.whl"))
