@@ -16,8 +16,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import config as config_mod
-from .errors import register_error_handlers
-from .extensions import api as smorest_api, cors, db, migrate
+from .api.base import api as smorest_api
+from .error_handlers import register_error_handlers
+from .extensions import cors, db, migrate
 
 MIGRATIONS_DIR = str(Path(__file__).with_name("migrations"))
 EXTENSION_ORIGIN = re.compile(r"^chrome-extension://[a-p]{32}$")
