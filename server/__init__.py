@@ -16,8 +16,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import config as config_mod
-from .errors import register_error_handlers
-from .extensions import api as smorest_api, cors, db, migrate
+from .api.base import api as smorest_api
+from .error_handlers import register_error_handlers
+from .extensions import cors, db, migrate
+from .security_headers import add_security_headers
 
 MIGRATIONS_DIR = str(Path(__file__).with_name("migrations"))
 EXTENSION_ORIGIN = re.compile(r"^chrome-extension://[a-p]{32}$")
@@ -71,15 +73,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.wsgi_app = PixelFastPath(app.wsgi_app, app, PIXEL_GIF, NO_CACHE)
 
-    @app.after_request
-    def security_headers(response):
-        h = response.headers
-        h.setdefault("X-Content-Type-Options", "nosniff")
-        h.setdefault("Referrer-Policy", "no-referrer")
-        h.setdefault("X-Frame-Options", "DENY")
-        h.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-        h.setdefault("Cross-Origin-Resource-Policy", "cross-origin")
-        return response
+    app.after_request(add_security_headers)
 
     return app
 

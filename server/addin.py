@@ -158,10 +158,11 @@ def addin_headers(response: Response) -> Response:
 
 @bp.after_app_request
 def drop_deny_framing(response: Response) -> Response:
-    """The app's ``security_headers`` adds ``X-Frame-Options: DENY`` when none is set.
+    """The app's ``add_security_headers`` (server/security_headers.py) adds
+    ``X-Frame-Options: DENY`` when none is set.
 
     This runs after it (functions registered earlier run later, and this blueprint is
-    registered before ``security_headers``), and takes DENY off the add-in's responses
+    registered before that hook), and takes DENY off the add-in's responses
     only. Where the order differs, browsers still obey ``frame-ancestors`` over it.
     """
     if request.blueprint == bp.name:

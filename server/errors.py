@@ -1,24 +1,20 @@
-"""One JSON error shape for the whole API, and plain HTML pages elsewhere.
+"""The API's one JSON error shape and the plain HTML error page: the error type, the
+codes, the payload, the summary of field errors and the page. A leaf: it imports
+nothing of the app, so any module may raise ``ApiError`` without an import circle.
 
 Every API error looks like::
 
     {"error": {"status": 422, "code": "invalid_request",
                "message": "Some fields are wrong: subject.", "details": {...}}}
-"""
+
+Which response an exception becomes is decided in server/error_handlers.py."""
 
 from __future__ import annotations
 
 import html
-import logging
 
 import marshmallow as ma
-from flask import current_app, request
-from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
-
-from client_py.errors import EngageError
-
-log = logging.getLogger(__name__)
 
 CODES = {
     400: "bad_request",
@@ -44,6 +40,8 @@ class ErrorBodySchema(ma.Schema):
 
 
 class ErrorSchema(ma.Schema):
+    """The payload above, as the OpenAPI document describes every error response."""
+
     error = ma.fields.Nested(ErrorBodySchema, required=True)
 
 
@@ -57,7 +55,7 @@ class ApiError(HTTPException):
         self.details = details
 
 
-def _summarise(errors: dict) -> str:
+def summarise(errors: dict) -> str:
     """'Some fields are wrong: json.subject, json.mode.' from webargs' nested messages."""
     paths: list[str] = []
 
@@ -83,10 +81,6 @@ def error_payload(status: int, message: str, code: str | None = None, details: d
     return {"error": body}
 
 
-def wants_json() -> bool:
-    return request.path.startswith("/api/")
-
-
 def html_page(status: int, title: str, text: str) -> tuple[str, int, dict]:
     page = (
         "<!doctype html><html lang=en><meta charset=utf-8><title>{t}</title>"
@@ -94,66 +88,3 @@ def html_page(status: int, title: str, text: str) -> tuple[str, int, dict]:
         "<h1 style='font-size:1.4em'>{t}</h1><p>{x}</p></body></html>"
     ).format(t=html.escape(title), x=html.escape(text))
     return page, status, {"Content-Type": "text/html; charset=utf-8"}
-
-
-class EngageApi(Api):
-    """flask-smorest's Api with our error shape, documented in the OpenAPI spec too."""
-
-    ERROR_SCHEMA = ErrorSchema
-
-    def handle_http_exception(self, error: HTTPException):
-        status = error.code or 500
-        if not wants_json():
-            if status == 404:
-                return html_page(404, "Link not found", "This link is not valid or has expired.")
-            return html_page(status, error.name, error.description or error.name)
-        headers = {}
-        details = None
-        code = None
-        data = getattr(error, "data", None) or {}
-        if isinstance(error, ApiError):
-            message, code, details = error.description, error.error_code, error.details
-            if details and "retry_after" in details:
-                headers["Retry-After"] = str(details["retry_after"])
-        elif "messages" in data or "errors" in data:
-            details = data.get("errors") or data.get("messages")
-            message = _summarise(details)
-            if "json" in details and isinstance(details["json"], list):
-                status = 400  # unparseable JSON is a bad request, not a field problem
-        elif status == 413:
-            limit = current_app.config.get("MAX_CONTENT_LENGTH")
-            message = f"The request body is too large (limit {limit} bytes)."
-        elif status == 500:
-            message = "Something went wrong on the server; it has been logged."
-        else:
-            message = error.description or error.name
-        headers.update(data.get("headers") or {})
-        if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
-            headers["Allow"] = ", ".join(error.valid_methods)
-        return error_payload(status, message, code, details), status, headers
-
-
-def register_error_handlers(app) -> None:
-    from .api.input_guard import refuse_hostile_input
-
-    # Input that would otherwise reach a view or the database and come back as a 500
-    # (see server/api/input_guard.py) is refused up front, in the same error shape.
-    app.before_request(refuse_hostile_input)
-
-    @app.errorhandler(EngageError)
-    def _domain_error(err: EngageError):
-        if wants_json():
-            details = {k: v for k, v in err.fields.items()} or None
-            return error_payload(400, err.message, err.code, details), 400
-        return html_page(400, "Bad request", err.message)
-
-    @app.errorhandler(Exception)
-    def _unexpected(err: Exception):
-        if isinstance(err, HTTPException):
-            from .extensions import api
-
-            return api.handle_http_exception(err)
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        if wants_json():
-            return error_payload(500, "Something went wrong on the server; it has been logged."), 500
-        return html_page(500, "Server error", "Something went wrong; it has been logged.")

@@ -1,11 +1,10 @@
-"""Flask extensions, created once and bound to an app in ``create_app``."""
+"""Flask extensions, created once and bound to an app in ``create_app``. (The API's
+flask-smorest object is server/api/base.py's ``api``.)"""
 
 from flask_cors import CORS
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase
-
-from .errors import EngageApi
 
 
 class Base(DeclarativeBase):
@@ -14,5 +13,4 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-api = EngageApi()
 cors = CORS()

@@ -3,7 +3,7 @@
 ``GET``/``HEAD /p/<token>.gif`` never needs the database, a session or a template:
 it appends the hit to the spool and returns the GIF. Everything else goes to Flask.
 The response is the same as every other page's: no-cache headers and the security
-headers (tests/server/test_tracking.py checks both)."""
+headers of server/security_headers.py (tests/server/test_headers.py checks they match)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import re
 
 from .addresses import client_address
 from .models import utcnow
+from .security_headers import SECURITY_HEADERS
 from .spool import new_hit_id
 
 log = logging.getLogger(__name__)
@@ -29,10 +30,7 @@ class PixelFastPath:
         self.flask_app = flask_app
         self.gif = gif
         self.headers = [("Content-Type", "image/gif"), ("Content-Length", str(len(gif))),
-                        *headers.items(),
-                        ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"),
-                        ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
-                        ("Cross-Origin-Resource-Policy", "cross-origin")]
+                        *headers.items(), *SECURITY_HEADERS]
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")

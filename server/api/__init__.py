@@ -7,8 +7,5 @@ def register_api(api) -> None:
     from . import account, messages, stream, threads
     from ..salesforce import api as salesforce
 
-    api.spec.components.security_scheme(
-        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "API token from sign-in or `engage token`"}
-    )
     for module in (account, messages, threads, stream, salesforce):
         api.register_blueprint(module.blp)

@@ -12,11 +12,11 @@ from ..errors import ApiError
 from ..extensions import db
 from ..models import ApiToken, User, hash_token, merge_settings, new_token, utcnow
 from ..services import get as services
-from .auth import auth_required, check_signin_rate, current_user, token_from_request
+from .auth import check_signin_rate, current_user, token_from_request
+from .base import secured
 from .schemas import MeOut, OrgOut, OrgPatch, SettingsSchema, SigninIn, SigninOut
 
 blp = Blueprint("account", __name__, url_prefix="/api/v1", description="Sign-in and settings")
-SECURED = {"security": [{"bearerAuth": []}]}
 # A real hash to compare against when the account does not exist, so a wrong
 # address takes as long as a wrong password.
 _DUMMY_HASH = "scrypt:32768:8:1$0123456789abcdef$" + "0" * 128
@@ -56,9 +56,8 @@ def signin(body):
 
 
 @blp.route("/auth/signout", methods=["POST"])
-@auth_required
+@secured
 @blp.response(204)
-@blp.doc(**SECURED)
 def signout():
     """Revoke the token this request was made with (the extension's or add-in's sign-out)."""
     token = token_from_request()
@@ -71,28 +70,25 @@ def signout():
 
 
 @blp.route("/me", methods=["GET"])
-@auth_required
+@secured
 @blp.response(200, MeOut)
-@blp.doc(**SECURED)
 def me():
     """The signed-in user, their org and settings."""
     return me_dict(current_user())
 
 
 @blp.route("/settings", methods=["GET"])
-@auth_required
+@secured
 @blp.response(200, SettingsSchema)
-@blp.doc(**SECURED)
 def get_settings():
     """The user's settings, with defaults filled in."""
     return merge_settings(current_user().settings)
 
 
 @blp.route("/settings", methods=["PATCH"])
-@auth_required
+@secured
 @blp.arguments(SettingsSchema)
 @blp.response(200, SettingsSchema)
-@blp.doc(**SECURED)
 def patch_settings(body):
     """Change some settings; fields not sent are kept."""
     user = current_user()
@@ -104,19 +100,17 @@ def patch_settings(body):
 
 
 @blp.route("/org", methods=["GET"])
-@auth_required
+@secured
 @blp.response(200, OrgOut)
-@blp.doc(**SECURED)
 def get_org():
     """The user's org: internal domains and office address ranges."""
     return org_dict(current_user())
 
 
 @blp.route("/org", methods=["PATCH"])
-@auth_required
+@secured
 @blp.arguments(OrgPatch)
 @blp.response(200, OrgOut)
-@blp.doc(**SECURED)
 def patch_org(body):
     """Change the org's internal domains or office ranges (org admins only)."""
     user = current_user()

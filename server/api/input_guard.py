@@ -11,7 +11,7 @@ Two kinds of input used to reach a view (or the database) and come back as a 500
   neither SQLite nor PostgreSQL takes it. Such text in the body or the query string is a
   422 naming the fields; in the path it is a 404, since nothing is called that.
 
-Registered for every ``/api/`` request by ``server.errors.register_error_handlers``, so
+Registered for every ``/api/`` request by ``server.error_handlers.register_error_handlers``, so
 each blueprint (including ones added later) is covered without having to opt in.
 """
 
@@ -23,7 +23,7 @@ import re
 from flask import request
 from webargs.core import is_json
 
-from ..errors import ApiError, _summarise
+from ..errors import ApiError, summarise
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 UNSTORABLE_MESSAGE = "Text with a NUL character or an unpaired surrogate cannot be stored."
@@ -109,9 +109,9 @@ def refuse_hostile_input() -> None:
              if is_unstorable(key) or is_unstorable(value)]
     if query:
         details = _nested("query", sorted(query)[:_MAX_REPORTED])
-        raise ApiError(422, _summarise(details), details=details)
+        raise ApiError(422, summarise(details), details=details)
     body = _json_body()
     paths = _unstorable_paths(body) if body is not None else []
     if paths:
         details = _nested("json", paths)
-        raise ApiError(422, _summarise(details), details=details)
+        raise ApiError(422, summarise(details), details=details)

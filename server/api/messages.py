@@ -15,11 +15,11 @@ from ..errors import ApiError
 from ..extensions import db
 from ..models import Link, Message, Thread, merge_settings, utcnow
 from ..serialize import message_data
-from .auth import auth_required, current_user
+from .auth import current_user
+from .base import secured
 from .schemas import MessageIn, MessageOut
 
 blp = Blueprint("messages", __name__, url_prefix="/api/v1", description="Tracked emails")
-SECURED = {"security": [{"bearerAuth": []}]}
 
 
 def pixel_url(message: Message) -> str:
@@ -41,10 +41,9 @@ def message_out(message: Message) -> dict:
 
 
 @blp.route("/messages", methods=["POST"])
-@auth_required
+@secured
 @blp.arguments(MessageIn)
 @blp.response(201, MessageOut)
-@blp.doc(**SECURED)
 def register_message(body):
     """Register an email (or meeting invite) about to be sent.
 
@@ -99,9 +98,8 @@ def register_message(body):
 
 
 @blp.route("/messages/<string:message_id>", methods=["GET"])
-@auth_required
+@secured
 @blp.response(200, MessageOut)
-@blp.doc(**SECURED)
 def get_message(message_id: str):
     """One of the user's tracked emails, with its pixel URL and tracked links."""
     message = db.session.execute(
@@ -113,9 +111,8 @@ def get_message(message_id: str):
 
 
 @blp.route("/messages/<string:message_id>", methods=["DELETE"])
-@auth_required
+@secured
 @blp.response(204)
-@blp.doc(**SECURED)
 def delete_message(message_id: str):
     """Forget an email registered but then sent without its pixel (the client ran out
     of time, or the user changed their mind). Refused once it has been opened or clicked:

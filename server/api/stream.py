@@ -23,11 +23,11 @@ from ..models import Event, Link, Message, Thread, User, merge_settings, utcnow
 from ..panel_query import unread_count
 from ..serialize import event_data
 from ..services import get as services
-from .auth import auth_required, current_user, token_from_request, user_for_token
+from .auth import current_user, token_from_request, user_for_token
+from .base import SECURED, secured
 from .schemas import StreamQuery, TicketOut
 
 blp = Blueprint("stream", __name__, url_prefix="/api/v1", description="Live updates")
-SECURED = {"security": [{"bearerAuth": []}]}
 TICKET_SECONDS = 60
 
 
@@ -36,9 +36,8 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 @blp.route("/stream/tickets", methods=["POST"])
-@auth_required
+@secured
 @blp.response(201, TicketOut)
-@blp.doc(**SECURED)
 def new_ticket():
     """A ticket valid for one minute to open the stream with EventSource."""
     return {"ticket": _serializer().dumps(current_user().id), "expires_in": TICKET_SECONDS}

@@ -16,11 +16,11 @@ from ..hits import report_self_view
 from ..models import Event, Link, Message, Thread, as_dict_time, merge_settings, utcnow
 from ..panel_query import hidden_by_window, page_of_threads, unread_count
 from ..serialize import event_data, message_data, thread_state
-from .auth import auth_required, current_user
+from .auth import current_user
+from .base import secured
 from .schemas import CounterOut, SelfViewIn, SelfViewOut, ThreadPage, ThreadPatch, ThreadQuery, ThreadStateOut
 
 blp = Blueprint("threads", __name__, url_prefix="/api/v1", description="The Engagement panel")
-SECURED = {"security": [{"bearerAuth": []}]}
 
 
 def threads_as_data(threads: list[Thread], settings: dict, now) -> list[dict]:
@@ -57,10 +57,9 @@ def find_thread(thread_id: str) -> Thread:
 
 
 @blp.route("/threads", methods=["GET"])
-@auth_required
+@secured
 @blp.arguments(ThreadQuery, location="query")
 @blp.response(200, ThreadPage)
-@blp.doc(**SECURED)
 def list_threads(args):
     """Threads for the panel, newest activity first, with search, filters and a cursor.
 
@@ -85,10 +84,9 @@ def list_threads(args):
 
 
 @blp.route("/threads", methods=["PATCH"])
-@auth_required
+@secured
 @blp.arguments(ThreadPatch)
 @blp.response(200, ThreadStateOut)
-@blp.doc(**SECURED)
 def patch_thread(body):
     """Pin (`pinned: true`), unpin (`false`), follow the default (`null`), or mark viewed."""
     thread = find_thread(body["thread_id"])
@@ -102,10 +100,9 @@ def patch_thread(body):
 
 
 @blp.route("/threads/self-view", methods=["POST"])
-@auth_required
+@secured
 @blp.arguments(SelfViewIn)
 @blp.response(200, SelfViewOut)
-@blp.doc(**SECURED)
 def self_view(body):
     """The sender is viewing this thread in their mail client: image loads through a
     mail proxy around now are theirs, not the recipient's."""
@@ -113,9 +110,8 @@ def self_view(body):
 
 
 @blp.route("/counter", methods=["GET"])
-@auth_required
+@secured
 @blp.response(200, CounterOut)
-@blp.doc(**SECURED)
 def get_counter():
     """The unread counter shown on the badge and in the panel."""
     user = current_user()
@@ -124,9 +120,8 @@ def get_counter():
 
 
 @blp.route("/counter/reset", methods=["POST"])
-@auth_required
+@secured
 @blp.response(200, CounterOut)
-@blp.doc(**SECURED)
 def reset_counter():
     """Clear the unread counter (Ctrl+double-click on it in the panel)."""
     user = current_user()

@@ -7,7 +7,8 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_smorest import Blueprint
 
-from ..api.auth import auth_required, current_user
+from ..api.auth import current_user
+from ..api.base import secured
 from ..errors import ApiError
 from ..extensions import db
 from ..models import Message, User
@@ -17,7 +18,6 @@ from .schemas import ConfigIn, ConfigOut, LinkIn, LinkOut, OutboxPage, OutboxQue
 
 blp = Blueprint("salesforce", __name__, url_prefix="/api/v1",
                 description="Salesforce: First Open / Last Open on the Task or EmailMessage that logged an email")
-SECURED = {"security": [{"bearerAuth": []}]}
 
 
 def admin_user() -> User:
@@ -32,9 +32,8 @@ def _config_error(err: admin.ConfigError) -> ApiError:
 
 
 @blp.route("/salesforce/config", methods=["GET"])
-@auth_required
+@secured
 @blp.response(200, ConfigOut)
-@blp.doc(**SECURED)
 def get_config():
     """The org's Salesforce configuration (admins). Secrets are never returned: only
     whether each one is set."""
@@ -43,10 +42,9 @@ def get_config():
 
 
 @blp.route("/salesforce/config", methods=["PUT"])
-@auth_required
+@secured
 @blp.arguments(ConfigIn)
 @blp.response(200, ConfigOut)
-@blp.doc(**SECURED)
 def put_config(body):
     """Set the org's Salesforce configuration (admins). Fields left out keep their
     stored values, secrets included; the first call must give the instance URL, the
@@ -60,10 +58,9 @@ def put_config(body):
 
 
 @blp.route("/salesforce/outbox", methods=["GET"])
-@auth_required
+@secured
 @blp.arguments(OutboxQuery, location="query")
 @blp.response(200, OutboxPage)
-@blp.doc(**SECURED)
 def list_outbox(query):
     """The org's Salesforce updates, newest first: pending (with the next attempt and
     the last error), delivered (with the values written), failed (with the reason)."""
@@ -72,10 +69,9 @@ def list_outbox(query):
 
 
 @blp.route("/salesforce/outbox/retry", methods=["POST"])
-@auth_required
+@secured
 @blp.arguments(RetryIn)
 @blp.response(200, RetryOut)
-@blp.doc(**SECURED)
 def retry_outbox(body):
     """Try failed updates again (after fixing the field, the access or the link)."""
     user = admin_user()
@@ -92,19 +88,17 @@ def _own_message(message_id: str) -> Message:
 
 
 @blp.route("/messages/<string:message_id>/salesforce", methods=["GET"])
-@auth_required
+@secured
 @blp.response(200, LinkOut)
-@blp.doc(**SECURED)
 def get_link(message_id: str):
     """The Salesforce record a tracked email is linked to, and its update's state."""
     return admin.link_view(_own_message(message_id))
 
 
 @blp.route("/messages/<string:message_id>/salesforce", methods=["PUT"])
-@auth_required
+@secured
 @blp.arguments(LinkIn)
 @blp.response(200, LinkOut)
-@blp.doc(**SECURED)
 def put_link(body, message_id: str):
     """Attach the Salesforce record that logged this email, and/or report the sent
     email's Message-ID (then the server finds the EmailMessage itself). The email's

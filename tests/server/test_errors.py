@@ -55,6 +55,13 @@ def test_unknown_api_route_is_json_404(client, ann):
     assert_error(client.get("/api/v1/nope", headers=ann.headers), 404)
 
 
+def test_unknown_page_is_an_html_404_that_does_not_blame_a_link(client):
+    """Only the tracked-link route says "Link not found"; any other unknown page is a page."""
+    resp = client.get("/no/such/page")
+    assert resp.status_code == 404 and resp.mimetype == "text/html"
+    assert b"Page not found" in resp.data and b"Link not found" not in resp.data
+
+
 def test_wrong_method_is_405(client, ann):
     assert_error(client.delete("/api/v1/counter", headers=ann.headers), 405)
 
