@@ -3,10 +3,10 @@
 // Booting takes a few seconds, so every page starts it as soon as it loads (importing
 // this module is enough) and waits for it only when it needs an answer. Only JSON
 // strings cross into Python and back (engage_addin.call), so no Python object leaks.
-import { bootPyodide } from "../pyodide_boot.mjs";
+import { bootPyodide } from "../lib/pyodide_boot.mjs";
 
 const HERE = new URL("./", import.meta.url);
-// What tools/build_addin.py built (pyodide/, wheels/) is served one level up, at /addin/.
+// What tools/build_addin.py built (pyodide/, wheels/, lib/) is served one level up, at /addin/.
 const BASE = new URL("../", import.meta.url);
 
 /** An error reported by the Python side (its exception type and message). */
@@ -26,7 +26,7 @@ async function fetchText(url) {
 
 async function boot() {
   const started = performance.now();
-  const wheelNames = JSON.parse(await fetchText(new URL("wheels/wheels.json", BASE)));
+  const { wheels: wheelNames } = JSON.parse(await fetchText(new URL("wheels/wheels.json", BASE)));
   const glue = fetchText(new URL("engage_addin.py", HERE));
   const { pyodide, timings } = await bootPyodide({
     indexURL: new URL("pyodide/", BASE),

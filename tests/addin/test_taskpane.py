@@ -1,4 +1,4 @@
-"""The Engagement task pane (taskpane.html + panel.mjs, rendered by client_py in
+"""The Engagement task pane (taskpane.html + taskpane/*.mjs, rendered by client_py in
 Pyodide) against a running server, inside the Office.js double; and the same page as
 the web panel at /panel in a plain browser."""
 

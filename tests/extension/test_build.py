@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "extension"
 sys.path.insert(0, str(ROOT / "tools"))
 import build_extension  # noqa: E402
+import icons  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -130,4 +131,4 @@ def test_icons_are_pngs_of_their_size():
         data = (SOURCE / "icons" / f"icon{size}.png").read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
         assert struct.unpack(">II", data[16:24]) == (size, size)
-        assert data == build_extension.png_bytes(build_extension.icon_pixels(size))  # drawn by the tool
+        assert data == icons.draw_icon(size)  # drawn by the tool

@@ -1,0 +1,53 @@
+// The Customization section: the user's settings (PATCH /settings) and who is signed in.
+import { render } from "./paging.mjs";
+import { $, Api, apiFailure, state, toast } from "./view.mjs";
+
+function timeZones(current) {
+  let zones = [];
+  try {
+    zones = Intl.supportedValuesOf("timeZone");
+  } catch (error) {
+    zones = [];
+  }
+  for (const zone of ["UTC", current, Intl.DateTimeFormat().resolvedOptions().timeZone]) {
+    if (zone && !zones.includes(zone)) zones.unshift(zone);
+  }
+  return zones;
+}
+
+export function fillSettings() {
+  const settings = state.me.settings;
+  $("set-auto").checked = Boolean(settings.auto_insert);
+  $("set-notify").checked = Boolean(settings.notify_on_open);
+  $("set-insert").value = settings.insert_at === "first" ? "first" : "last";
+  const select = $("set-tz");
+  select.replaceChildren(...timeZones(settings.time_zone).map((zone) => new Option(zone.replace(/_/g, " "), zone)));
+  select.value = settings.time_zone;
+  const user = state.me.user || {};
+  $("who").textContent = `Signed in as ${user.email || ""}`;
+}
+
+async function saveSetting(change) {
+  try {
+    const settings = await Api.request("PATCH", "/settings", change);
+    state.me = { ...state.me, settings };
+    Api.updateCachedSettings(settings);
+    toast("Saved.");
+    await render();
+  } catch (error) {
+    fillSettings();
+    apiFailure(error, "Could not save");
+  }
+}
+
+export function wireSettings() {
+  $("settings-toggle").addEventListener("click", () => {
+    const open = $("settings").hidden;
+    $("settings").hidden = !open;
+    $("settings-toggle").setAttribute("aria-expanded", open ? "true" : "false");
+  });
+  $("set-auto").addEventListener("change", (e) => saveSetting({ auto_insert: e.target.checked }));
+  $("set-notify").addEventListener("change", (e) => saveSetting({ notify_on_open: e.target.checked }));
+  $("set-insert").addEventListener("change", (e) => saveSetting({ insert_at: e.target.value }));
+  $("set-tz").addEventListener("change", (e) => saveSetting({ time_zone: e.target.value }));
+}

@@ -1,0 +1,46 @@
+// Signing in and out of the Engagement panel.
+import { closeLive } from "./live.mjs";
+import { $, Api, onSignedOut, setView, state } from "./view.mjs";
+
+export function signedOut(message) {
+  closeLive();
+  if (Api.token()) Api.signOut();
+  state.me = null;
+  state.threads = [];
+  setView("signin");
+  const error = $("signin-error");
+  error.textContent = message || "";
+  error.hidden = !message;
+  $("signin-email").focus();
+}
+
+onSignedOut(signedOut);
+
+/** The sign-in form's submit handler; `start` opens the panel once signed in. */
+export async function signIn(event, start) {
+  event.preventDefault();
+  const email = $("signin-email").value.trim();
+  const password = $("signin-password").value;
+  const error = $("signin-error");
+  if (!email || !password) {
+    error.textContent = "Enter your email and password.";
+    error.hidden = false;
+    return;
+  }
+  $("signin-submit").disabled = true;
+  try {
+    const answer = await Api.request("POST", "/auth/signin", {
+      email, password, label: state.inOutlook ? "Outlook add-in" : "Web panel",
+    }, { token: null });
+    await Api.setToken(answer.token);
+    Api.rememberMe({ user: answer.user, org: answer.org, settings: answer.settings, public_url: Api.publicUrl() });
+    $("signin-password").value = "";
+    error.hidden = true;
+    await start();
+  } catch (failure) {
+    error.textContent = failure.status === 401 ? "Wrong email or password." : failure.message;
+    error.hidden = false;
+  } finally {
+    $("signin-submit").disabled = false;
+  }
+}
