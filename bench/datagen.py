@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from client_py.model import ENGAGEMENT_VERDICTS  # noqa: E402
 from client_py.search import recipient_domains, search_key  # noqa: E402
+from tests.fixtures.agents import CHROME_WINDOWS as UA  # noqa: E402
 
 TOPICS = ("pricing", "renewal", "demo", "proposal", "follow-up", "intro", "contract", "onboarding",
           "quote", "meeting", "Q3 plan", "Café meeting", "invoice")
@@ -32,7 +33,6 @@ PLACES = (("France", "Île-de-France", "Paris"), ("United States", "California",
           ("Germany", "Berlin", "Berlin"), ("United Kingdom", "England", "London"), (None, None, None))
 VERDICTS = ("human", "gmail", "outlook", "gmail_prefetch", "apple_mpp", "scanner", "self", "duplicate")
 VERDICT_WEIGHTS = (50, 15, 5, 10, 10, 5, 3, 2)
-UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
 
 COLUMNS = {
     "threads": ("id", "user_id", "client_thread_id", "client", "subject", "pinned", "viewed_at", "has_manual",

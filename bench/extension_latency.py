@@ -35,9 +35,8 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import build_extension  # noqa: E402
 from tests.extension import harness  # noqa: E402
+from tests.fixtures.addresses import PASSWORD  # noqa: E402
 from tests.live_server import LiveServer  # noqa: E402
-
-PASSWORD = "correct horse battery"
 
 
 class Session:

@@ -3,6 +3,9 @@ server started the way ``engage serve`` starts it (or under another WSGI server 
 the comparison), nginx with a private config, wrk with its summary parsed, SSE
 clients, and the machine's load printed next to each figure.
 
+The Engage server is the tests' (tests/live_server.py): one way to configure, migrate,
+populate and start it, whoever measures it.
+
 Everything listens on 127.0.0.1 only. Every child process gets its own session, so
 stopping it stops its children too (granian's workers, ``engage serve``'s writer);
 they are stopped on normal exit, on an exception, on Ctrl-C and on SIGTERM."""
@@ -10,6 +13,7 @@ they are stopped on normal exit, on an exception, on Ctrl-C and on SIGTERM."""
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import re
@@ -24,14 +28,19 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.fixtures import agents  # noqa: E402
+from tests.fixtures.addresses import PASSWORD  # noqa: E402
+from tests.live_server import TEST_SETTINGS, LiveServer, free_port, wait_answering  # noqa: E402
+
 PY = sys.executable
 PIXEL_GIF_BYTES = 43
 NO_CACHE = "no-cache, no-store, must-revalidate, max-age=0"
+PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 # -- processes ------------------------------------------------------------------------
 _children: list[subprocess.Popen] = []
@@ -89,12 +98,6 @@ def workdir(prefix: str) -> Path:
     return path
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def load() -> str:
     """The 1-minute load average and the core count, to print beside a figure."""
     one, five, _ = os.getloadavg()
@@ -102,21 +105,7 @@ def load() -> str:
 
 
 def wait_http(url: str, proc: subprocess.Popen | None = None, timeout: float = 90, log: Path | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"{url}: the server exited\n{log.read_text()[-3000:] if log else ''}")
-        try:
-            with urllib.request.urlopen(url, timeout=3) as r:
-                if r.status < 500:
-                    return
-        except urllib.error.HTTPError as err:
-            if err.code < 500:
-                return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer in {timeout}s\n{log.read_text()[-3000:] if log else ''}")
+    wait_answering(url, proc, timeout=timeout, log=log)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -129,15 +118,23 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def http_json(method: str, url: str, body=None, token: str | None = None, timeout: float = 30):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method)
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    if token:
-        req.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(req, timeout=timeout) as r:
-        return json.loads(r.read())
+@contextlib.contextmanager
+def database(kind: str, name: str):
+    """The database of one run: None for SQLite (Engage makes its own file), else the
+    URL of a new PostgreSQL database ``name``, dropped afterwards."""
+    if kind != "postgres":
+        yield None
+        return
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    try:
+        yield PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 # -- Engage -----------------------------------------------------------------------------
@@ -150,25 +147,33 @@ SERVERS = {
 }
 
 
-class Engage:
-    """One Engage installation in a temp folder, served on a free port."""
+class Engage(LiveServer):
+    """One Engage installation in a temp folder, served on a free port: the tests'
+    LiveServer started by ``engage serve`` (``server="granian"``) or, for the
+    comparison, as gunicorn workers beside ``engage writer``. Its processes are
+    stopped with the benchmark, however it ends."""
 
     def __init__(self, database_url: str | None = None, server: str = "granian", workers: int = 2,
                  threads: int = 32, name: str = "engage", extra_env: dict | None = None):
-        self.dir = workdir(name)
-        self.database_url = database_url or f"sqlite:///{self.dir / 'engage.db'}"
-        self.server, self.workers, self.threads = server, workers, threads
-        self.port = free_port()
-        self.extra_env = extra_env or {}
+        folder = workdir(name)
+        super().__init__(
+            instance=folder, database_url=database_url or f"sqlite:///{folder / 'engage.db'}",
+            workers=workers, threads=threads, mode="serve", log_path=folder / "server.log",
+            # wrk and the SSE clients send X-Forwarded-For with public addresses, so
+            # the writer does real geolocation lookups in the memory-mapped database.
+            extra_env={"ENGAGE_TRUSTED_PROXIES": "127.0.0.1/32", **(extra_env or {})},
+            # engage serve's own stream cap (from --threads), not the tests' small one.
+            settings={k: v for k, v in TEST_SETTINGS.items() if k != "ENGAGE_STREAMS_PER_PROCESS"})
+        self.dir = folder
+        self.server = server
+        self.bench_env = extra_env or {}
         self.procs: list[subprocess.Popen] = []
-        self.log = self.dir / "server.log"
-        self._orgs: set[str] = set()
 
     def clone(self, name: str, **changes) -> "Engage":
         """A copy of this (stopped, SQLite) installation: same users, tokens, emails;
         a fresh spool, so one run's backlog never reaches the next."""
         other = Engage(server=changes.get("server", self.server), workers=changes.get("workers", self.workers),
-                       threads=changes.get("threads", self.threads), name=name, extra_env=self.extra_env)
+                       threads=changes.get("threads", self.threads), name=name, extra_env=self.bench_env)
         shutil.copytree(self.dir, other.dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("spool", "*.log"))
         other.database_url = f"sqlite:///{other.dir / Path(self.sqlite_path).name}"
         return other
@@ -185,79 +190,53 @@ class Engage:
         return total
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
     def sqlite_path(self) -> str | None:
         return self.database_url[len("sqlite:///"):] if self.database_url.startswith("sqlite:///") else None
 
-    def env(self) -> dict:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("ENGAGE_", "GRANIAN_"))}
-        env.update({
-            "DATABASE_URL": self.database_url,
-            "ENGAGE_INSTANCE_PATH": str(self.dir),
-            "ENGAGE_PUBLIC_URL": self.url,
-            # wrk and the SSE clients send X-Forwarded-For with public addresses, so
-            # the writer does real geolocation lookups in the memory-mapped database.
-            "ENGAGE_TRUSTED_PROXIES": "127.0.0.1/32",
-            "ENGAGE_RETENTION_INTERVAL": "3600",
-            "PYTHONPATH": str(ROOT),
-        })
-        env.update(self.extra_env)
-        return env
-
     def cli(self, *args: str, env: dict | None = None) -> str:
-        out = subprocess.run([PY, "-m", "server.cli", *args], cwd=ROOT, env={**self.env(), **(env or {})},
-                             capture_output=True, text=True, timeout=300)
-        if out.returncode != 0:
-            raise RuntimeError(f"engage {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}")
-        return out.stdout
-
-    def migrate(self) -> None:
-        self.cli("db", "upgrade")
+        return super().cli(*args, env=env, timeout=300)
 
     def create_user(self, email: str, org: str = "Bench") -> str:
         """Org (once) and user through the real command line; returns an API token."""
-        if org not in self._orgs:
-            self.cli("create-org", org, "--domain", "ourco.example")
-            self._orgs.add(org)
-        self.cli("create-user", email, "--org", org, env={"ENGAGE_PASSWORD": "correct horse battery"})
-        return self.cli("token", email).strip().splitlines()[-1]
+        return super().create_user(email=email, org=org, domains=("ourco.example",), password=PASSWORD)
 
     def start(self) -> "Engage":
-        env = self.env()
         if self.server == "granian":
-            self.procs = [spawn([PY, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                                 "--workers", str(self.workers), "--threads", str(self.threads)],
-                                env=env, log=self.log)]
-        else:
-            web_env = {**env, "ENGAGE_BACKGROUND_THREADS": "0", "ENGAGE_WARM_LINKS": "1"}
-            kind = self.server.split("-", 1)[1]
-            extra = (["--threads", str(self.threads)] if kind == "gthread"
-                     else ["--worker-connections", "1000"])
-            self.migrate()
-            self.procs = [
-                spawn([PY, "-m", "server.cli", "writer"], env=env, log=self.log),
-                spawn([PY, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
-                       "--worker-class", kind, *extra, "--timeout", "120", "--graceful-timeout", "5",
-                       "--log-level", "warning", "server.wsgi:app"], env=web_env, log=self.log),
-            ]
-        wait_http(self.url + "/healthz", self.procs[-1], log=self.log)
+            super().start(timeout=90)
+            _children.append(self.proc)
+            self.procs = [self.proc]
+            return self
+        env = self.env()
+        web_env = {**env, "ENGAGE_BACKGROUND_THREADS": "0", "ENGAGE_WARM_LINKS": "1"}
+        kind = self.server.split("-", 1)[1]
+        extra = (["--threads", str(self.threads)] if kind == "gthread"
+                 else ["--worker-connections", "1000"])
+        self.migrate()
+        self.procs = [
+            spawn([PY, "-m", "server.cli", "writer"], env=env, log=self.log_path),
+            spawn([PY, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
+                   "--worker-class", kind, *extra, "--timeout", "120", "--graceful-timeout", "5",
+                   "--log-level", "warning", "server.wsgi:app"], env=web_env, log=self.log_path),
+        ]
+        wait_http(self.url + "/healthz", self.procs[-1], log=self.log_path)
         return self
 
-    def stop(self) -> None:
+    def stop(self, sig: int = signal.SIGTERM) -> None:
         for proc in reversed(self.procs):
-            stop(proc)
+            stop(proc, sig)
         self.procs = []
+        self.proc = None
 
     def register(self, token: str, n: int, prefix: str = "t") -> list[dict]:
         """Register n tracked emails over the real API; returns their API answers."""
         out = []
         for i in range(n):
-            out.append(http_json("POST", self.url + "/api/v1/messages", {
+            status, body, _ = self.request("POST", "/api/v1/messages", {
                 "subject": f"Bench {prefix}{i}", "recipients": [{"name": "Rae Doe", "address": f"rae{i}@prospect.example"}],
-                "thread_id": f"{prefix}{i}", "mode": "manual", "client": "gmail"}, token=token))
+                "thread_id": f"{prefix}{i}", "mode": "manual", "client": "gmail"}, token=token, timeout=30)
+            if status != 201:
+                raise RuntimeError(f"registering an email: {status} {body}")
+            out.append(body)
         return out
 
     def event_count(self) -> int:
@@ -342,7 +321,6 @@ class Nginx:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> "Nginx":
-        sys.path.insert(0, str(ROOT))
         from server.tracking import PIXEL_GIF
 
         (self.dir / "pixel.gif").write_bytes(PIXEL_GIF)
@@ -384,12 +362,7 @@ http {{
 
 
 # -- wrk ------------------------------------------------------------------------------
-UAS = [
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36",
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
-    "Mozilla/5.0 (X11; Linux x86_64; rv:127.0) Gecko/20100101 Firefox/127.0",
-]
+UAS = [agents.CHROME_WINDOWS, agents.IPHONE_MAIL, agents.SAFARI_MAC, agents.FIREFOX_WINDOWS]
 
 
 def pixel_script(paths: list[str], directory: Path, delay_ms: int = 0) -> Path:

@@ -103,7 +103,8 @@ def main(argv=None) -> int:
             h.wrk(site.url, args.seconds, 16, 1, script)
             for q in ("", "?q=pricing", "?domain=globex.io", "?period=7d"):  # the panel, a light user's
                 for _ in range(5):
-                    h.http_json("GET", site.url + "/api/v1/threads" + q, token=reader)
+                    status, body, _ = site.request("GET", "/api/v1/threads" + q, token=reader, timeout=30)
+                    assert status == 200, (status, body)
             deadline = time.monotonic() + 60
             while site.spool_pending() and time.monotonic() < deadline:
                 time.sleep(0.2)

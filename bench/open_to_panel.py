@@ -26,20 +26,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness as h  # noqa: E402
 
-PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
 def measure(kind: str, args) -> dict:
-    pg_db = None
-    url = None
-    if kind == "postgres":
-        import psycopg
+    with h.database(kind, f"engage_bench_otp_{os.getpid()}") as url:
+        return _measure(kind, url, args)
 
-        pg_db = f"engage_bench_otp_{os.getpid()}"
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {pg_db}")
-            conn.execute(f"CREATE DATABASE {pg_db}")
-        url = PG_ADMIN.rsplit("/", 1)[0] + "/" + pg_db
+
+def _measure(kind: str, url: str | None, args) -> dict:
     site = h.Engage(database_url=url, workers=args.workers, name=f"otp-{kind}")
     clients = None
     try:
@@ -76,11 +68,6 @@ def measure(kind: str, args) -> dict:
         if clients:
             clients.close()
         site.stop()
-        if pg_db:
-            import psycopg
-
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)")
 
 
 def _firsts(arrivals, sent) -> dict[tuple[str, int], float]:

@@ -28,7 +28,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import datagen  # noqa: E402
 import harness as h  # noqa: E402
 
-PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 TARGET = 2.0
 WHAT_IF: dict[str, float] = {}  # the last _what_if's ratios, for the summary
 CASES = {"first page": "", "search 'pricing'": "?q=pricing", "domain globex.io": "?domain=globex.io"}
@@ -213,17 +212,11 @@ def _what_if(client, tokens: dict[str, str], repeat: int = 7) -> list[str]:
 
 
 def run_database(kind: str, args) -> dict:
-    pg_db = None
-    if kind == "postgres":
-        import psycopg
+    with h.database(kind, f"engage_bench_{os.getpid()}") as url:
+        return _run_database(kind, url, args)
 
-        pg_db = f"engage_bench_{os.getpid()}"
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {pg_db}")
-            conn.execute(f"CREATE DATABASE {pg_db}")
-        url = PG_ADMIN.rsplit("/", 1)[0] + "/" + pg_db
-    else:
-        url = None
+
+def _run_database(kind: str, url: str | None, args) -> dict:
     site = h.Engage(database_url=url, name=f"panel-{kind}")
     try:
         site.migrate()
@@ -264,11 +257,6 @@ def run_database(kind: str, args) -> dict:
         return result
     finally:
         site.stop()
-        if pg_db:
-            import psycopg
-
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)")
 
 
 def main(argv=None) -> int:

@@ -1,7 +1,10 @@
 """A real Engage server in another process, over real HTTP: granian serving
-``server.wsgi:app`` on a free port, migrated by ``engage db upgrade``, with an org
-and a user made by the real command line. Used by end-to-end, fault and browser
-tests (``live_server`` fixtures build on it)."""
+``server.wsgi:app`` on a free port (or ``engage serve``, as in production), migrated by
+``engage db upgrade``, with an org and a user made by the real command line. Used by
+end-to-end, fault and browser tests (their ``live`` fixtures build on it) and by the
+benchmarks (bench/harness.py's ``Engage`` is one).
+
+Standard library only: bench/ imports it without the test dependencies."""
 
 from __future__ import annotations
 
@@ -17,14 +20,42 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.fixtures.addresses import DOMAINS, LONDON, ORG, PASSWORD, USER
+from tests.fixtures.agents import CHROME_WINDOWS
+
 ROOT = Path(__file__).resolve().parents[1]
 ENGAGE = [sys.executable, "-m", "server.cli"]
+
+
+# What every test server gets unless told otherwise: no retention sweep during a test,
+# and, as granian runs 8 blocking threads here, room for 6 live streams.
+TEST_SETTINGS = {"ENGAGE_RETENTION_INTERVAL": "3600", "ENGAGE_STREAMS_PER_PROCESS": "6"}
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_answering(url: str, proc: subprocess.Popen | None = None, timeout: float = 60,
+                   log: Path | None = None) -> None:
+    """Wait until ``url`` answers below 500; fail at once if ``proc`` exits meanwhile."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{url}: the server exited\n{log.read_text()[-3000:] if log else ''}")
+        try:
+            with urllib.request.urlopen(url, timeout=3) as r:
+                if r.status < 500:
+                    return
+        except urllib.error.HTTPError as err:
+            if err.code < 500:
+                return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer in {timeout:g}s\n{log.read_text()[-3000:] if log else ''}")
 
 
 @dataclass
@@ -38,31 +69,33 @@ class LiveServer:
     # "granian": the workers drain the spool themselves; "serve": `engage serve`, as in
     # production (granian workers plus one writer process).
     mode: str = "granian"
+    threads: int | None = None  # `engage serve --threads` (its own default if None)
+    settings: dict = field(default_factory=lambda: dict(TEST_SETTINGS))
     proc: subprocess.Popen | None = None
     log_path: Path | None = None
+    orgs: set = field(default_factory=set)  # made by create_user
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def env(self) -> dict:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGE_")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ENGAGE_", "GRANIAN_"))}
         env.update({
             "DATABASE_URL": self.database_url,
             "ENGAGE_INSTANCE_PATH": str(self.instance),
             "ENGAGE_PUBLIC_URL": self.url,
             "PYTHONPATH": str(ROOT),
-            "ENGAGE_RETENTION_INTERVAL": "3600",
-            "ENGAGE_STREAMS_PER_PROCESS": "6",  # granian runs 8 blocking threads here
+            **self.settings,
         })
         if self.geo_db:
             env["GEOIP_DATABASE"] = self.geo_db
         env.update(self.extra_env)
         return env
 
-    def cli(self, *args: str, input: str | None = None, env: dict | None = None) -> str:
+    def cli(self, *args: str, input: str | None = None, env: dict | None = None, timeout: float = 120) -> str:
         out = subprocess.run([*ENGAGE, *args], cwd=ROOT, env={**self.env(), **(env or {})}, input=input,
-                             capture_output=True, text=True, timeout=120)
+                             capture_output=True, text=True, timeout=timeout)
         if out.returncode != 0:
             raise RuntimeError(f"engage {' '.join(args)} failed: {out.stdout}\n{out.stderr}")
         return out.stdout
@@ -70,32 +103,29 @@ class LiveServer:
     def migrate(self) -> None:
         self.cli("db", "upgrade")
 
-    def start(self) -> "LiveServer":
+    def command(self) -> list[str]:
+        if self.mode == "serve":
+            return [*ENGAGE, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers),
+                    *(["--threads", str(self.threads)] if self.threads else [])]
+        return [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1",
+                "--port", str(self.port), "--workers", str(self.workers), "--blocking-threads", "8",
+                "--no-ws", "server.wsgi:app"]
+
+    def start(self, timeout: float = 60) -> "LiveServer":
+        """Start the server and wait until /healthz answers (stopping it if it never does)."""
         self.instance.mkdir(parents=True, exist_ok=True)
-        self.log_path = self.instance / f"server-{self.port}.log"
+        self.log_path = self.log_path or self.instance / f"server-{self.port}.log"
         with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
-            if self.mode == "serve":
-                command = [*ENGAGE, "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                           "--workers", str(self.workers)]
-            else:
-                command = [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1",
-                           "--port", str(self.port), "--workers", str(self.workers), "--blocking-threads", "8",
-                           "--no-ws", "server.wsgi:app"]
             self.proc = subprocess.Popen(
-                command,
+                self.command(),
                 cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as r:
-                    if r.status == 200:
-                        return self
-            except (urllib.error.URLError, ConnectionError, OSError):
-                time.sleep(0.2)
-        raise RuntimeError(f"server did not answer: {self.log_path.read_text()[-3000:]}")
+        try:
+            wait_answering(self.url + "/healthz", self.proc, timeout=timeout, log=self.log_path)
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.proc and self.proc.poll() is None:
@@ -112,15 +142,17 @@ class LiveServer:
     def kill9(self) -> None:
         self.stop(signal.SIGKILL)
 
-    def create_user(self, email="ann@acme.example", org="Acme", domains=("acme.example",),
-                    password="correct horse battery", admin=False, ranges=()) -> str:
-        """Create org and user with the real CLI; return an API token."""
-        args = ["create-org", org]
-        for d in domains:
-            args += ["--domain", d]
-        for r in ranges:
-            args += ["--range", r]
-        self.cli(*args)
+    def create_user(self, email=USER, org=ORG, domains=DOMAINS, password=PASSWORD, admin=False, ranges=()) -> str:
+        """Create the org (unless this server made it already) and the user with the
+        real CLI; return an API token."""
+        if org not in self.orgs:
+            args = ["create-org", org]
+            for d in domains:
+                args += ["--domain", d]
+            for r in ranges:
+                args += ["--range", r]
+            self.cli(*args)
+            self.orgs.add(org)
         self.cli("create-user", email, "--org", org, *(["--admin"] if admin else []),
                  env={"ENGAGE_PASSWORD": password})
         return self.cli("token", email).strip().splitlines()[-1]
@@ -147,3 +179,22 @@ class LiveServer:
             except ValueError:
                 payload = raw
             return e.code, payload, e.headers
+
+
+def recipient_fetch(url: str, ip: str = LONDON, user_agent: str = CHROME_WINDOWS) -> tuple[int, str | None]:
+    """The recipient's mail app loading a tracking image (or following a tracked link)
+    through a proxy the server trusts (X-Forwarded-For: ``ip``), redirects not followed:
+    (status, Location)."""
+    request = urllib.request.Request(url, headers={"User-Agent": user_agent, "X-Forwarded-For": ip,
+                                                   "Accept": "image/avif,image/webp,image/*,*/*;q=0.8"})
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    try:
+        with urllib.request.build_opener(NoRedirect).open(request, timeout=10) as response:
+            response.read()
+            return response.status, response.headers.get("Location")
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("Location")

@@ -13,19 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import CHROMIUM, CHROMIUM_ARGS, LONDON_NETWORK, require_chromium, write_city_db
-from tests.live_server import LiveServer
+from tests.fixtures.addresses import LONDON, PASSWORD, USER
+from tests.fixtures.agents import CHROME_WINDOWS
+from tests.fixtures.chromium import browser_fixtures
+from tests.live_server import LiveServer, recipient_fetch
 
 ROOT = Path(__file__).resolve().parents[2]
 OFFICE_JS = "https://appsforoffice.microsoft.com/**"
 DOUBLE = Path(__file__).with_name("office_double.js")
 ARTIFACTS = ROOT / "test-artifacts"
-PASSWORD = "correct horse battery"
-USER = "ann@acme.example"
-# The recipient's address as the server sees it (X-Forwarded-For from a trusted proxy).
-RECIPIENT_IP = "81.2.69.160"
-DESKTOP_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-              "Chrome/126.0.0.0 Safari/537.36")
 NS = {"bt": "http://schemas.microsoft.com/office/officeappbasictypes/1.0",
       "o11": "http://schemas.microsoft.com/office/mailappversionoverrides/1.1"}
 
@@ -36,11 +32,6 @@ def addin_build() -> Path:
                             text=True, timeout=300)
     assert result.returncode == 0, f"tools/build_addin.py failed:\n{result.stdout}{result.stderr}"
     return Path(result.stdout.strip().splitlines()[-1])
-
-
-@pytest.fixture(scope="package")
-def geo_db(tmp_path_factory) -> str:
-    return write_city_db(tmp_path_factory.mktemp("geo") / "city.mmdb", LONDON_NETWORK)
 
 
 @pytest.fixture(scope="package")
@@ -78,15 +69,7 @@ def launch_events(manifest) -> dict:
     return {e.get("Type"): e.get("FunctionName") for e in manifest.iter(f"{{{NS['o11']}}}LaunchEvent")}
 
 
-@pytest.fixture(scope="package")
-def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+playwright_instance, browser = browser_fixtures()  # Chromium for this package
 
 
 def outlook_context(browser, live, launch_events, *, token: str | None, item: dict | None = None,
@@ -118,19 +101,7 @@ def open_runtime(context, live):
     return page
 
 
-def hit_pixel(live, url: str, user_agent: str = DESKTOP_UA, ip: str = RECIPIENT_IP) -> int:
+def hit_pixel(live, url: str, user_agent: str = CHROME_WINDOWS, ip: str = LONDON) -> int:
     """The recipient's mail app loading the tracking image (or following a tracked
     link: its redirect is not followed), through a trusted proxy. Returns the status."""
-    import http.client
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-    try:
-        connection.request("GET", parts.path, headers={"User-Agent": user_agent, "X-Forwarded-For": ip,
-                                                        "Accept": "image/avif,image/webp,*/*"})
-        response = connection.getresponse()
-        response.read()
-        return response.status
-    finally:
-        connection.close()
+    return recipient_fetch(url, ip=ip, user_agent=user_agent)[0]

@@ -11,13 +11,11 @@ from urllib.parse import quote
 import pytest
 
 from client_py.present import format_time_full
+from tests.fixtures.agents import IPHONE_SAFARI
 
 from .conftest import ARTIFACTS, PASSWORD, USER, hit_pixel, open_runtime, outlook_context
 
 pytestmark = pytest.mark.browser
-
-MOBILE_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-             "Version/17.5 Mobile/15E148 Safari/604.1")
 
 
 def register(live, subject: str, mode: str = "manual", address: str = "bob@client.example",
@@ -94,7 +92,7 @@ def test_an_open_appears_live_within_two_seconds(browser, live, launch_events):
         pricing = sam_registers("Pricing for 40 seats", "Dana Fabrikam", "dana@fabrikam.example", "manual")
         hit_pixel(live, renewal["pixel_url"])
         hit_pixel(live, renewal["links"][0]["tracked_url"])  # a click on the tracked link
-        hit_pixel(live, pricing["pixel_url"], user_agent=MOBILE_UA)
+        hit_pixel(live, pricing["pixel_url"], user_agent=IPHONE_SAFARI)
 
         # Tracked with the button, as a user would.
         subject = "Proposal for the Q3 rollout"
@@ -121,7 +119,7 @@ def test_an_open_appears_live_within_two_seconds(browser, live, launch_events):
         assert time.monotonic() - started < 2.0
 
         time.sleep(0.3)
-        assert hit_pixel(live, pixel, user_agent=MOBILE_UA) == 200  # a second open, on a phone
+        assert hit_pixel(live, pixel, user_agent=IPHONE_SAFARI) == 200  # a second open, on a phone
         entry.locator("li.engage-event").nth(1).wait_for(state="attached", timeout=5000)
         assert entry.get_attribute("data-unread") == "true" and entry.locator(".engage-dot").count() == 1
         entry.locator(".engage-thread-toggle").click()  # expanding it marks it as seen

@@ -1,1 +1,1 @@
-from tests.server.conftest import geo_db, pg_url  # noqa: F401  (shared fixtures)
+"""geo_db and pg_url come from tests/fixtures (tests/conftest.py loads them)."""

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import LONDON_NETWORK, write_city_db
+from tests.fixtures.addresses import PASSWORD
+from tests.fixtures.chromium import browser_fixtures
 from tests.live_server import LiveServer
 
 from . import harness
 
 ROOT = Path(__file__).resolve().parents[2]
-PASSWORD = "correct horse battery"
 ARTIFACTS = ROOT / "test-artifacts"
 
 
@@ -31,11 +31,6 @@ def extension_dir() -> Path:
     except build_extension.BuildError as error:
         pytest.fail(f"cannot build the extension: {error}")
     return folder
-
-
-@pytest.fixture(scope="package")
-def geo_db(tmp_path_factory) -> str:
-    return write_city_db(tmp_path_factory.mktemp("geo") / "city.mmdb", LONDON_NETWORK)
 
 
 @pytest.fixture(scope="package")
@@ -56,14 +51,7 @@ def fake_gmail():
     fake.close()
 
 
-@pytest.fixture(scope="package")
-def playwright_instance():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(harness.CHROMIUM).exists():
-        pytest.fail(f"{harness.CHROMIUM} is missing: scripts/test.sh installs Debian's chromium")
-    with sync_playwright() as p:
-        yield p
+playwright_instance, browser = browser_fixtures()  # Playwright and Chromium for this package
 
 
 class ExtensionSession:
@@ -119,13 +107,11 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="module")
-def plain_browser(playwright_instance):
-    """Chromium without the extension, for the content script's modules on their own."""
-    browser = playwright_instance.chromium.launch(executable_path=harness.CHROMIUM, headless=True,
-                                                  args=harness.BROWSER_ARGS)
-    yield browser
-    browser.close()
+@pytest.fixture(scope="package")
+def plain_browser(browser):
+    """Chromium without the extension (the package's ``browser``), for the content
+    script's modules on their own."""
+    return browser
 
 
 @pytest.fixture(scope="package")

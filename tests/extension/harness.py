@@ -28,22 +28,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fixtures.addresses import GOOGLE_PROXY_IP
+from tests.fixtures.agents import GMAIL_PROXY
+from tests.fixtures.chromium import launch_chromium
+from tests.live_server import recipient_fetch  # noqa: F401  (the tests call it as harness.recipient_fetch)
+
 HERE = Path(__file__).resolve().parent
 FAKE_DIR = HERE / "fake_gmail"
-CHROMIUM = "/usr/bin/chromium"
 GMAIL = "https://mail.google.com/mail/u/0/"
 PROXY_HOST = "https://ci3.googleusercontent.com/"
 # Gmail's CSP as far as the extension is concerned: Trusted Types enforced, only the
 # page's own policy allowed.
 GMAIL_CSP = ("require-trusted-types-for 'script'; trusted-types gmail-fake; script-src 'self'; "
              "object-src 'none'; base-uri 'self'; report-uri /_fake/csp-report")
-GOOGLE_PROXY_UA = "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)"
-GOOGLE_PROXY_IP = "66.249.84.10"  # in Google's 66.249.64.0/19
-RECIPIENT_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-                "Chrome/131.0.0.0 Safari/537.36")
-RECIPIENT_IP = "81.2.69.160"  # London in the tests' geolocation database
-BROWSER_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run", "--disable-default-apps", "--mute-audio"]
 
 
 class FakeGmail:
@@ -139,7 +136,7 @@ class FakeGmail:
         token = match.group(1)
         original = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
         request = urllib.request.Request(original, headers={
-            "User-Agent": GOOGLE_PROXY_UA, "X-Forwarded-For": GOOGLE_PROXY_IP})
+            "User-Agent": GMAIL_PROXY, "X-Forwarded-For": GOOGLE_PROXY_IP})
         try:
             with urllib.request.urlopen(request, timeout=5) as response:
                 body, status, kind = response.read(), response.status, response.headers.get_content_type()
@@ -152,13 +149,8 @@ class FakeGmail:
 
 def launch(playwright, extension_dir: Path, profile_dir: Path, fake: FakeGmail, viewport=(1280, 900)):
     """Chromium with the extension loaded, Gmail and Google's image proxy routed."""
-    if not Path(CHROMIUM).exists():
-        raise RuntimeError(f"{CHROMIUM} is missing: install Debian's chromium (scripts/test.sh does)")
-    context = playwright.chromium.launch_persistent_context(
-        str(profile_dir), executable_path=CHROMIUM, headless=True,
-        viewport={"width": viewport[0], "height": viewport[1]},
-        args=[f"--disable-extensions-except={extension_dir}", f"--load-extension={extension_dir}", *BROWSER_ARGS],
-    )
+    context = launch_chromium(playwright, extension=extension_dir, profile=profile_dir,
+                              viewport={"width": viewport[0], "height": viewport[1]})
     context.route("https://mail.google.com/**", fake.route_gmail)
     context.route(f"{PROXY_HOST}**", fake.proxy_fetch)
     return context
@@ -284,24 +276,6 @@ def open_side_panel(context, size=(400, 860)):
 
 def compose_selector(compose_id: str) -> str:
     return f'[data-test-compose="{compose_id}"]'
-
-
-def recipient_fetch(url: str, ip: str = RECIPIENT_IP, user_agent: str = RECIPIENT_UA) -> tuple[int, str | None]:
-    """The recipient's mail app loading the pixel (or a link), from another address:
-    (status, Location) without following redirects."""
-    request = urllib.request.Request(url, headers={"User-Agent": user_agent, "X-Forwarded-For": ip,
-                                                   "Accept": "image/avif,image/webp,image/*,*/*;q=0.8"})
-
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
-
-    opener = urllib.request.build_opener(NoRedirect)
-    try:
-        with opener.open(request, timeout=5) as response:
-            return response.status, response.headers.get("Location")
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers.get("Location")
 
 
 PIXEL_RE = re.compile(r'<img src="(http://127\.0\.0\.1:\d+/p/[A-Za-z0-9_-]+\.gif)"')

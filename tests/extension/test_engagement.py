@@ -12,6 +12,8 @@ from urllib.parse import unquote
 
 import pytest
 
+from tests.fixtures.agents import IPHONE_SAFARI
+
 from . import harness
 
 pytestmark = pytest.mark.browser
@@ -221,9 +223,7 @@ def test_polling_backs_up_the_stream(ext):
 
 def test_side_panel_screenshot(ext, panel, opened, pinned, artifacts):
     # Fresh activity on a pinned thread, from a phone: the counter and the dot show it.
-    phone = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
-             "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")
-    assert harness.recipient_fetch(pinned["pixel_url"], ip="81.2.69.170", user_agent=phone) == (200, None)
+    assert harness.recipient_fetch(pinned["pixel_url"], ip="81.2.69.170", user_agent=IPHONE_SAFARI) == (200, None)
     panel.wait_for_selector('.engage-panel:not([data-unread="0"])', state="attached", timeout=3000)
     panel.reload()
     thread = article(opened["message"]["thread_id"])

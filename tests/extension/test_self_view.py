@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.fixtures.addresses import GOOGLE_PROXY_IP
+from tests.fixtures.agents import GMAIL_PROXY
+
 from . import harness
 
 pytestmark = pytest.mark.browser
@@ -117,8 +120,8 @@ def test_viewing_a_sent_email_in_gmail_counts_no_open(ext):
 
 def test_the_recipient_opening_through_gmails_proxy_still_counts(ext):
     _sent, message = send_tracked(ext, "Read by Rae in Gmail")
-    status = harness.recipient_fetch(message["pixel_url"], ip=harness.GOOGLE_PROXY_IP,
-                                     user_agent=harness.GOOGLE_PROXY_UA)
+    status = harness.recipient_fetch(message["pixel_url"], ip=GOOGLE_PROXY_IP,
+                                     user_agent=GMAIL_PROXY)
     assert status == (200, None)
     harness.wait_until(ext.gmail, lambda: events_of(ext, message["thread_id"]), 3, 50, "the open")
     assert [e["verdict"] for e in events_of(ext, message["thread_id"])] == ["gmail"]

@@ -9,7 +9,7 @@ import time
 import sqlalchemy as sa
 
 from tests.live_server import LiveServer
-from tests.server.helpers import CHROME_DESKTOP
+from tests.server.helpers import CHROME_DESKTOP, LONDON
 
 from .tcp_proxy import CuttableProxy
 
@@ -25,7 +25,7 @@ def _register(server, links=("https://prospect.example/pricing",)):
 
 def _get(server, path: str, ua: str):
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-    conn.request("GET", path, headers={"User-Agent": ua, "X-Forwarded-For": "81.2.69.160"})
+    conn.request("GET", path, headers={"User-Agent": ua, "X-Forwarded-For": LONDON})
     resp = conn.getresponse()
     body = resp.read()
     conn.close()

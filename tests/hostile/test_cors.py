@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.server.conftest import make_app
+from tests.fixtures.app import make_app
 
 EXTENSION = "chrome-extension://" + "abcdefghijklmnopabcdefghijklmnop"
 OTHER_EXTENSION = "chrome-extension://" + "p" * 32

@@ -13,10 +13,9 @@ another container, must be caught by it.
 
 from __future__ import annotations
 
-
 import pytest
 
-from tests.support import CHROMIUM, CHROMIUM_ARGS, require_chromium
+from tests.fixtures.chromium import browser_fixtures
 
 from client_py.panel import build_panel
 from client_py.render import render_panel
@@ -77,15 +76,8 @@ def hostile_panel() -> dict:
     return build_panel(messages, events, [{"thread_id": f"t1{IMG}", "pinned": True}], SETTINGS, now=NOW)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+# For this module only: the hostile tests after it run without a live Playwright.
+playwright_instance, browser = browser_fixtures("module")
 
 
 SHELL = "<!doctype html><meta charset=utf-8><title>panel</title><div id=root></div><div id=control></div>"

@@ -10,7 +10,7 @@ import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from server.api.stream import TICKET_SECONDS, _serializer, resume_id
-from tests.hostile.conftest import assert_api_error
+from tests.fixtures.api import assert_api_error
 from tests.server.helpers import LONDON, hit_pixel, register
 
 STREAM = "/api/v1/stream"

@@ -16,7 +16,7 @@ from werkzeug.security import generate_password_hash
 
 from server.api import account as account_api
 from server.api import auth as auth_api
-from tests.hostile.conftest import assert_api_error
+from tests.fixtures.api import assert_api_error
 from tests.server.helpers import CHROME_DESKTOP, LONDON, drain, hit_pixel, path_of, register
 
 ME = "/api/v1/me"

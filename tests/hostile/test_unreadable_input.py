@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from tests.hostile.conftest import assert_api_error
+from tests.fixtures.api import assert_api_error
 from tests.server.helpers import register, threads
 
 MESSAGE = {

@@ -10,8 +10,8 @@
 // after `--` replace the default test path (tests/client_py, relative to the repository).
 //
 // Only tests/client_py is mounted (NODEFS), not the repository: `client_py` must come from
-// the wheel, not from the source tree. tests/__init__.py and tests/conftest.py are copied
-// in, as pytest on CPython reads them too. Writes nothing into the repository: no bytecode,
+// the wheel, not from the source tree. tests/__init__.py, tests/conftest.py and the plugins
+// it names (tests/fixtures/*.py) are copied in, as pytest on CPython reads them too. Writes nothing into the repository: no bytecode,
 // no pytest cache, Hypothesis' example database in Pyodide's in-memory /tmp.
 
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from "node:fs";
@@ -119,11 +119,17 @@ async function main() {
   // Same paths inside Pyodide as on the host, so tracebacks and test ids read the same.
   pyodide.mountNodeFS(join(ROOT, "tests", "client_py"), join(ROOT, "tests", "client_py"));
   pyodide.FS.writeFile(join(ROOT, "pyproject.toml"), readFileSync(join(ROOT, "pyproject.toml")));
-  // What pytest on CPython also reads above tests/client_py: tests/ as a package, and
-  // its shared conftest.py (standard library and pytest only, by its own rule).
+  // What pytest on CPython also reads above tests/client_py: tests/ as a package, its
+  // shared conftest.py and the fixture plugins that names (standard library and pytest
+  // only at import time, by their own rule).
   for (const name of ["__init__.py", "conftest.py"]) {
     const file = join(ROOT, "tests", name);
     if (existsSync(file)) pyodide.FS.writeFile(file, readFileSync(file));
+  }
+  const fixtures = join(ROOT, "tests", "fixtures");
+  pyodide.FS.mkdirTree(fixtures);
+  for (const name of readdirSync(fixtures).filter((f) => f.endsWith(".py"))) {
+    pyodide.FS.writeFile(join(fixtures, name), readFileSync(join(fixtures, name)));
   }
 
   const args = [...FIXED_OPTIONS, ...(options.pytestArgs.length ? options.pytestArgs : DEFAULT_PATHS)];

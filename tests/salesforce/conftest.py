@@ -1,6 +1,6 @@
-"""Salesforce fixtures: the server fixtures (a real app on SQLite and on the real
-PostgreSQL), a simulated clock, the HTTPS Salesforce stand-in, and an org whose
-Salesforce sync is configured against it."""
+"""Salesforce fixtures: a simulated clock, the HTTPS Salesforce stand-in, and an org whose
+Salesforce sync is configured against it; beside the server fixtures of tests/fixtures
+(a real app on SQLite and on the real PostgreSQL), which tests/conftest.py loads."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
-from tests.server.conftest import *  # noqa: F401,F403  (app, client, make_account, ann, bob, make_app, ...)
 
 from .standin import StandIn, make_tls, rsa_keypair
 

@@ -54,7 +54,7 @@ class Crash(BaseException):
 def test_a_restart_in_the_middle_of_the_queue_loses_nothing_and_doubles_nothing(synced, client, monkeypatch, geo_db):
     from server.extensions import db
     from server.salesforce.delivery import Deliverer
-    from tests.server.conftest import make_app
+    from tests.fixtures.app import make_app
 
     s = synced
     emails = [linked_task(s, client, subject=f"Renewal {i}") for i in range(5)]

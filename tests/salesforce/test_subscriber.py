@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.server.helpers import CHROME_DESKTOP, GOOGLE_PROXY, LONDON, hit_pixel
-from tests.server.ua_samples import GMAIL_PREFETCH
+from tests.server.helpers import CHROME_DESKTOP, GOOGLE_PROXY, LINKOPING, LONDON, hit_pixel
+from tests.fixtures.agents import GMAIL_PREFETCH
 
 from .helpers import counting_opens, linked_task, tracked, verdicts
 
-OFFICE = "89.160.20.112"  # in the org's office range set below
+OFFICE = LINKOPING  # in the org's office range set below
 
 
 @pytest.mark.parametrize("name, hit, verdict", [

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import re
 
-CHROME_DESKTOP = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
-                  "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
-IPHONE_MAIL = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
-               "(KHTML, like Gecko) Mobile/15E148")
-GOOGLE_PROXY = "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)"
-LONDON = "81.2.69.160"
-LINKOPING = "89.160.20.112"
+from tests.fixtures.addresses import LINKOPING, LONDON  # noqa: F401  (imported from here by many tests)
+from tests.fixtures.agents import CHROME_WINDOWS as CHROME_DESKTOP
+from tests.fixtures.agents import GMAIL_PROXY as GOOGLE_PROXY
+from tests.fixtures.agents import IPHONE_MAIL  # noqa: F401
 
 
 def register(client, account, **overrides):

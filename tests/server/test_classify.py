@@ -11,10 +11,7 @@ from server.classify import Context, Hit, Verdict, classify
 from server.device import device_class
 from server.rules import Rules, RulesFileError
 
-try:  # tests/server as a package (the lead's layout) or as a plain directory
-    from . import ua_samples as ua
-except ImportError:
-    import ua_samples as ua
+from tests.fixtures import agents as ua
 
 SENT = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 LATER = SENT + timedelta(hours=3)

@@ -6,10 +6,7 @@ import pytest
 
 from server.device import MACHINE_VERDICTS, device_class
 
-try:  # tests/server as a package (the lead's layout) or as a plain directory
-    from . import ua_samples as ua
-except ImportError:
-    import ua_samples as ua
+from tests.fixtures import agents as ua
 
 DEVICES = [
     (ua.CHROME_WINDOWS, "desktop"),

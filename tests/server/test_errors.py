@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.fixtures.api import assert_api_error
+
 GOOD = {
     "subject": "Hi", "recipients": [{"name": "", "address": "x@prospect.example"}],
     "thread_id": "t", "mode": "manual", "client": "gmail",
 }
-
-
-def assert_error(resp, status):
-    assert resp.status_code == status, resp.data[:300]
-    body = resp.get_json()
-    assert set(body) == {"error"}
-    err = body["error"]
-    assert err["status"] == status and isinstance(err["code"], str) and err["message"]
-    return err
 
 
 @pytest.mark.parametrize("body,fragment", [
@@ -36,23 +29,23 @@ def assert_error(resp, status):
     ("just a string", ""),
 ])
 def test_invalid_message_bodies_are_422_with_the_field_named(client, ann, body, fragment):
-    err = assert_error(client.post("/api/v1/messages", json=body, headers=ann.headers), 422)
+    err = assert_api_error(client.post("/api/v1/messages", json=body, headers=ann.headers), 422)
     assert fragment in err["message"]
 
 
 def test_malformed_json_is_400(client, ann):
     r = client.post("/api/v1/messages", data='{"subject": ', content_type="application/json", headers=ann.headers)
-    assert_error(r, 400)
+    assert_api_error(r, 400)
 
 
 def test_oversized_body_is_413(client, ann):
     r = client.post("/api/v1/messages", data="x" * (300 * 1024), content_type="application/json", headers=ann.headers)
-    err = assert_error(r, 413)
+    err = assert_api_error(r, 413)
     assert "too large" in err["message"]
 
 
 def test_unknown_api_route_is_json_404(client, ann):
-    assert_error(client.get("/api/v1/nope", headers=ann.headers), 404)
+    assert_api_error(client.get("/api/v1/nope", headers=ann.headers), 404)
 
 
 def test_unknown_page_is_an_html_404_that_does_not_blame_a_link(client):
@@ -63,17 +56,17 @@ def test_unknown_page_is_an_html_404_that_does_not_blame_a_link(client):
 
 
 def test_wrong_method_is_405(client, ann):
-    assert_error(client.delete("/api/v1/counter", headers=ann.headers), 405)
+    assert_api_error(client.delete("/api/v1/counter", headers=ann.headers), 405)
 
 
 def test_bad_cursor_is_400(client, ann):
-    err = assert_error(client.get("/api/v1/threads?cursor=%%%", headers=ann.headers), 400)
+    err = assert_api_error(client.get("/api/v1/threads?cursor=%%%", headers=ann.headers), 400)
     assert "cursor" in err["message"]
 
 
 @pytest.mark.parametrize("query", ["step=-1", "limit=1000", "limit=abc", "category=archived", "period=yesterdayish"])
 def test_bad_thread_queries_are_422(client, ann, query):
-    assert_error(client.get("/api/v1/threads?" + query, headers=ann.headers), 422)
+    assert_api_error(client.get("/api/v1/threads?" + query, headers=ann.headers), 422)
 
 
 def test_signin_wrong_password_and_rate_limit(client, ann):
@@ -82,8 +75,8 @@ def test_signin_wrong_password_and_rate_limit(client, ann):
     me = client.get("/api/v1/me", headers={"Authorization": "Bearer " + ok.get_json()["token"]})
     assert me.get_json()["user"]["email"] == ann.email
     for _ in range(9):  # ten attempts a minute are allowed, the eleventh is not
-        assert_error(client.post("/api/v1/auth/signin", json={"email": ann.email, "password": "guess"}), 401)
-    err = assert_error(client.post("/api/v1/auth/signin", json={"email": ann.email, "password": "guess"}), 429)
+        assert_api_error(client.post("/api/v1/auth/signin", json={"email": ann.email, "password": "guess"}), 401)
+    err = assert_api_error(client.post("/api/v1/auth/signin", json={"email": ann.email, "password": "guess"}), 429)
     assert "Try again" in err["message"]
     assert int(client.post("/api/v1/auth/signin", json={"email": ann.email, "password": "x"}).headers["Retry-After"]) > 0
 

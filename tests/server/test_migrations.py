@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from .conftest import make_app
+from tests.fixtures.app import make_app
 
 
 def _fresh_url(backend, tmp_path, request):
