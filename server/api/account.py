@@ -7,11 +7,11 @@ from flask import current_app, request
 from flask_smorest import Blueprint
 from werkzeug.security import check_password_hash
 
+from .. import services
 from ..addresses import client_address
 from ..errors import ApiError
 from ..extensions import db
 from ..models import ApiToken, User, hash_token, merge_settings, new_token, utcnow
-from ..services import get as services
 from .auth import check_signin_rate, current_user, token_from_request
 from .base import secured
 from .schemas import MeOut, OrgOut, OrgPatch, SettingsSchema, SigninIn, SigninOut
@@ -41,7 +41,7 @@ def me_dict(user: User) -> dict:
 @blp.response(200, SigninOut)
 def signin(body):
     """Trade an email and password for an API token (for the extension and the add-in)."""
-    ip = client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), services().trusted_proxies)
+    ip = client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), services.get().trusted_proxies)
     check_signin_rate(body["email"], ip)
     user = db.session.execute(
         sa.select(User).where(sa.func.lower(User.email) == body["email"].strip().lower())

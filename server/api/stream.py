@@ -17,12 +17,12 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from client_py.panel import counts_as_engagement
 from client_py.present import location_label
 
+from .. import services
 from ..errors import ApiError
 from ..extensions import db
 from ..models import Event, Link, Message, Thread, User, merge_settings, utcnow
 from ..panel_query import unread_count
 from ..serialize import event_data
-from ..services import get as services
 from .auth import current_user, token_from_request, user_for_token
 from .base import SECURED, secured
 from .schemas import StreamQuery, TicketOut
@@ -111,7 +111,7 @@ def stream(args):
         ).scalar_one()
     db.session.close()
     heartbeat = current_app.config["STREAM_HEARTBEAT_SECONDS"]
-    broker = services().broker
+    broker = services.get().broker
     sub = broker.subscribe(user_id, limit=current_app.config["STREAMS_PER_PROCESS"])
     if sub is None:
         raise ApiError(503, "Too many live streams on this server process; polling works meanwhile. "
