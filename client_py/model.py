@@ -7,7 +7,7 @@ CPython, in Pyodide and as JSON.  Times are ISO 8601 strings in UTC ending in ``
 
 from __future__ import annotations
 
-from typing import Literal, Optional, TypedDict
+from typing import Literal, Mapping, Optional, TypedDict
 
 Mode = Literal["manual", "auto"]
 Client = Literal["gmail", "outlook"]
@@ -84,3 +84,11 @@ DEFAULT_SETTINGS: UserSettings = {
     "display_window_days": 14,
     "counter_reset_at": None,
 }
+
+
+def merged_settings(stored: Mapping | None) -> UserSettings:
+    """A user's settings over ``DEFAULT_SETTINGS``: a missing key never breaks a rule,
+    and a key the rulebook does not know (an older client's, a typo) is left out.
+    The server and both clients read settings through this, so they agree."""
+    known = {k: v for k, v in (stored or {}).items() if k in DEFAULT_SETTINGS}
+    return {**DEFAULT_SETTINGS, **known}  # type: ignore[typeddict-item]

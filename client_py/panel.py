@@ -25,7 +25,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping
 
-from client_py.model import DEFAULT_SETTINGS, ENGAGEMENT_VERDICTS, EventData, MessageData, ThreadState
+from client_py.model import (DEFAULT_SETTINGS, ENGAGEMENT_VERDICTS, EventData, MessageData, ThreadState,
+                             merged_settings)
 from client_py.present import PROXY_LABELS, UNKNOWN_PLACE, location_label
 from client_py.search import CompiledQuery, PanelQuery, as_query
 from client_py.times import UTC, format_iso, parse_optional, parse_time, resolve_now
@@ -56,11 +57,6 @@ def why_not_counted(event: Mapping) -> str | None:
     if verdict == "scanner" and reason:
         why = f"{why}: {reason}"
     return why
-
-
-def merged_settings(settings: Mapping | None) -> dict:
-    """The user's settings over the defaults, so a missing key never breaks the panel."""
-    return {**DEFAULT_SETTINGS, **(settings or {})}
 
 
 def window_days(settings: Mapping | None) -> int:

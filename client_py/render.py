@@ -40,8 +40,8 @@ from html import escape
 from typing import Mapping
 from urllib.parse import urlsplit
 
-from client_py.model import ENGAGEMENT_VERDICTS
-from client_py.panel import merged_settings, why_not_counted
+from client_py.model import ENGAGEMENT_VERDICTS, merged_settings
+from client_py.panel import why_not_counted
 from client_py.present import TimeFormatter, device_label, event_label, location_label
 
 _SAFE_URL_RE = re.compile(r"https?://[^\s\x00-\x1f\x7f]+", re.IGNORECASE)

@@ -51,9 +51,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
     register_error_handlers(app)
 
-    from . import services
+    from .startup import start_services
 
-    services.init_app(app)
+    start_services(app)
 
     from .api import register_api
     from .tracking import bp as tracking_bp

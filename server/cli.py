@@ -1,4 +1,5 @@
-"""Command line: ``engage <command>`` (or ``flask --app server <command>``).
+"""Command line: ``engage <command>`` (or ``flask --app server <command>``). The commands
+are registered on every app by ``create_app``; the ``engage`` entry point is server/__main__.py.
 
     engage db upgrade                      apply migrations (also done by ``engage serve``)
     engage create-org "Acme" --domain acme.com --range 203.0.113.0/24
@@ -17,7 +18,7 @@ import sys
 import click
 import sqlalchemy as sa
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 from werkzeug.security import generate_password_hash
 
 from .extensions import db
@@ -109,14 +110,17 @@ def purge_command(days):
 
 
 @click.command("writer")
+@with_appcontext
 def writer_command():
     """Store spooled hits, purge old data, deliver CRM updates (`engage serve` runs one)."""
     import signal
     import threading
 
-    from . import create_app
+    from .startup import start_background_jobs
 
-    app = create_app({"BACKGROUND_THREADS": True})  # this process is where they run
+    app = current_app._get_current_object()
+    if not app.config["BACKGROUND_THREADS"]:  # else they already run in this app
+        start_background_jobs(app)  # this process is where they run
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
@@ -183,12 +187,7 @@ def init_app(app) -> None:
         app.cli.add_command(command)
 
 
-def main() -> None:
-    from . import create_app
+if __name__ == "__main__":  # python -m server.cli <command>: the same as `engage <command>`
+    from .__main__ import main
 
-    cli = FlaskGroup(create_app=create_app, add_default_commands=True)
-    cli(prog_name="engage")
-
-
-if __name__ == "__main__":
     main()

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime, timezone
 
+from . import services
 from .addresses import client_address
+from .extensions import db
 from .models import utcnow
 from .security_headers import SECURITY_HEADERS
 from .spool import new_hit_id
@@ -70,6 +73,17 @@ def keep_hit(flask_app, record: dict) -> None:
     """Append the hit to the spool; if the spool cannot take it (disk full), store it now."""
     if not flask_app.extensions["engage"].spool.append(record):
         with flask_app.app_context():
-            from .tracking import store_now
-
             store_now(record)
+
+
+def store_now(record: dict) -> None:
+    """The spool could not take a hit (disk full?): store it straight away instead."""
+    from .ingest import ingest
+
+    try:
+        ingest([{**record, "at": datetime.fromisoformat(record["at"]).astimezone(timezone.utc)}])
+    except Exception:
+        db.session.rollback()
+        services.get().spool.lost += 1
+        log.critical("A HIT WAS LOST: neither the spool nor the database could take it (%s %s)",
+                     record["kind"], record["token"][:6])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -211,11 +211,3 @@ def as_dict_time(value: Optional[datetime]) -> Optional[str]:
     if value is None:
         return None
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def merge_settings(stored: dict[str, Any]) -> dict[str, Any]:
-    from client_py.model import DEFAULT_SETTINGS
-
-    merged = dict(DEFAULT_SETTINGS)
-    merged.update({k: v for k, v in (stored or {}).items() if k in DEFAULT_SETTINGS})
-    return merged

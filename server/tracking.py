@@ -12,7 +12,6 @@ import base64
 import logging
 import threading
 from collections import OrderedDict
-from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, redirect, request
@@ -63,19 +62,6 @@ class LinkCache:
             self.put(token, url)
         db.session.rollback()
         return len(rows)
-
-
-def store_now(record: dict) -> None:
-    """The spool could not take a hit (disk full?): store it straight away instead."""
-    from .ingest import ingest
-
-    try:
-        ingest([{**record, "at": datetime.fromisoformat(record["at"]).astimezone(timezone.utc)}])
-    except Exception:
-        db.session.rollback()
-        services.get().spool.lost += 1
-        log.critical("A HIT WAS LOST: neither the spool nor the database could take it (%s %s)",
-                     record["kind"], record["token"][:6])
 
 
 def _link_url(token: str) -> str | None:

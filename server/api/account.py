@@ -7,11 +7,13 @@ from flask import current_app, request
 from flask_smorest import Blueprint
 from werkzeug.security import check_password_hash
 
+from client_py.model import merged_settings
+
+from .. import services
 from ..addresses import client_address
 from ..errors import ApiError
 from ..extensions import db
-from ..models import ApiToken, User, hash_token, merge_settings, new_token, utcnow
-from ..services import get as services
+from ..models import ApiToken, User, hash_token, new_token, utcnow
 from .auth import check_signin_rate, current_user, token_from_request
 from .base import secured
 from .schemas import MeOut, OrgOut, OrgPatch, SettingsSchema, SigninIn, SigninOut
@@ -31,7 +33,7 @@ def me_dict(user: User) -> dict:
     return {
         "user": {"email": user.email, "name": user.name, "is_admin": user.is_admin},
         "org": org_dict(user),
-        "settings": merge_settings(user.settings),
+        "settings": merged_settings(user.settings),
         "public_url": current_app.config["PUBLIC_URL"],
     }
 
@@ -41,7 +43,7 @@ def me_dict(user: User) -> dict:
 @blp.response(200, SigninOut)
 def signin(body):
     """Trade an email and password for an API token (for the extension and the add-in)."""
-    ip = client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), services().trusted_proxies)
+    ip = client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), services.get().trusted_proxies)
     check_signin_rate(body["email"], ip)
     user = db.session.execute(
         sa.select(User).where(sa.func.lower(User.email) == body["email"].strip().lower())
@@ -82,7 +84,7 @@ def me():
 @blp.response(200, SettingsSchema)
 def get_settings():
     """The user's settings, with defaults filled in."""
-    return merge_settings(current_user().settings)
+    return merged_settings(current_user().settings)
 
 
 @blp.route("/settings", methods=["PATCH"])
@@ -96,7 +98,7 @@ def patch_settings(body):
         body["blocklist"] = sorted({b.strip().lower() for b in body["blocklist"] if b.strip()})
     user.settings = {**(user.settings or {}), **body}
     db.session.commit()
-    return merge_settings(user.settings)
+    return merged_settings(user.settings)
 
 
 @blp.route("/org", methods=["GET"])

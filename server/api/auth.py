@@ -12,11 +12,11 @@ from functools import wraps
 import sqlalchemy as sa
 from flask import current_app, g, request
 
+from .. import services
 from ..addresses import client_address
 from ..errors import ApiError
 from ..extensions import db
 from ..hits import note_sender_address
-from ..services import get
 from ..models import ApiToken, User, hash_token, utcnow
 
 BEARER = "bearer"
@@ -58,7 +58,7 @@ def auth_required(view):
                 else "This token is not valid (revoked or mistyped). Sign in again.",
             )
         g.user = user
-        ip = client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), get().trusted_proxies)
+        ip = client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), services.get().trusted_proxies)
         note_sender_address(user.id, ip)
         return view(*args, **kwargs)
 

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_smorest import Blueprint
 
+from client_py.model import merged_settings
 from client_py.recipients import classify_recipient
 from client_py.search import recipient_domains, search_key
 from client_py.snippet import build_snippet
@@ -13,7 +14,7 @@ from client_py.snippet import build_snippet
 from .. import services
 from ..errors import ApiError
 from ..extensions import db
-from ..models import Link, Message, Thread, merge_settings, utcnow
+from ..models import Link, Message, Thread, utcnow
 from ..serialize import message_data
 from .auth import current_user
 from .base import secured
@@ -50,7 +51,7 @@ def register_message(body):
     Answers with an opaque pixel URL, the ready snippet to insert, and a tracked URL
     per link (in the order given; a link given twice gets one tracked URL)."""
     user = current_user()
-    settings = merge_settings(user.settings)
+    settings = merged_settings(user.settings)
     internal = user.org.internal_domains or []
     recipients = []
     for r in body["recipients"]:

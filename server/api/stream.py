@@ -14,15 +14,16 @@ from flask import Response, current_app, request, stream_with_context
 from flask_smorest import Blueprint
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from client_py.model import merged_settings
 from client_py.panel import counts_as_engagement
 from client_py.present import location_label
 
+from .. import services
 from ..errors import ApiError
 from ..extensions import db
-from ..models import Event, Link, Message, Thread, User, merge_settings, utcnow
+from ..models import Event, Link, Message, Thread, User, utcnow
 from ..panel_query import unread_count
 from ..serialize import event_data
-from ..services import get as services
 from .auth import current_user, token_from_request, user_for_token
 from .base import SECURED, secured
 from .schemas import StreamQuery, TicketOut
@@ -111,7 +112,7 @@ def stream(args):
         ).scalar_one()
     db.session.close()
     heartbeat = current_app.config["STREAM_HEARTBEAT_SECONDS"]
-    broker = services().broker
+    broker = services.get().broker
     sub = broker.subscribe(user_id, limit=current_app.config["STREAMS_PER_PROCESS"])
     if sub is None:
         raise ApiError(503, "Too many live streams on this server process; polling works meanwhile. "
@@ -126,7 +127,7 @@ def stream(args):
                 unread = None
                 if events:
                     user_now = db.session.get(User, user_id)
-                    unread = unread_count(user_id, merge_settings(user_now.settings), utcnow())
+                    unread = unread_count(user_id, merged_settings(user_now.settings), utcnow())
                 db.session.close()  # hand the connection back while we wait
                 for data in events:
                     last_id = int(data["id"])

@@ -7,13 +7,14 @@ import sqlalchemy as sa
 from flask_smorest import Blueprint
 
 from client_py.errors import InvalidQueryError
+from client_py.model import merged_settings
 from client_py.panel import build_threads
 from client_py.search import PanelQuery
 
 from ..errors import ApiError
 from ..extensions import db
 from ..hits import report_self_view
-from ..models import Event, Link, Message, Thread, as_dict_time, merge_settings, utcnow
+from ..models import Event, Link, Message, Thread, as_dict_time, utcnow
 from ..panel_query import hidden_by_window, page_of_threads, unread_count
 from ..serialize import event_data, message_data, thread_state
 from .auth import current_user
@@ -66,7 +67,7 @@ def list_threads(args):
     `category` picks Pinned or Other tracked emails; `cursor` is the `next_cursor`
     of the previous page. Threads outside the display window are left out."""
     user = current_user()
-    settings = merge_settings(user.settings)
+    settings = merged_settings(user.settings)
     now = utcnow()
     try:
         query = PanelQuery(text=args["q"], period=args["period"], domain=args["domain"],
@@ -96,7 +97,7 @@ def patch_thread(body):
         thread.viewed_at = utcnow()
     db.session.commit()
     user = current_user()
-    return {**thread_state(thread), "unread": unread_count(user.id, merge_settings(user.settings), utcnow())}
+    return {**thread_state(thread), "unread": unread_count(user.id, merged_settings(user.settings), utcnow())}
 
 
 @blp.route("/threads/self-view", methods=["POST"])
@@ -115,7 +116,7 @@ def self_view(body):
 def get_counter():
     """The unread counter shown on the badge and in the panel."""
     user = current_user()
-    settings = merge_settings(user.settings)
+    settings = merged_settings(user.settings)
     return {"unread": unread_count(user.id, settings, utcnow()), "counter_reset_at": settings["counter_reset_at"]}
 
 

@@ -20,10 +20,7 @@ from .subscriber import on_hit_recorded
 
 
 def init_app(app: Flask) -> None:
-    """Subscribe to recorded hits (once per process) and, with BACKGROUND_THREADS,
-    start the delivery thread."""
+    """Subscribe to recorded hits (once per process). The delivery thread
+    (``delivery.start_delivery_thread``) starts with the app's other background jobs,
+    in server/startup.py."""
     hit_recorded.connect(on_hit_recorded, weak=False)  # blinker ignores a repeated connect
-    if app.config["BACKGROUND_THREADS"]:
-        from .delivery import start_delivery_thread
-
-        start_delivery_thread(app)

@@ -33,8 +33,9 @@ def varied(app, client, ann):
 
 
 def _client_py_view(app, query):
+    from client_py.model import merged_settings
     from server.extensions import db
-    from server.models import Event, Message, Thread, User, merge_settings, utcnow
+    from server.models import Event, Message, Thread, User, utcnow
     from server.serialize import event_data, message_data, thread_state
 
     with app.app_context():
@@ -44,7 +45,7 @@ def _client_py_view(app, query):
         msgs = [message_data(m, by_id[m.thread_id].client_thread_id) for m in ms]
         pub = {m.id: m.public_id for m in ms}
         evs = [event_data(e, pub[e.message_id], None) for e in db.session.execute(sa.select(Event)).scalars()]
-        settings = merge_settings(db.session.execute(sa.select(User)).scalar_one().settings)
+        settings = merged_settings(db.session.execute(sa.select(User)).scalar_one().settings)
         panel = build_panel(msgs, evs, [thread_state(t) for t in ts], settings, query, utcnow())
     return ({t["thread_id"] for t in panel["pinned"]}, {t["thread_id"] for t in panel["other"]}, panel["unread"])
 

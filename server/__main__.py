@@ -1,0 +1,18 @@
+"""``engage <command>`` (also ``python -m server`` and ``python -m server.cli``): Flask's
+command line around ``create_app``. The commands are server/cli.py's, which
+``create_app`` registers on every app; this entry point sits above the factory, and
+nothing of the app imports it."""
+
+from __future__ import annotations
+
+from flask.cli import FlaskGroup
+
+from . import create_app
+
+
+def main() -> None:
+    FlaskGroup(create_app=create_app, add_default_commands=True)(prog_name="engage")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""What ``create_app`` starts besides Flask: the per-app services (the registry of
+server/services.py, filled in here) and, in the process that runs them, the
+background jobs (``engage writer``, or any process with ``BACKGROUND_THREADS``)."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from . import salesforce
+from .geo import GeoLocator, default_database_path
+from .ingest import ingest
+from .retention import start_retention_thread
+from .rules import Rules
+from .services import Services
+from .spool import Drainer, Spool
+from .stream import Broker
+from .tracking import LinkCache
+
+log = logging.getLogger(__name__)
+
+
+def start_services(app: Flask) -> Services:
+    """Build the app's services; warm the link cache; start the background jobs when
+    ``BACKGROUND_THREADS`` says this process runs them."""
+    spool_dir = app.config.get("SPOOL_DIR") or str(Path(app.instance_path) / "spool")
+    spool = Spool(spool_dir)
+    svc = Services(
+        secret=app.config["SECRET_KEY"].encode(),
+        geo=GeoLocator(app.config.get("GEOIP_DATABASE") or default_database_path()),
+        rules=Rules.load(app.config.get("RULES_DIR")),
+        broker=Broker(app),
+        spool=spool,
+        drainer=Drainer(spool_dir, ingest, wake=spool.wake),
+        links=LinkCache(),
+        trusted_proxies=[ipaddress.ip_network(p, strict=False) for p in app.config["TRUSTED_PROXIES"]],
+    )
+    app.extensions["engage"] = svc
+    salesforce.init_app(app)  # its tables and the hit subscriber
+    if app.config["BACKGROUND_THREADS"] or app.config.get("WARM_LINKS"):
+        try:
+            with app.app_context():
+                svc.links.warm()
+        except Exception:
+            log.warning("could not preload tracked links (database unavailable?)", exc_info=True)
+    if app.config["BACKGROUND_THREADS"]:
+        start_background_jobs(app)
+    return svc
+
+
+def start_background_jobs(app: Flask) -> None:
+    """The spool drainer, retention and CRM delivery threads. Every process that runs
+    them runs a drainer thread; only one (the dedicated writer process, when
+    `engage serve` runs one) holds the spool's lock and drains at a time."""
+    from .salesforce.delivery import start_delivery_thread  # loads simple-salesforce: only here
+
+    app.config["BACKGROUND_THREADS"] = True
+    app.extensions["engage"].drainer.start(app)
+    start_retention_thread(app)
+    start_delivery_thread(app)
