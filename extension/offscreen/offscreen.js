@@ -2,7 +2,7 @@
 // live stream. Offscreen documents may use chrome.runtime only, so the service worker
 // passes in what they need (the stream URL with its ticket) and owns everything else.
 import "../shared/messages.js";
-import { createStream } from "./stream.js";
+import { createStream } from "../lib/stream.mjs";
 
 const { TARGET, MSG, EngageError, listen, notify } = globalThis.EngageMessages;
 

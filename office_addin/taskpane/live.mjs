@@ -1,15 +1,13 @@
-// Keeping the panel live: the server's event stream (a one-minute ticket, then
-// EventSource), and polling while the stream is down.
+// Keeping the panel live: the server's event stream through the stream client the
+// extension uses too (lib/stream.mjs: tickets, EventSource, backing off), and polling
+// while the stream is down.
+import { createStream } from "../lib/stream.mjs";
 import { refresh, scheduleRefresh } from "./paging.mjs";
 import { $, Api, apiFailure, state } from "./view.mjs";
 
 const POLL_MS = 1500; // only while the live stream is down
 
-const live = {
-  source: null,
-  pollTimer: null,
-  reconnectMs: 1000,
-};
+let pollTimer = null;
 
 function setLive(on) {
   state.live = on;
@@ -21,62 +19,52 @@ function setLive(on) {
   else startPolling();
 }
 
-export function closeLive() {
-  if (live.source) live.source.close();
-  live.source = null;
-  stopPolling();
-}
-
 function startPolling() {
-  if (live.pollTimer || !state.me) return;
-  live.pollTimer = setInterval(refresh, POLL_MS);
+  if (pollTimer || !state.me) return;
+  pollTimer = setInterval(refresh, POLL_MS);
 }
 
 function stopPolling() {
-  clearInterval(live.pollTimer);
-  live.pollTimer = null;
+  clearInterval(pollTimer);
+  pollTimer = null;
 }
 
-export async function connectLive() {
-  closeLive();
-  if (!Api.token()) return;
+/** A stream URL with a fresh ticket, handed to the stream; a 401 signs out. */
+async function connectWithNewTicket() {
+  if (!Api.token()) return stream.disconnect();
   let ticket;
   try {
     ticket = await Api.request("POST", "/stream/tickets");
   } catch (error) {
     if (error.status === 401) return apiFailure(error);
-    setLive(false);
-    setTimeout(connectLive, live.reconnectMs);
-    live.reconnectMs = Math.min(live.reconnectMs * 2, 30000);
-    return;
+    throw error; // the stream client asks again, backing off
   }
-  const source = new EventSource(`${Api.publicUrl()}/api/v1/stream?ticket=${encodeURIComponent(ticket.ticket)}`);
-  live.source = source;
-  source.addEventListener("open", () => {
-    live.reconnectMs = 1000;
-    setLive(true);
-    scheduleRefresh(); // catch up on what happened while disconnected
-  });
-  source.addEventListener("engagement", (message) => {
-    let data = null;
-    try {
-      data = JSON.parse(message.data);
-    } catch (error) {
-      return;
+  if (!Api.token()) return stream.disconnect(); // signed out meanwhile
+  return stream.connect(`${Api.publicUrl()}/api/v1/stream?ticket=${encodeURIComponent(ticket.ticket)}`);
+}
+
+const stream = createStream({
+  needTicket: connectWithNewTicket,
+  onState(next) {
+    if (next === "open") {
+      setLive(true);
+      scheduleRefresh(); // catch up on what happened while disconnected
+    } else if (next === "reconnecting" || next === "closed") {
+      setLive(false); // poll meanwhile
     }
+  },
+  onEvent(data) {
     if (data.counts && state.me && state.me.settings.notify_on_open) state.pendingNotices.push(data);
     scheduleRefresh();
-  });
-  source.addEventListener("error", () => {
-    if (source !== live.source) return;
-    if (source.readyState === EventSource.CLOSED) {
-      // Refused (an expired ticket, say): a new ticket, after a pause.
-      setLive(false);
-      live.source = null;
-      setTimeout(connectLive, live.reconnectMs);
-      live.reconnectMs = Math.min(live.reconnectMs * 2, 30000);
-    } else {
-      setLive(false); // the browser reconnects by itself; poll meanwhile
-    }
-  });
+  },
+});
+
+export function closeLive() {
+  stream.disconnect();
+  stopPolling();
+}
+
+export function connectLive() {
+  closeLive();
+  if (Api.token()) stream.start();
 }

@@ -21,6 +21,8 @@ def test_the_build_holds_pyodide_the_wheels_in_order_and_the_loader(addin_build)
     assert [w.split("-")[0] for w in wheels] == ["client_py", "tzdata"]
     assert sorted(p.name for p in (addin_build / "wheels").glob("*.whl")) == sorted(wheels)
     assert (addin_build / "lib" / "pyodide_boot.mjs").read_bytes() == (ROOT / "tools" / "pyodide_boot.mjs").read_bytes()
+    # The live-stream client, the very file the extension ships.
+    assert (addin_build / "lib" / "stream.mjs").read_bytes() == (ROOT / "client_js" / "stream.mjs").read_bytes()
 
 
 def test_icons_are_the_extensions_logo_at_the_add_ins_sizes():

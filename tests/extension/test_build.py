@@ -39,6 +39,7 @@ def test_the_folder_holds_pyodide_the_wheels_and_nothing_extra(extension_dir):
     assert [w.split("-")[0] for w in wheels] == ["client_py", "tzdata"]
     assert {f"wheels/{w}" for w in wheels} | {"wheels/wheels.json"} == {f for f in files if f.startswith("wheels/")}
     assert "lib/pyodide_boot.mjs" in files
+    assert (extension_dir / "lib" / "stream.mjs").read_bytes() == (ROOT / "client_js" / "stream.mjs").read_bytes()
     assert not [f for f in files if "__pycache__" in f or f.endswith((".pyc", ".map"))]
     # The source tree, copied as is.
     assert files_of(SOURCE) <= files

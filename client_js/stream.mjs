@@ -1,10 +1,17 @@
-// The live stream from the Engage server (server-sent events), kept in the offscreen
-// document because MV3 service workers are suspended when idle and would drop it.
+// The live stream from the Engage server (server-sent events), one client for both
+// clients: the extension's offscreen document (kept there because MV3 service workers
+// are suspended when idle and would drop it) and the add-in's task pane. It uses no
+// chrome.* or Office API; tools/bundle.py copies it into each build's lib/.
 //
-// The worker hands over a URL with a one-minute ticket. EventSource reconnects by
-// itself after a network error (resuming with Last-Event-ID) while the ticket is valid;
-// once the server refuses the URL (expired ticket, server back after a restart) the
-// connection is closed for good and we ask the worker for a fresh ticket, backing off.
+// A stream URL carries a one-minute ticket. EventSource reconnects by itself after a
+// network error (resuming with Last-Event-ID) while the ticket is valid; once the
+// server refuses the URL (expired ticket, server back after a restart) the connection
+// is closed for good and we ask for a fresh ticket (`needTicket`, which answers by
+// calling `connect` with a new URL), backing off.
+//
+// States, reported through `onState`: "idle" (not wanted), "connecting", "open",
+// "reconnecting" (EventSource retrying the same URL), "closed" (waiting to ask for a
+// new ticket).
 
 const BACKOFF_MS = [1000, 2000, 5000, 10000, 30000];
 
@@ -13,6 +20,7 @@ export function createStream({ onEvent, onState, needTicket }) {
   let state = "idle";
   let failures = 0;
   let retryTimer = null;
+  let wanted = false; // until disconnect(): a late needTicket failure must not retry
 
   function setState(next) {
     if (next === state) return;
@@ -29,18 +37,29 @@ export function createStream({ onEvent, onState, needTicket }) {
     }
   }
 
+  function askForTicket() {
+    Promise.resolve()
+      .then(needTicket)
+      .catch(() => {
+        if (!wanted) return;
+        setState("closed");
+        scheduleNewTicket();
+      });
+  }
+
   function scheduleNewTicket() {
     clearTimeout(retryTimer);
     const delay = BACKOFF_MS[Math.min(failures, BACKOFF_MS.length - 1)];
     failures += 1;
     retryTimer = setTimeout(() => {
       retryTimer = null;
-      Promise.resolve(needTicket()).catch(() => scheduleNewTicket());
+      askForTicket();
     }, delay);
   }
 
   function connect(url) {
     close();
+    wanted = true;
     setState("connecting");
     const es = new EventSource(url);
     source = es;
@@ -72,12 +91,22 @@ export function createStream({ onEvent, onState, needTicket }) {
     return { state };
   }
 
+  /** Ask for a first ticket now (a failed ask is retried, backing off). */
+  function start() {
+    close();
+    wanted = true;
+    failures = 0;
+    askForTicket();
+    return { state };
+  }
+
   function disconnect() {
     close();
+    wanted = false;
     failures = 0;
     setState("idle");
     return { state };
   }
 
-  return { connect, disconnect, status: () => ({ state }) };
+  return { connect, start, disconnect, status: () => ({ state }) };
 }
