@@ -92,6 +92,15 @@ def outlook_context(browser, live, launch_events, *, token: str | None, item: di
     return context
 
 
+def open_commands(context, live, path: str = "/addin/commands/commands.html"):
+    """The commands page once it has associated its handlers with Office (the double);
+    its engine may still be starting."""
+    page = context.new_page()
+    page.goto(live.url + path)
+    page.wait_for_function("() => window.__officeDouble && __officeDouble.associations().length > 0")
+    return page
+
+
 def open_runtime(context, live):
     """commands.html with its engine booted."""
     page = context.new_page()

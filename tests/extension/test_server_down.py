@@ -13,7 +13,7 @@ import pytest
 from tests.live_server import LiveServer
 
 from . import harness
-from .conftest import PASSWORD, ExtensionSession
+from .conftest import PASSWORD, signed_in_session
 
 pytestmark = pytest.mark.browser
 BUDGET_MS = 400  # shared/constants.js SEND_BUDGET_MS
@@ -29,15 +29,11 @@ def ext(tmp_path_factory, fake_gmail, extension_dir, playwright_instance):
     email = "ann-down@acme.example"
     token = server.create_user(email=email, org="Acme down", domains=("acme.example",), password=PASSWORD)
     server.start()
-    context = harness.launch(playwright_instance, extension_dir, tmp_path_factory.mktemp("profile"), fake_gmail)
-    session = ExtensionSession(context, server, email, token, fake_gmail)
     try:
-        harness.wait_python_ready(context, harness.options_page(context))
-        harness.sign_in(context, server.url, email, PASSWORD)
-        session.gmail = harness.open_gmail(context)
-        yield session
+        with signed_in_session(playwright_instance, extension_dir, tmp_path_factory.mktemp("profile"), server,
+                               email, token, fake_gmail) as session:
+            yield session
     finally:
-        context.close()
         server.stop()
 
 
