@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.fixtures.app import empty_pg_database
-from tests.live_server import LiveServer, free_port
+from tests.live_server import TRUST_LOCAL_PROXY, LiveServer, free_port
 from tests.server.helpers import CHROME_DESKTOP
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -52,7 +52,7 @@ def cluster(tmp_path, geo_db, pg_url):
         pytest.fail("nginx is missing: scripts/test.sh installs Debian's nginx-light")
     empty_pg_database(pg_url)
     port = free_port()
-    env = {"ENGAGE_TRUSTED_PROXIES": "127.0.0.1/32", "ENGAGE_SECRET_KEY": "shared-by-all-instances-" + "x" * 20}
+    env = {**TRUST_LOCAL_PROXY, "ENGAGE_SECRET_KEY": "shared-by-all-instances-" + "x" * 20}
     servers = [LiveServer(instance=tmp_path / name, database_url=pg_url, geo_db=geo_db, workers=1,
                           mode="serve", extra_env=env) for name in ("a", "b")]
     servers[0].migrate()

@@ -14,7 +14,7 @@ import pytest
 
 from tests.fixtures.addresses import PASSWORD
 from tests.fixtures.chromium import browser_fixtures
-from tests.live_server import LiveServer
+from tests.live_server import TRUST_LOCAL_PROXY, LiveServer
 
 from . import harness
 
@@ -38,7 +38,7 @@ def extension_dir() -> Path:
 def live(tmp_path_factory, geo_db):
     instance = tmp_path_factory.mktemp("engage")
     server = LiveServer(instance=instance, database_url=f"sqlite:///{instance / 'engage.db'}", geo_db=geo_db,
-                        extra_env={"ENGAGE_TRUSTED_PROXIES": "127.0.0.1/32"})
+                        extra_env=TRUST_LOCAL_PROXY)
     server.migrate()
     server.start()
     yield server

@@ -10,7 +10,7 @@ import os
 import signal
 import pytest
 
-from tests.live_server import LiveServer
+from tests.live_server import TRUST_LOCAL_PROXY, LiveServer
 
 from . import harness
 from .conftest import PASSWORD, signed_in_session
@@ -24,7 +24,7 @@ SLACK_MS = 250  # messaging, the replayed click, a loaded 2-core machine
 def ext(tmp_path_factory, fake_gmail, extension_dir, playwright_instance):
     instance = tmp_path_factory.mktemp("engage-down")
     server = LiveServer(instance=instance, database_url=f"sqlite:///{instance / 'engage.db'}",
-                        extra_env={"ENGAGE_TRUSTED_PROXIES": "127.0.0.1/32"})
+                        extra_env=TRUST_LOCAL_PROXY)
     server.migrate()
     email = "ann-down@acme.example"
     token = server.create_user(email=email, org="Acme down", domains=("acme.example",), password=PASSWORD)
