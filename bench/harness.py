@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.fixtures import agents  # noqa: E402
 from tests.fixtures.addresses import PASSWORD  # noqa: E402
-from tests.live_server import TEST_SETTINGS, LiveServer, free_port, wait_answering  # noqa: E402
+from tests.live_server import TEST_SETTINGS, TRUST_LOCAL_PROXY, LiveServer, free_port, wait_answering  # noqa: E402
 
 PY = sys.executable
 PIXEL_GIF_BYTES = 43
@@ -161,7 +161,7 @@ class Engage(LiveServer):
             workers=workers, threads=threads, mode="serve", log_path=folder / "server.log",
             # wrk and the SSE clients send X-Forwarded-For with public addresses, so
             # the writer does real geolocation lookups in the memory-mapped database.
-            extra_env={"ENGAGE_TRUSTED_PROXIES": "127.0.0.1/32", **(extra_env or {})},
+            extra_env={**TRUST_LOCAL_PROXY, **(extra_env or {})},
             # engage serve's own stream cap (from --threads), not the tests' small one.
             settings={k: v for k, v in TEST_SETTINGS.items() if k != "ENGAGE_STREAMS_PER_PROCESS"})
         self.dir = folder

@@ -16,7 +16,7 @@ import pytest
 from tests.fixtures.addresses import LONDON, PASSWORD, USER
 from tests.fixtures.agents import CHROME_WINDOWS
 from tests.fixtures.chromium import browser_fixtures
-from tests.live_server import LiveServer, recipient_fetch
+from tests.live_server import TRUST_LOCAL_PROXY, LiveServer, recipient_fetch
 
 ROOT = Path(__file__).resolve().parents[2]
 OFFICE_JS = "https://appsforoffice.microsoft.com/**"
@@ -39,7 +39,7 @@ def live(addin_build, geo_db, tmp_path_factory):
     for attempt in range(3):
         instance = tmp_path_factory.mktemp("addin-server")
         server = LiveServer(instance=instance, database_url=f"sqlite:///{instance / 'engage.db'}", geo_db=geo_db,
-                            extra_env={"ENGAGE_TRUSTED_PROXIES": "127.0.0.1/32"})
+                            extra_env=TRUST_LOCAL_PROXY)
         server.migrate()
         server.token = server.create_user(email=USER, org="Acme", domains=("acme.example",), password=PASSWORD)
         server.start()
@@ -90,6 +90,15 @@ def outlook_context(browser, live, launch_events, *, token: str | None, item: di
         context.add_init_script(
             f"if (location.origin === {json.dumps(live.url)}) localStorage.setItem('engage.token', {json.dumps(token)});")
     return context
+
+
+def open_commands(context, live, path: str = "/addin/commands/commands.html"):
+    """The commands page once it has associated its handlers with Office (the double);
+    its engine may still be starting."""
+    page = context.new_page()
+    page.goto(live.url + path)
+    page.wait_for_function("() => window.__officeDouble && __officeDouble.associations().length > 0")
+    return page
 
 
 def open_runtime(context, live):

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import pytest
 
-from .conftest import open_runtime, outlook_context
+from .conftest import open_commands, open_runtime, outlook_context
 
 pytestmark = pytest.mark.browser
 
@@ -133,9 +133,7 @@ def test_slow_engine_boot_never_blocks_sending(browser, live, launch_events):
     context.route("**/addin/pyodide/pyodide.asm.wasm", lambda route: None)  # the download never ends
     context.add_init_script("window.ENGAGE_SEND_BUDGET_MS = 1200;")
     try:
-        page = context.new_page()
-        page.goto(f"{live.url}/addin/commands/commands.html")
-        page.wait_for_function("() => window.__officeDouble && __officeDouble.associations().length > 0")
+        page = open_commands(context, live)
         done = page.evaluate("() => __officeDouble.launch('OnMessageSend')")
         assert done["options"] == {"allowEvent": True}
         assert 1100 <= done["ms"] < 3000

@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from .conftest import ROOT, outlook_context
+from .conftest import ROOT, open_commands, outlook_context
 
 pytestmark = pytest.mark.browser
 
@@ -206,9 +206,7 @@ def test_runtime_binds_every_function_the_manifest_names(browser, live, launch_e
     assert names == {"trackEmailOpens", "onNewComposeHandler", "onRecipientsChangedHandler", "onSendHandler"}
     context = outlook_context(browser, live, launch_events, token=None)
     try:
-        page = context.new_page()
-        page.goto(live.url + path)
-        page.wait_for_function("() => window.__officeDouble && __officeDouble.associations().length > 0")
+        page = open_commands(context, live, path)
         assert set(page.evaluate("() => __officeDouble.associations()")) == names
     finally:
         context.close()

@@ -10,7 +10,7 @@ import pytest
 
 from client_py.snippet import find_snippet
 
-from .conftest import open_runtime, outlook_context
+from .conftest import open_commands, open_runtime, outlook_context
 
 pytestmark = pytest.mark.browser
 
@@ -136,9 +136,7 @@ def test_meeting_invite_is_tracked_from_its_attendees(runtime, live):
 def test_signed_out_button_asks_to_sign_in(browser, live, launch_events):
     context = outlook_context(browser, live, launch_events, token=None, item=compose("Nobody signed in"))
     try:
-        page = context.new_page()
-        page.goto(f"{live.url}/addin/commands/commands.html")
-        page.wait_for_function("() => window.__officeDouble && __officeDouble.associations().length > 0")
+        page = open_commands(context, live)
         assert page.evaluate("() => __officeDouble.invoke('trackEmailOpens')")["calls"] == 1
         item = page.evaluate("() => __officeDouble.item()")
         assert item["notifications"][0]["type"] == "errorMessage"

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.live_server import LiveServer, free_port
+from tests.fixtures.app import empty_pg_database
+from tests.live_server import TRUST_LOCAL_PROXY, LiveServer, free_port
 from tests.server.helpers import CHROME_DESKTOP
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -49,12 +50,9 @@ http {{
 def cluster(tmp_path, geo_db, pg_url):
     if not Path(NGINX).exists():
         pytest.fail("nginx is missing: scripts/test.sh installs Debian's nginx-light")
-    eng = sa.create_engine(pg_url)
-    with eng.begin() as c:
-        c.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    eng.dispose()
+    empty_pg_database(pg_url)
     port = free_port()
-    env = {"ENGAGE_TRUSTED_PROXIES": "127.0.0.1/32", "ENGAGE_SECRET_KEY": "shared-by-all-instances-" + "x" * 20}
+    env = {**TRUST_LOCAL_PROXY, "ENGAGE_SECRET_KEY": "shared-by-all-instances-" + "x" * 20}
     servers = [LiveServer(instance=tmp_path / name, database_url=pg_url, geo_db=geo_db, workers=1,
                           mode="serve", extra_env=env) for name in ("a", "b")]
     servers[0].migrate()

@@ -6,6 +6,7 @@ own (so counters and threads never mix between modules)."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 
 from tests.fixtures.addresses import PASSWORD
 from tests.fixtures.chromium import browser_fixtures
-from tests.live_server import LiveServer
+from tests.live_server import TRUST_LOCAL_PROXY, LiveServer
 
 from . import harness
 
@@ -37,7 +38,7 @@ def extension_dir() -> Path:
 def live(tmp_path_factory, geo_db):
     instance = tmp_path_factory.mktemp("engage")
     server = LiveServer(instance=instance, database_url=f"sqlite:///{instance / 'engage.db'}", geo_db=geo_db,
-                        extra_env={"ENGAGE_TRUSTED_PROXIES": "127.0.0.1/32"})
+                        extra_env=TRUST_LOCAL_PROXY)
     server.migrate()
     server.start()
     yield server
@@ -78,6 +79,21 @@ class ExtensionSession:
         return next((t for t in self.threads() if t["thread_id"] == thread_id), None)
 
 
+@contextlib.contextmanager
+def signed_in_session(playwright, extension_dir: Path, profile: Path, server, email: str, token: str, fake):
+    """Chromium with the extension, signed in to ``server`` as ``email`` through the
+    options page once the engine is ready, with a Gmail tab open; closed afterwards."""
+    context = harness.launch(playwright, extension_dir, profile, fake)
+    session = ExtensionSession(context, server, email, token, fake)
+    try:
+        harness.wait_python_ready(context, harness.options_page(context))
+        harness.sign_in(context, server.url, email, PASSWORD)
+        session.gmail = harness.open_gmail(context)
+        yield session
+    finally:
+        context.close()
+
+
 def make_user(server, module_name: str) -> tuple[str, str]:
     slug = module_name.rsplit(".", 1)[-1].replace("test_", "").replace("_", "-")
     email = f"ann-{slug}@acme.example"
@@ -89,16 +105,9 @@ def make_user(server, module_name: str) -> tuple[str, str]:
 def ext(request, live, fake_gmail, extension_dir, playwright_instance, tmp_path_factory):
     """The module's browser, signed in through the options page; a Gmail tab open."""
     email, token = make_user(live, request.module.__name__)
-    context = harness.launch(playwright_instance, extension_dir, tmp_path_factory.mktemp("profile"), fake_gmail)
-    session = ExtensionSession(context, live, email, token, fake_gmail)
-    try:
-        page = harness.options_page(context)
-        harness.wait_python_ready(context, page)
-        harness.sign_in(context, live.url, email, PASSWORD)
-        session.gmail = harness.open_gmail(context)
+    with signed_in_session(playwright_instance, extension_dir, tmp_path_factory.mktemp("profile"), live, email,
+                           token, fake_gmail) as session:
         yield session
-    finally:
-        context.close()
 
 
 @pytest.fixture

@@ -229,13 +229,18 @@ def options_page(context, wait_s: float = 3.0):
     return page
 
 
-def sign_in(context, server_url: str, email: str, password: str):
-    """Sign in through the options page, as a user would; returns that page."""
-    page = options_page(context)
+def submit_sign_in(page, server_url: str, email: str, password: str) -> None:
+    """Fill in the options page's sign-in form and press its button, as a user would."""
     page.fill("#server", server_url)
     page.fill("#email", email)
     page.fill("#password", password)
     page.click("#signin-button")
+
+
+def sign_in(context, server_url: str, email: str, password: str):
+    """Sign in through the options page, as a user would; returns that page."""
+    page = options_page(context)
+    submit_sign_in(page, server_url, email, password)
     page.wait_for_selector("#account:not([hidden])", timeout=15000)
     return page
 

@@ -34,10 +34,7 @@ def page(context):
 
 
 def attempt(page, server, email, password):
-    page.fill("#server", server)
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.click("#signin-button")
+    harness.submit_sign_in(page, server, email, password)
     page.wait_for_function("() => !document.getElementById('signin-button').disabled")
 
 

@@ -10,10 +10,10 @@ import os
 import signal
 import pytest
 
-from tests.live_server import LiveServer
+from tests.live_server import TRUST_LOCAL_PROXY, LiveServer
 
 from . import harness
-from .conftest import PASSWORD, ExtensionSession
+from .conftest import PASSWORD, signed_in_session
 
 pytestmark = pytest.mark.browser
 BUDGET_MS = 400  # shared/constants.js SEND_BUDGET_MS
@@ -24,20 +24,16 @@ SLACK_MS = 250  # messaging, the replayed click, a loaded 2-core machine
 def ext(tmp_path_factory, fake_gmail, extension_dir, playwright_instance):
     instance = tmp_path_factory.mktemp("engage-down")
     server = LiveServer(instance=instance, database_url=f"sqlite:///{instance / 'engage.db'}",
-                        extra_env={"ENGAGE_TRUSTED_PROXIES": "127.0.0.1/32"})
+                        extra_env=TRUST_LOCAL_PROXY)
     server.migrate()
     email = "ann-down@acme.example"
     token = server.create_user(email=email, org="Acme down", domains=("acme.example",), password=PASSWORD)
     server.start()
-    context = harness.launch(playwright_instance, extension_dir, tmp_path_factory.mktemp("profile"), fake_gmail)
-    session = ExtensionSession(context, server, email, token, fake_gmail)
     try:
-        harness.wait_python_ready(context, harness.options_page(context))
-        harness.sign_in(context, server.url, email, PASSWORD)
-        session.gmail = harness.open_gmail(context)
-        yield session
+        with signed_in_session(playwright_instance, extension_dir, tmp_path_factory.mktemp("profile"), server,
+                               email, token, fake_gmail) as session:
+            yield session
     finally:
-        context.close()
         server.stop()
 
 

@@ -8,7 +8,8 @@ import time
 
 import sqlalchemy as sa
 
-from tests.live_server import LiveServer
+from tests.fixtures.app import empty_pg_database
+from tests.live_server import TRUST_LOCAL_PROXY, LiveServer
 from tests.server.helpers import CHROME_DESKTOP, LONDON
 
 from .tcp_proxy import CuttableProxy
@@ -42,14 +43,11 @@ def _stored_agents(url: str) -> set[str]:
 
 
 def test_postgres_unreachable_pixels_and_redirects_still_served_then_all_stored(tmp_path, geo_db, pg_url):
-    eng = sa.create_engine(pg_url)
-    with eng.begin() as c:
-        c.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    eng.dispose()
+    empty_pg_database(pg_url)
     proxy = CuttableProxy("127.0.0.1", 5432)
     via_proxy = pg_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
     server = LiveServer(instance=tmp_path, database_url=via_proxy, geo_db=geo_db, workers=1,
-                        extra_env={"ENGAGE_TRUSTED_PROXIES": "127.0.0.1/32"})
+                        extra_env=TRUST_LOCAL_PROXY)
     server.migrate()
     server.token = server.create_user()
     server.start()

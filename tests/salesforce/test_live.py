@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 import urllib.request
 
-from tests.live_server import LiveServer
+from tests.live_server import TRUST_LOCAL_PROXY, LiveServer
 from tests.server.helpers import CHROME_DESKTOP, LONDON, path_of
 
 from .conftest import CLIENT_ID, CLIENT_SECRET, PASSWORD, SECURITY_TOKEN, USERNAME
@@ -25,7 +25,7 @@ def wait_for(check, seconds: float, what: str):
 def test_a_killed_server_delivers_every_queued_update_once_after_restart(tmp_path, geo_db, tls, standin):
     live = LiveServer(instance=tmp_path / "instance", database_url=f"sqlite:///{tmp_path / 'engage.db'}",
                       geo_db=geo_db, extra_env={"REQUESTS_CA_BUNDLE": tls["ca"], "ENGAGE_SALESFORCE_HOSTS": "127.0.0.1",
-                                                "ENGAGE_TRUSTED_PROXIES": "127.0.0.1/32"})
+                                                **TRUST_LOCAL_PROXY})
     live.migrate()
     token = live.create_user(admin=True)
     live.cli("salesforce", "configure", "Acme", "--instance-url", standin.url, "--flow", "password",

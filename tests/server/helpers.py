@@ -6,7 +6,7 @@ import re
 
 from tests.fixtures.addresses import LINKOPING, LONDON  # noqa: F401  (imported from here by many tests)
 from tests.fixtures.agents import CHROME_WINDOWS as CHROME_DESKTOP
-from tests.fixtures.agents import GMAIL_PROXY as GOOGLE_PROXY
+from tests.fixtures.agents import GMAIL_PROXY as GOOGLE_PROXY  # noqa: F401
 from tests.fixtures.agents import IPHONE_MAIL  # noqa: F401
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from server.geo import GeoLocator, Location, default_database_path
+from tests.fixtures.geo import write_mmdb
 
 # Public addresses (the locator skips private ones before looking anything up).
 NETWORKS = {
@@ -32,15 +33,8 @@ NETWORKS = {
 
 @pytest.fixture(scope="module")
 def city_db(tmp_path_factory) -> Path:
-    from mmdb_writer import MMDBWriter
-    from netaddr import IPSet
-
-    writer = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="Engage-Test-City",
-                        languages=["en"], description="Engage test City database")
-    for cidr, record in NETWORKS.items():
-        writer.insert_network(IPSet([cidr]), record)
     path = tmp_path_factory.mktemp("geo") / "test-city.mmdb"
-    writer.to_db_file(str(path))
+    write_mmdb(path, NETWORKS, database_type="Engage-Test-City")
     return path
 
 

@@ -14,11 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
-from tests.live_server import LiveServer
+from tests.live_server import TRUST_LOCAL_PROXY, LiveServer
 
 from .helpers import CHROME_DESKTOP, LONDON
 
-TRUST_LOCAL_PROXY = {"ENGAGE_TRUSTED_PROXIES": "127.0.0.1/32"}
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -7,18 +7,13 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from tests.fixtures.app import make_app
+from tests.fixtures.app import empty_pg_database, make_app
 
 
 def _fresh_url(backend, tmp_path, request):
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'fresh.db'}"
-    url = request.getfixturevalue("pg_url")
-    eng = sa.create_engine(url)
-    with eng.begin() as c:
-        c.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    eng.dispose()
-    return url
+    return empty_pg_database(request.getfixturevalue("pg_url"))
 
 
 def test_upgrade_from_empty_matches_the_models(backend, tmp_path, request, geo_db):
