@@ -161,7 +161,7 @@ def engage_run(template: h.Engage, server: str, threads: int, streams: int, watc
 
 
 def profile_writer(template: h.Engage, paths: list[str], n: int, top: int = 14) -> list[str]:
-    """Store n hits the way the writer does (server.ingest.ingest, batches of 500, the
+    """Store n hits the way the writer does (server.hitpath.drain.ingest, batches of 500, the
     records the pixel endpoint spools), in this process under cProfile, on a copy of
     the installation: where a stored hit's time goes."""
     import cProfile
@@ -175,9 +175,9 @@ def profile_writer(template: h.Engage, paths: list[str], n: int, top: int = 14) 
     sys.path.insert(0, str(h.ROOT))
     from server import create_app
     from server.extensions import db
-    from server.ingest import ingest
+    from server.hitpath.drain import ingest
     from server.models import utcnow
-    from server.spool import new_hit_id
+    from server.hitpath.spool import new_hit_id
 
     app = create_app({"BACKGROUND_THREADS": False})
     rng = random.Random(3)

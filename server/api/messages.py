@@ -118,7 +118,7 @@ def delete_message(message_id: str):
     """Forget an email registered but then sent without its pixel (the client ran out
     of time, or the user changed their mind). Refused once it has been opened or clicked:
     what happened to a sent email is kept."""
-    from ..hits import recompute_thread
+    from ..hitpath.record import thread_totals
     from ..models import Event
 
     user = current_user()
@@ -133,7 +133,7 @@ def delete_message(message_id: str):
     db.session.delete(message)
     db.session.flush()
     if db.session.execute(sa.select(Message.id).where(Message.thread_id == thread.id).limit(1)).first():
-        recompute_thread(thread.id)
+        thread_totals([thread.id])
     else:
         db.session.delete(thread)
     db.session.commit()
