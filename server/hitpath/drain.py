@@ -142,10 +142,8 @@ def settle(by_message: dict[int, list]) -> record.Changes:
                 continue  # stored meanwhile by another writer (a replayed spool)
             h.add(hit, geo)
             new[hit.key] = row
-        decisions = decide(h.hits, h.ctx, svc.rules)
-        changes.merge(record.write(h, decisions, new, app))
-    if changes.threads:
-        record.thread_totals(changes.threads)
+        record.write(h, decisions=decide(h.hits, h.ctx, svc.rules), new=new, app=app, changes=changes)
+    record.flush(changes)
     for user_id, event_id in changes.users.items():
         svc.broker.publish_in_transaction(db.session, user_id, event_id)
     return changes

@@ -58,6 +58,11 @@ class Changes:
     refiled: list[tuple[str, str, str]] = field(default_factory=list)  # (old verdict, new verdict, new reason)
     users: dict[int, int] = field(default_factory=dict)  # user id -> highest event id touched
     threads: set[int] = field(default_factory=set)
+    # Rows to write, for all the batch's emails at once (``flush``): one multi-row
+    # INSERT and one executemany UPDATE per batch, not per email.
+    inserts: list[dict] = field(default_factory=list)
+    updates: list[dict] = field(default_factory=list)
+    deletes: list[tuple[int, int]] = field(default_factory=list)  # (user id, event id)
 
     def merge(self, other: "Changes") -> None:
         self.inserted += other.inserted
@@ -79,11 +84,11 @@ def _differs(row: Stored, values: dict) -> bool:
         values["verdict"], values["reason"], values["country"], values["region"], values["city"], values["device"])
 
 
-def write(history: History, decisions: dict[str, Decision], new: dict[str, NewHit], app) -> Changes:
-    """Bring the email's stored events in line with ``decisions``; the caller commits."""
-    changes = Changes()
-    counting_before = _counting_opens(history)
+def write(history: History, decisions: dict[str, Decision], new: dict[str, NewHit], app, changes: Changes) -> None:
+    """Queue in ``changes`` what brings the email's stored events in line with
+    ``decisions`` (then ``flush``; the caller commits)."""
     inserts, updates, deletes = [], [], []
+    counting_before = _counting_opens(history)
     for hit in history.hits:
         d = decisions[hit.key]
         values = _shown(history, hit.key, d)
@@ -98,7 +103,6 @@ def write(history: History, decisions: dict[str, Decision], new: dict[str, NewHi
                 changes.refiled.append((row.verdict, d.verdict, d.reason))
             updates.append(dict(eid=row.id, v=values["verdict"], r=values["reason"], c=values["country"],
                                 rg=values["region"], ct=values["city"], d=values["device"]))
-            changes.users[history.user_id] = max(changes.users.get(history.user_id, 0), row.id)
         implied = history.implied.get(hit.key)
         if d.implied_open:
             ivalues = {**values, "reason": IMPLIED_REASON}
@@ -117,15 +121,12 @@ def write(history: History, decisions: dict[str, Decision], new: dict[str, NewHi
         elif implied is not None:
             deletes.append(implied.id)
             changes.refiled.append((implied.verdict, "no implied open", "an open that counts came before the click"))
-    if inserts:
-        ids = _insert(inserts)
-        changes.inserted = sum(1 for r in inserts if not r["implied"])
-        changes.users[history.user_id] = max([changes.users.get(history.user_id, 0), *ids])
+    changes.inserts += inserts
+    changes.updates += updates
+    changes.deletes += [(history.user_id, d) for d in deletes]
+    changes.inserted += sum(1 for r in inserts if not r["implied"])
     if updates:
-        db.session.execute(_UPDATE, updates)
-    if deletes:
-        db.session.execute(sa.delete(Event).where(Event.id.in_(deletes)).execution_options(synchronize_session=False))
-        changes.users.setdefault(history.user_id, 0)
+        changes.users[history.user_id] = max([changes.users.get(history.user_id, 0), *(u["eid"] for u in updates)])
     if inserts or updates or deletes:
         changes.threads.add(history.thread_id)
         after = _counting_after(history, decisions)
@@ -133,7 +134,24 @@ def write(history: History, decisions: dict[str, Decision], new: dict[str, NewHi
             opens_changed.send(app, session=db.session, message_id=history.message_id, user_id=history.user_id,
                                external=history.external, first=after[0], last=after[1],
                                proxied=after[2])
-    return changes
+
+
+def flush(changes: Changes) -> None:
+    """Write the queued rows, then the threads' totals."""
+    if changes.inserts:
+        ids = _insert(changes.inserts)
+        for row, event_id in zip(changes.inserts, ids):
+            changes.users[row["user_id"]] = max(changes.users.get(row["user_id"], 0), event_id)
+    if changes.updates:
+        db.session.execute(_UPDATE, changes.updates)
+    if changes.deletes:
+        db.session.execute(sa.delete(Event).where(Event.id.in_([d for _, d in changes.deletes]))
+                           .execution_options(synchronize_session=False))
+        for user_id, _ in changes.deletes:
+            changes.users.setdefault(user_id, 0)
+    changes.inserts, changes.updates, changes.deletes = [], [], []
+    if changes.threads:
+        thread_totals(changes.threads)
 
 
 def _counting_opens(history: History) -> tuple:

@@ -22,10 +22,9 @@ from .test_live import _reset_pg
 TRUST_LOCAL_PROXY = {"ENGAGE_TRUSTED_PROXIES": "127.0.0.1/32", "ENGAGE_SPOOL_RETIRE_SECONDS": "2"}
 
 
-def _serve(tmp_path, url, geo_db, name="a") -> LiveServer:
-    server = LiveServer(instance=tmp_path / name, database_url=url, geo_db=geo_db, workers=2, mode="serve",
-                        extra_env=TRUST_LOCAL_PROXY)
-    return server
+def _serve(tmp_path, url, geo_db, name="a", **env) -> LiveServer:
+    return LiveServer(instance=tmp_path / name, database_url=url, geo_db=geo_db, workers=2, mode="serve",
+                      extra_env={**TRUST_LOCAL_PROXY, **env})
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -103,37 +102,49 @@ def test_two_hundred_hits_from_one_source_in_two_seconds_count_as_one_open(tmp_p
         server.stop()
 
 
-def _flood(server, msg) -> list[tuple[str, str, str]]:
-    """Ten readers each loading the image 15 times within a second, and a gateway
-    clicking every link within a fraction of a second."""
+def _flood(server, msg):
+    """Ten readers each loading the image 15 times within a second or two; then a
+    gateway clicking every link at once."""
     pixel = _path(server, msg["pixel_url"])
-    hits = [(pixel, f"{CHROME_DESKTOP} reader/{r}", f"81.2.69.{10 + r}") for _ in range(15) for r in range(10)]
-    hits += [(_path(server, link["tracked_url"]), CHROME_DESKTOP, "89.160.20.112") for link in msg["links"]]
-    return hits
+    loads = [(pixel, f"{CHROME_DESKTOP} reader/{r}", f"81.2.69.{10 + r}") for _ in range(15) for r in range(10)]
+    clicks = [(_path(server, link["tracked_url"]), CHROME_DESKTOP, "89.160.20.112") for link in msg["links"]]
+    return loads, clicks
 
 
 def test_two_servers_on_one_postgres_store_a_flood_with_the_verdicts_of_one(tmp_path, geo_db, pg_url):
     _reset_pg(pg_url)
-    one = _serve(tmp_path, pg_url, geo_db, "one")
-    two = _serve(tmp_path, pg_url, geo_db, "two")  # another machine: its own instance folder, spool and writer
+    # Another machine: its own instance folder, spool and writer; the same secret key,
+    # as docs/deploy.md requires (address hashes must agree).
+    key = {"ENGAGE_SECRET_KEY": "a shared key for the two test servers, 32+ chars"}
+    one = _serve(tmp_path, pg_url, geo_db, "one", **key)
+    two = _serve(tmp_path, pg_url, geo_db, "two", **key)
     one.migrate()
     one.token = one.create_user()
     one.start()
     two.start()
     try:
-        links = [f"https://prospect.example/{i}" for i in range(4)]
-        status, alone, _ = one.request("POST", "/api/v1/messages", {
-            "subject": "Alone", "recipients": [{"name": "Rae", "address": "rae@prospect.example"}],
-            "thread_id": "t-alone", "mode": "manual", "client": "gmail", "links": links}, token=one.token)
-        status, shared, _ = one.request("POST", "/api/v1/messages", {
-            "subject": "Shared", "recipients": [{"name": "Rae", "address": "rae@prospect.example"}],
-            "thread_id": "t-shared", "mode": "manual", "client": "gmail", "links": links}, token=one.token)
-        flood_alone, flood_shared = _flood(one, alone), _flood(one, shared)
+        emails = []
+        for name in ("alone", "shared"):
+            status, body, _ = one.request("POST", "/api/v1/messages", {
+                "subject": name, "recipients": [{"name": "Rae", "address": "rae@prospect.example"}],
+                "thread_id": f"t-{name}", "mode": "manual", "client": "gmail",
+                "links": [f"https://prospect.example/{i}" for i in range(4)]}, token=one.token)
+            assert status == 201, body
+            emails.append(body)
+        alone, shared = emails
+        (loads_a, clicks_a), (loads_s, clicks_s) = _flood(one, alone), _flood(one, shared)
+        # Every reader's loads, and the gateway's clicks, alternate between the servers.
         with ThreadPoolExecutor(max_workers=3) as pool:
-            sent = [pool.submit(_send, one, flood_alone, 4), pool.submit(_send, one, flood_shared[0::2], 4),
-                    pool.submit(_send, two, [(p, ua, f) for p, ua, f in flood_shared[1::2]], 4)]
-            assert sum(f.result() for f in sent) == 2 * len(flood_alone)
-        rows = _events(pg_url, 2 * len(flood_alone))
+            sent = [pool.submit(_send, one, loads_a, 4),
+                    pool.submit(_send, one, [h for k, h in enumerate(loads_s) if (k // 10) % 2 == 0], 4),
+                    pool.submit(_send, two, [h for k, h in enumerate(loads_s) if (k // 10) % 2 == 1], 4)]
+            assert sum(f.result() for f in sent) == 2 * len(loads_a)
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            sent = [pool.submit(_send, one, clicks_a, 4), pool.submit(_send, one, clicks_s[0::2], 2),
+                    pool.submit(_send, two, clicks_s[1::2], 2)]
+            assert sum(f.result() for f in sent) == 8
+        n = len(loads_a) + len(clicks_a)
+        rows = _events(pg_url, 2 * n)
         by_email = {pid: Counter((k, v, i) for p, k, v, i in rows if p == pid) for pid in (alone["id"], shared["id"])}
         assert by_email[shared["id"]] == by_email[alone["id"]]
         assert by_email[alone["id"]][("open", "human", False)] == 10
