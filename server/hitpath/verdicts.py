@@ -160,9 +160,10 @@ def decide(hits: Sequence[Hit], ctx: Context, rules: Rules) -> dict[str, Decisio
         if h.key not in out:
             out[h.key] = _provider_or_human(h, ctx, rules, facts[h.key])
     _confirm_mpp(ordered, out)
+    at = {h.key: h.at for h in ordered}
     for h in ordered:
         if out[h.key] is None:
-            out[h.key] = _duplicate(h, ordered, heads, out, rules, facts[h.key])
+            out[h.key] = _duplicate(h, at, heads, out, facts[h.key])
     _imply_open(ordered, out)
     return out
 
@@ -370,10 +371,9 @@ def _provider_or_human(h: Hit, ctx: Context, rules: Rules, f: _Facts) -> Decisio
 # -- what the history adds ---------------------------------------------------------------------
 
 
-def _duplicate(h: Hit, ordered, heads, out, rules: Rules, f: _Facts) -> Decision:
+def _duplicate(h: Hit, at: Mapping[str, datetime], heads, out, f: _Facts) -> Decision:
     head_key = heads[h.key]
     head = out[head_key]
-    at = {x.key: x.at for x in ordered}
     gap = h.at - at[head_key]
     again = f"Same address and device again {_duration(gap)} after its first hit on this email"
     if head is not None and head.counts:
