@@ -188,7 +188,9 @@ _thread_messages = sa.select(_M.c.id).where(_M.c.thread_id == sa.bindparam("tid"
 _TOTALS = (_T.update().where(_T.c.id == sa.bindparam("tid")).values(
     last_triggered_at=sa.select(sa.func.max(E.c.at)).where(E.c.message_id.in_(_thread_messages)).scalar_subquery(),
     last_engagement_at=sa.select(sa.func.max(E.c.at)).where(
-        E.c.message_id.in_(_thread_messages), E.c.verdict.in_(sorted(COUNTING))).scalar_subquery(),
+        # The verdicts as literals: executemany cannot expand an IN list per row.
+        E.c.message_id.in_(_thread_messages),
+        E.c.verdict.in_([sa.literal_column(f"'{v}'") for v in sorted(COUNTING)])).scalar_subquery(),
     last_sent_at=sa.func.coalesce(
         sa.select(sa.func.max(_M.c.sent_at)).where(_M.c.thread_id == sa.bindparam("tid")).scalar_subquery(),
         _T.c.last_sent_at),

@@ -73,6 +73,18 @@ def test_the_same_hits_get_the_same_verdicts_whatever_the_order_and_batching(app
     assert len([v for v in _verdicts(app, first) if not v[2]]) == 120
 
 
+def test_a_batch_of_many_emails_is_stored_in_one_transaction(app, client, ann, caplog):
+    from server.hitpath.drain import ingest
+
+    emails = [register(client, ann, thread_id=f"t-{i}") for i in range(5)]
+    records = [r for i, m in enumerate(emails) for r in _records(m, 20, seed=i)]
+    with app.app_context():
+        assert ingest(records) == 100
+    assert "a batch failed" not in caplog.text  # not the slow path, one email at a time
+    page = threads(client, ann)
+    assert len(page["threads"]) == 5
+
+
 def test_a_four_link_burst_files_all_its_clicks_as_a_scanner(client, ann):
     msg = register(client, ann, links=[f"https://prospect.example/{i}" for i in range(4)])
     for link in msg["links"]:  # each click stored before the next arrives
