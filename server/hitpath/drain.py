@@ -31,7 +31,6 @@ from ..models import Event, Link, Message, Org, User
 from . import history as history_mod
 from . import record
 from .addresses import parse_address
-from .rules import observe
 from .verdicts import Hit, decide
 
 log = logging.getLogger(__name__)
@@ -64,7 +63,7 @@ def _observe(record_: dict, target, svc, offices) -> tuple[Hit, record.NewHit, t
     text = record_.get("ip") or ""
     ip = parse_address(text)
     canonical = str(ip) if ip is not None else ""
-    network = observe(canonical, svc.rules, offices.get(user_id, ()))
+    network = svc.rules.observe(canonical, offices.get(user_id, ()))
     if ip is None:
         geo = (None, None, None)
     else:

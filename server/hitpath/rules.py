@@ -103,12 +103,17 @@ class Network:
 
 def observe(text: Optional[str], rules: "Rules", office_ranges: Sequence[str] = ()) -> Network:
     """What a stored hit keeps of the address ``text``: called once, by the writer,
-    while the address is still at hand (it is not kept)."""
-    ip = parse_ip(text or "")
+    while the address is still at hand (it is not kept). Cached per address and
+    office ranges: the same proxies and readers come back again and again."""
+    return rules.observe(text or "", tuple(office_ranges))
+
+
+def _observe(rules: "Rules", text: str, office_ranges: tuple[str, ...]) -> Network:
+    ip = parse_ip(text)
     if ip is None:
         return Network()
     facts = rules.address(str(ip))
-    org = next((str(n) for n in parse_networks(tuple(office_ranges)) if ip in n), None)
+    org = next((str(n) for n in parse_networks(office_ranges) if ip in n), None) if office_ranges else None
     return Network(kind="global" if facts.is_global else "private", prefix=network_of(ip),
                    matched=tuple(sorted((g, e.cidr) for g, e in facts.ranges.items())), org=org)
 
@@ -125,7 +130,10 @@ def network_of(ip: Optional[IPAddress]) -> Optional[str]:
     """The network a stored hit keeps instead of its address: ``81.2.69.0/24``."""
     if ip is None:
         return None
-    return str(ipaddress.ip_network(f"{ip}/{KEPT_PREFIX[ip.version]}", strict=False))
+    bits = 32 if ip.version == 4 else 128
+    keep = KEPT_PREFIX[ip.version]
+    masked = int(ip) >> (bits - keep) << (bits - keep)  # int arithmetic: a third of ip_network's cost
+    return f"{type(ip)(masked)}/{keep}"
 
 
 @lru_cache(maxsize=1024)
@@ -214,6 +222,7 @@ class Rules:
         self.address = lru_cache(maxsize=16384)(self._address)
         self.user_agent = lru_cache(maxsize=8192)(self._user_agent)
         self.network_ranges = lru_cache(maxsize=16384)(self._network_ranges)
+        self.observe = lru_cache(maxsize=16384)(lambda text, offices=(): _observe(self, text, offices))
 
     # -- loading ---------------------------------------------------------------------
 
