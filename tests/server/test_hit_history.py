@@ -11,7 +11,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from .helpers import CHROME_DESKTOP, GOOGLE_PROXY, IPHONE_MAIL, LONDON, click, drain, hit_pixel, path_of, register, threads
-from .ua_samples import APPLE_MPP, IPHONE_SAFARI
+from tests.fixtures.agents import APPLE_MPP, IPHONE_SAFARI
 
 
 def _verdicts(app, message) -> list[tuple]:
