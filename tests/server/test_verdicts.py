@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from server.device import device_class
-from server.hitpath.rules import Network, Rules, RulesFileError, observe
+from server.hitpath.rules import Rules, RulesFileError, observe
 from server.hitpath.verdicts import Context, Decision, Hit, decide
 
 from tests.fixtures import agents as ua
