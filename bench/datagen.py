@@ -4,7 +4,7 @@ Threads, emails, links and events for one user, shaped like what the server itse
 writes: ``search_key`` and ``domains`` computed by ``client_py.search`` exactly as
 ``server/api/messages.py`` does, each thread's aggregates (``last_sent_at``,
 ``last_triggered_at``, ``last_engagement_at``, ``last_activity_at``, ``has_manual``,
-``has_auto_external``) as ``server/api/messages.py`` and ``server/recorder.py`` keep
+``has_auto_external``) as ``server/api/messages.py`` and ``server/hitpath/record.py`` keep
 them, events in id order by time. SQLite gets ``executemany``, PostgreSQL ``COPY``
 (psycopg 3); the database must be migrated first (``engage db upgrade``)."""
 

@@ -321,7 +321,7 @@ class Nginx:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> "Nginx":
-        from server.tracking import PIXEL_GIF
+        from server.hitpath.answer import PIXEL_GIF
 
         (self.dir / "pixel.gif").write_bytes(PIXEL_GIF)
         user = "user root;\n" if os.geteuid() == 0 else ""

@@ -161,7 +161,7 @@ def engage_run(template: h.Engage, server: str, threads: int, streams: int, watc
 
 
 def profile_writer(template: h.Engage, paths: list[str], n: int, top: int = 14) -> list[str]:
-    """Store n hits the way the writer does (server.ingest.ingest, batches of 500, the
+    """Store n hits the way the writer does (server.hitpath.drain.ingest, batches of 500, the
     records the pixel endpoint spools), in this process under cProfile, on a copy of
     the installation: where a stored hit's time goes."""
     import cProfile
@@ -175,9 +175,9 @@ def profile_writer(template: h.Engage, paths: list[str], n: int, top: int = 14) 
     sys.path.insert(0, str(h.ROOT))
     from server import create_app
     from server.extensions import db
-    from server.ingest import ingest
+    from server.hitpath.drain import ingest
     from server.models import utcnow
-    from server.spool import new_hit_id
+    from server.hitpath.spool import new_hit_id
 
     app = create_app({"BACKGROUND_THREADS": False})
     rng = random.Random(3)
@@ -227,6 +227,7 @@ def main(argv=None) -> int:
     p.add_argument("--drain-limit", type=float, default=120, help="seconds to wait for every hit to be stored")
     p.add_argument("--no-alternatives", action="store_true", help="skip gunicorn gthread/gevent")
     p.add_argument("--profile", type=int, default=10000, help="hits to store under cProfile at the end (0: skip)")
+    p.add_argument("--burst", type=int, default=5000, help="hits on one email to store at the end (0: skip)")
     args = p.parse_args(argv)
 
     print(f"Pixel throughput: wrk -t{args.wrk_threads} -c{args.connections} -d{args.seconds:g}s "
@@ -266,7 +267,45 @@ def main(argv=None) -> int:
     if args.profile:
         print("\nWhere the writer's time goes:")
         print("\n".join(profile_writer(template, paths, args.profile)), flush=True)
+    if args.burst:
+        print("\nDrain time after a burst on one email:")
+        print(burst_on_one_email(template, paths[0], args.burst), flush=True)
     return 0
+
+
+def burst_on_one_email(template: h.Engage, path: str, n: int) -> str:
+    """A burst on ONE email (a flood from one reader, a gateway, a forwarded
+    newsletter): n hits from 30 sources stored the way the writer does, batches of
+    500. Each batch decides the email's whole history again (server/hitpath), so this
+    is the case where history costs the most: how long the writer takes to drain it."""
+    import random
+
+    site = template.clone("pixel-burst")
+    os.environ.update(site.env())
+    sys.path.insert(0, str(h.ROOT))
+    from server import create_app
+    from server.hitpath.drain import ingest
+    from server.hitpath.spool import new_hit_id
+    from server.models import utcnow
+
+    app = create_app({"BACKGROUND_THREADS": False})
+    rng = random.Random(5)
+    sources = [(f"81.2.{rng.randrange(256)}.{rng.randrange(1, 255)}", rng.choice(h.UAS)) for _ in range(30)]
+    start = utcnow()
+    from datetime import timedelta
+
+    records = []
+    for i in range(n):
+        ip, ua = sources[i % len(sources)]
+        records.append({"hit_id": new_hit_id(), "kind": "open", "token": path[3:-4], "method": "GET", "ip": ip,
+                        "ua": ua, "headers": {}, "at": start + timedelta(milliseconds=i)})
+    with app.app_context():
+        started = time.perf_counter()
+        stored = sum(ingest(records[i:i + 500]) for i in range(0, n, 500))
+        elapsed = time.perf_counter() - started
+    return (f"  a burst of {n} hits on one email ({len(sources)} sources, {n // 1000} s of answer time): stored "
+            f"{stored} in {elapsed:.1f} s = {n / elapsed:.0f} hits/s, every batch deciding the email's whole "
+            f"history again ({h.load()})")
 
 
 def report(results: dict, args) -> None:

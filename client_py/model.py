@@ -14,15 +14,18 @@ Client = Literal["gmail", "outlook"]
 EventKind = Literal["open", "click"]
 Device = Literal["desktop", "mobile", "tablet", "unknown"]
 Verdict = Literal[
-    "human", "gmail", "gmail_prefetch", "outlook", "apple_mpp", "scanner", "self", "duplicate"
+    "human", "gmail", "outlook", "yahoo", "confirmed", "gmail_prefetch", "apple_mpp", "scanner", "self",
+    "duplicate",
 ]
 RecipientKind = Literal["internal", "external", "blocklisted"]
 
 #: The verdicts that count as engagement: a person (or their mail provider's image
-#: proxy acting for a person opening the email) saw it.
-ENGAGEMENT_VERDICTS: frozenset[str] = frozenset({"human", "gmail", "outlook"})
+#: proxy acting for a person opening the email) saw it. ``confirmed``: an Apple Mail
+#: Privacy Protection download that a later click showed was a real open.
+ENGAGEMENT_VERDICTS: frozenset[str] = frozenset({"human", "gmail", "outlook", "yahoo", "confirmed"})
 ALL_VERDICTS: tuple[str, ...] = (
-    "human", "gmail", "outlook", "gmail_prefetch", "apple_mpp", "scanner", "self", "duplicate"
+    "human", "gmail", "outlook", "yahoo", "confirmed", "gmail_prefetch", "apple_mpp", "scanner", "self",
+    "duplicate",
 )
 
 

@@ -32,11 +32,11 @@ from client_py.search import CompiledQuery, PanelQuery, as_query
 from client_py.times import UTC, format_iso, parse_optional, parse_time, resolve_now
 
 _WHY_NOT_COUNTED = {
-    "gmail_prefetch": "Gmail fetched the image right after sending, before anyone could read it",
+    "gmail_prefetch": "Gmail's prefetcher fetched the image ahead of time, not a person reading it",
     "apple_mpp": "Apple Mail Privacy Protection loads images for every email, read or not",
     "scanner": "A security scanner or link checker, not a person",
     "self": "You (or someone in your company) opened it",
-    "duplicate": "Same device again within 30 seconds",
+    "duplicate": "Same address and device again within seconds: a repeat",
 }
 _DEVICE_ORDER = ("desktop", "mobile", "tablet")
 _OLDEST = datetime.min.replace(tzinfo=UTC)
@@ -55,7 +55,7 @@ def why_not_counted(event: Mapping) -> str | None:
     why = _WHY_NOT_COUNTED.get(verdict or "", "Not recognised as a person reading the email")
     reason = " ".join(str(event.get("reason") or "").split())
     if verdict == "scanner" and reason:
-        why = f"{why}: {reason}"
+        why = f"A security scanner or link checker: {reason}"  # the reason says what gave it away
     return why
 
 

@@ -23,6 +23,8 @@ _VERDICT_LABELS = {
     "human": "Opened",
     "gmail": "Opened (via Gmail)",
     "outlook": "Opened (via Outlook.com)",
+    "yahoo": "Opened (via Yahoo Mail)",
+    "confirmed": "Opened (confirmed by a click)",
     "gmail_prefetch": "Gmail prefetch",
     "apple_mpp": "Apple Mail Privacy Protection",
     "scanner": "Security scanner",
@@ -30,7 +32,7 @@ _VERDICT_LABELS = {
     "duplicate": "Repeat",
 }
 # Opens through these providers' image proxies carry the proxy's location, not the reader's.
-_PROXY_PLACES = {"gmail": "Gmail", "gmail_prefetch": "Gmail", "outlook": "Outlook.com"}
+_PROXY_PLACES = {"gmail": "Gmail", "gmail_prefetch": "Gmail", "outlook": "Outlook.com", "yahoo": "Yahoo Mail"}
 PROXY_LABELS = frozenset(_PROXY_PLACES.values())
 UNKNOWN_PLACE = "Unknown"
 

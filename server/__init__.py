@@ -56,7 +56,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     start_services(app)
 
     from .api import register_api
-    from .tracking import bp as tracking_bp
+    from .hitpath.answer import bp as tracking_bp
     from .web import bp as web_bp
 
     app.register_blueprint(tracking_bp)
@@ -68,8 +68,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     cli.init_app(app)
 
-    from .fastpath import PixelFastPath
-    from .tracking import NO_CACHE, PIXEL_GIF
+    from .hitpath.answer import NO_CACHE, PIXEL_GIF, PixelFastPath
 
     app.wsgi_app = PixelFastPath(app.wsgi_app, app, PIXEL_GIF, NO_CACHE)
 

@@ -6,6 +6,7 @@ are registered on every app by ``create_app``; the ``engage`` entry point is ser
     engage create-user ann@acme.com --org Acme [--admin] [--password ...]
     engage token ann@acme.com              issue an API token (shown once)
     engage purge                           delete data past the retention period
+    engage reclassify [--since DAYS]       decide stored hits' verdicts again (after the rules' data changed)
     engage serve                           migrate, then serve with granian
 """
 
@@ -178,8 +179,10 @@ def serve(host, port, workers, threads):
 
 
 from .salesforce.cli import salesforce_group  # noqa: E402  (engage salesforce configure|status|retry|deliver)
+from .hitpath.reclassify import reclassify_command  # noqa: E402  (engage reclassify [--since DAYS])
 
-COMMANDS = [create_org, create_user, issue_token, purge_command, serve, writer_command, salesforce_group]
+COMMANDS = [create_org, create_user, issue_token, purge_command, serve, writer_command, salesforce_group,
+            reclassify_command]
 
 
 def init_app(app) -> None:

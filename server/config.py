@@ -18,6 +18,7 @@ ENV_KEYS = {
     "RETENTION_DAYS": ("ENGAGE_RETENTION_DAYS", int),
     "RULES_DIR": ("ENGAGE_RULES_DIR", str),
     "SPOOL_DIR": ("ENGAGE_SPOOL_DIR", str),
+    "SPOOL_RETIRE_SECONDS": ("ENGAGE_SPOOL_RETIRE_SECONDS", float),
     "BACKGROUND_THREADS": ("ENGAGE_BACKGROUND_THREADS", lambda v: v.strip().lower() not in ("0", "false", "no", "off")),
     "RETENTION_INTERVAL_SECONDS": ("ENGAGE_RETENTION_INTERVAL", float),
     "STREAMS_PER_PROCESS": ("ENGAGE_STREAMS_PER_PROCESS", int),
@@ -47,6 +48,9 @@ def default_config(instance_path: str) -> dict:
         "RETENTION_INTERVAL_SECONDS": 3600,
         "RULES_DIR": None,
         "SPOOL_DIR": None,
+        # A spool file (its lines hold client addresses) is let go this old, then
+        # drained, truncated and deleted: no address stays on disk past a minute.
+        "SPOOL_RETIRE_SECONDS": 20.0,
         "MAX_CONTENT_LENGTH": 256 * 1024,  # API bodies are small; refuse the rest with 413
         "API_TITLE": "Engage API",
         "API_VERSION": "v1",

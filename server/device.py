@@ -13,7 +13,7 @@ from typing import Optional
 from user_agents import parse
 
 #: Verdicts whose user agent is a server's, not the reader's device.
-MACHINE_VERDICTS = frozenset({"gmail", "gmail_prefetch", "outlook", "apple_mpp", "scanner"})
+MACHINE_VERDICTS = frozenset({"gmail", "gmail_prefetch", "outlook", "yahoo", "apple_mpp", "confirmed", "scanner"})
 
 # Outlook for Windows renders mail with Word and fetches images as "ms-office" with no
 # OS in the agent; it only runs on desktops.

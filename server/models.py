@@ -184,6 +184,10 @@ class Event(db.Model):
     # The id the pixel endpoint gave the hit when it answered: replaying the spool
     # after a crash stores each hit once.
     hit_id: Mapped[Optional[str]] = mapped_column(sa.String(40))
+    # What the verdict is decided from, never the raw address (server/hitpath/history.py):
+    # {"net", "kind", "matched", "org", "geo", "headers"}. NULL on implied opens and on
+    # hits stored before it was kept (their verdict is settled).
+    facts: Mapped[Optional[dict]] = mapped_column(sa.JSON)
     link: Mapped[Optional[Link]] = relationship()
 
 

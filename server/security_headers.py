@@ -1,7 +1,7 @@
 """The security headers on every response the server gives, written once.
 
 Flask's responses get them in an ``after_request`` hook (``create_app``); the pixel,
-answered before Flask by server/fastpath.py, adds the same list to its own. Headers a
+answered before Flask by server/hitpath/answer.py, adds the same list to its own. Headers a
 view already set win (``setdefault``): the Outlook add-in's pages set their own
 ``Content-Security-Policy`` and may be framed (server/addin.py)."""
 

@@ -20,10 +20,10 @@ if TYPE_CHECKING:
     from ipaddress import IPv4Network, IPv6Network
 
     from .geo import GeoLocator
-    from .rules import Rules
-    from .spool import Drainer, Spool
+    from .hitpath.answer import LinkCache
+    from .hitpath.rules import Rules
+    from .hitpath.spool import Drainer, Spool
     from .stream import Broker
-    from .tracking import LinkCache
 
 @dataclass
 class Services:

@@ -1,13 +1,16 @@
 """Signals other parts of the server subscribe to (blinker, as Flask uses).
 
-``hit_recorded`` is sent inside the hit's transaction, before commit, so a
+``opens_changed`` is sent inside the writer's transaction, before commit, so a
 subscriber that adds rows (an outbox entry for a CRM, say) commits atomically with
-the event: either both are stored or neither."""
+the verdicts: either both are stored or neither."""
 
 from blinker import Namespace
 
 _signals = Namespace()
 
-#: sender: the Flask app; kwargs: session, message (models.Message), events (list of
-#: models.Event just added, flushed so they have ids; an implied open comes second).
-hit_recorded = _signals.signal("hit-recorded")
+#: The opens that count of one email changed (new ones, or re-filed ones).
+#: sender: the Flask app; kwargs: session, message_id, user_id, external (bool),
+#: first, last (aware datetimes of the first and last open that counts; both None
+#: when none counts any more), proxied (the last one came through a mail proxy, so
+#: a self-view report may still re-file it for SELF_VIEW_SECONDS).
+opens_changed = _signals.signal("opens-changed")

@@ -12,13 +12,13 @@ from flask import Flask
 
 from . import salesforce
 from .geo import GeoLocator, default_database_path
-from .ingest import ingest
+from .hitpath.answer import LinkCache
+from .hitpath.drain import ingest
+from .hitpath.rules import Rules
+from .hitpath.spool import Drainer, Spool
 from .retention import start_retention_thread
-from .rules import Rules
 from .services import Services
-from .spool import Drainer, Spool
 from .stream import Broker
-from .tracking import LinkCache
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ def start_services(app: Flask) -> Services:
     ``BACKGROUND_THREADS`` says this process runs them."""
     spool_dir = app.config.get("SPOOL_DIR") or str(Path(app.instance_path) / "spool")
     spool = Spool(spool_dir)
+    spool.retire_seconds = float(app.config["SPOOL_RETIRE_SECONDS"])
     svc = Services(
         secret=app.config["SECRET_KEY"].encode(),
         geo=GeoLocator(app.config.get("GEOIP_DATABASE") or default_database_path()),

@@ -10,7 +10,7 @@ from werkzeug.security import check_password_hash
 from client_py.model import merged_settings
 
 from .. import services
-from ..addresses import client_address
+from ..hitpath.addresses import client_address
 from ..errors import ApiError
 from ..extensions import db
 from ..models import ApiToken, User, hash_token, new_token, utcnow

@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from flask import current_app, g, request
 
 from .. import services
-from ..addresses import client_address
+from ..hitpath.addresses import client_address
 from ..errors import ApiError
 from ..extensions import db
-from ..hits import note_sender_address
+from ..hitpath.sender import note_sender_address
 from ..models import ApiToken, User, hash_token, utcnow
 
 BEARER = "bearer"

@@ -15,6 +15,7 @@ from .. import services
 from ..errors import ApiError
 from ..extensions import db
 from ..models import Link, Message, Thread, utcnow
+from ..hitpath.record import thread_totals
 from ..serialize import message_data
 from .auth import current_user
 from .base import secured
@@ -73,8 +74,6 @@ def register_message(body):
         )
         db.session.add(thread)
     thread.subject = body["subject"]
-    thread.last_sent_at = now
-    thread.last_activity_at = max(thread.last_activity_at or now, now)
     thread.has_manual = bool(thread.has_manual) or body["mode"] == "manual"
     thread.has_auto_external = bool(thread.has_auto_external) or (body["mode"] == "auto" and external)
     message = Message(
@@ -91,6 +90,8 @@ def register_message(body):
             seen[url] = Link(url=url, position=len(seen))
             message.links.append(seen[url])
     db.session.add(message)
+    db.session.flush()
+    thread_totals([thread.id])  # last sent and last activity, where every thread total is computed
     db.session.commit()
     cache = services.get().links
     for link in message.links:  # so its redirect works even if the database goes away
@@ -118,7 +119,6 @@ def delete_message(message_id: str):
     """Forget an email registered but then sent without its pixel (the client ran out
     of time, or the user changed their mind). Refused once it has been opened or clicked:
     what happened to a sent email is kept."""
-    from ..hits import recompute_thread
     from ..models import Event
 
     user = current_user()
@@ -133,7 +133,7 @@ def delete_message(message_id: str):
     db.session.delete(message)
     db.session.flush()
     if db.session.execute(sa.select(Message.id).where(Message.thread_id == thread.id).limit(1)).first():
-        recompute_thread(thread.id)
+        thread_totals([thread.id])
     else:
         db.session.delete(thread)
     db.session.commit()

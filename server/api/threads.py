@@ -13,7 +13,7 @@ from client_py.search import PanelQuery
 
 from ..errors import ApiError
 from ..extensions import db
-from ..hits import report_self_view
+from ..hitpath.sender import report_self_view
 from ..models import Event, Link, Message, Thread, as_dict_time, utcnow
 from ..panel_query import hidden_by_window, page_of_threads, unread_count
 from ..serialize import event_data, message_data, thread_state

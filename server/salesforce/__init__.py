@@ -15,12 +15,12 @@ from __future__ import annotations
 from flask import Flask
 
 from . import models  # noqa: F401  (registers the tables with db.metadata, for Alembic too)
-from ..signals import hit_recorded
-from .subscriber import on_hit_recorded
+from ..signals import opens_changed
+from .subscriber import on_opens_changed
 
 
 def init_app(app: Flask) -> None:
     """Subscribe to recorded hits (once per process). The delivery thread
     (``delivery.start_delivery_thread``) starts with the app's other background jobs,
     in server/startup.py."""
-    hit_recorded.connect(on_hit_recorded, weak=False)  # blinker ignores a repeated connect
+    opens_changed.connect(on_opens_changed, weak=False)  # blinker ignores a repeated connect

@@ -37,10 +37,14 @@ def backoff_seconds(attempt: int, rng: random.Random, base: float = BACKOFF_BASE
 
 
 def enqueue(session, *, org_id: int, message_id: int, first: datetime, last: datetime,
-            due: datetime, now: datetime) -> None:
+            due: datetime, now: datetime, replace: bool = False) -> None:
     """Insert the email's row, or fold these opens into it: earliest first open, latest
     last open, one more version. A delivered row becomes pending again; a failed row
-    stays failed (an admin's retry brings it back); a pending row keeps its backoff."""
+    stays failed (an admin's retry brings it back); a pending row keeps its backoff.
+
+    ``replace``: these are the email's opens that count now (re-filed verdicts), so a
+    row not delivered yet takes them as they are, even earlier than it had; a
+    delivered row still only folds them in (Salesforce already shows its values)."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(SalesforceOutbox.__table__).values(
@@ -48,11 +52,16 @@ def enqueue(session, *, org_id: int, message_id: int, first: datetime, last: dat
         status="pending", attempts=0, next_attempt_at=due, created_at=now, updated_at=now,
     )
     new = stmt.excluded
+    fold_first = sa.case((sa.or_(T.first_open.is_(None), new.first_open < T.first_open), new.first_open),
+                         else_=T.first_open)
+    fold_last = sa.case((sa.or_(T.last_open.is_(None), new.last_open > T.last_open), new.last_open),
+                        else_=T.last_open)
+    if replace:
+        fold_first = sa.case((T.status == "delivered", fold_first), else_=new.first_open)
+        fold_last = sa.case((T.status == "delivered", fold_last), else_=new.last_open)
     stmt = stmt.on_conflict_do_update(index_elements=["message_id"], set_={
-        "first_open": sa.case((sa.or_(T.first_open.is_(None), new.first_open < T.first_open), new.first_open),
-                              else_=T.first_open),
-        "last_open": sa.case((sa.or_(T.last_open.is_(None), new.last_open > T.last_open), new.last_open),
-                             else_=T.last_open),
+        "first_open": fold_first,
+        "last_open": fold_last,
         "version": T.version + 1,
         "status": sa.case((T.status == "failed", "failed"), else_="pending"),
         "attempts": sa.case((T.status == "delivered", 0), else_=T.attempts),

@@ -120,11 +120,13 @@ def test_thread_summary(opens, clicks, recipients, devices, places, not_counted,
         ("human", True, None),
         ("gmail", True, None),
         ("outlook", True, None),
-        ("gmail_prefetch", False, "Gmail fetched the image right after sending, before anyone could read it"),
+        ("yahoo", True, None),
+        ("confirmed", True, None),
+        ("gmail_prefetch", False, "Gmail's prefetcher fetched the image ahead of time, not a person reading it"),
         ("apple_mpp", False, "Apple Mail Privacy Protection loads images for every email, read or not"),
         ("scanner", False, "A security scanner or link checker, not a person"),
         ("self", False, "You (or someone in your company) opened it"),
-        ("duplicate", False, "Same device again within 30 seconds"),
+        ("duplicate", False, "Same address and device again within seconds: a repeat"),
     ],
 )
 def test_what_counts_and_why_not(verdict, counts, why):
@@ -135,7 +137,11 @@ def test_what_counts_and_why_not(verdict, counts, why):
 
 def test_a_scanners_own_reason_is_added():
     e = event(verdict="scanner", reason="Microsoft Defender Safe Links")
-    assert why_not_counted(e) == "A security scanner or link checker, not a person: Microsoft Defender Safe Links"
+    assert why_not_counted(e) == "A security scanner or link checker: Microsoft Defender Safe Links"
+
+
+def test_a_late_gmail_prefetch_is_not_said_to_be_right_after_sending():
+    assert "right after sending" not in why_not_counted(event(verdict="gmail_prefetch"))
 
 
 @pytest.mark.parametrize(

@@ -99,7 +99,7 @@ def test_events_show_time_in_the_users_zone_with_place_and_reason():
     assert events[1]["title"] == "Paris, Île-de-France, France · Friday 27 November 2026, 09:05 CET"
     assert events[2]["title"].startswith("Gmail · Thursday 26 November 2026, 09:00 CET")
     assert "Today, 9:05 AM" in page.text
-    assert "Gmail fetched the image right after sending, before anyone could read it" in page.text
+    assert "Gmail's prefetcher fetched the image ahead of time, not a person reading it" in page.text
     (link,) = page.find("a", "engage-link")
     assert link["href"] == "https://example.com/a?b=1&c=2"
     assert link["rel"] == "noopener noreferrer"

@@ -95,3 +95,21 @@ def test_an_open_with_an_implied_open_from_a_click_counts_once(synced, client):
     s.run()
     assert [body for _, _, body in s.standin.patches(task)] == [
         dict(zip(("First_Open__c", "Last_Open__c"), counting_opens(s.app, message)))]
+
+
+def test_a_refiled_open_moves_a_last_open_not_yet_delivered_back(synced, client):
+    s = synced
+    message, task = linked_task(s, client)
+    hit_pixel(client, message, ip=LONDON, ua=CHROME_DESKTOP)  # the reader, delivered at once
+    s.run()
+    first = counting_opens(s.app, message)[0]
+    assert s.standin.records[task]["Last_Open__c"] == first
+    s.clock.advance(600)
+    hit_pixel(client, message, ip="66.249.84.1", ua=GOOGLE_PROXY)  # queued: could still be the sender's
+    assert max(r.last_open for r in s.rows()) > min(r.first_open for r in s.rows())
+    r = client.post("/api/v1/threads/self-view", json={"thread_id": message["thread_id"]}, headers=s.admin.headers)
+    assert r.get_json()["reclassified"] == 1
+    assert verdicts(s.app, message) == ["human", "self"]
+    s.run(seconds=300, step=10)
+    assert s.standin.records[task]["Last_Open__c"] == first  # never moved to the re-filed open
+    assert counting_opens(s.app, message) == (first, first)

@@ -55,4 +55,4 @@ def test_people_verdicts_keep_the_device(verdict, expected):
 
 
 def test_machine_verdicts_are_the_proxy_and_scanner_ones():
-    assert MACHINE_VERDICTS == {"gmail", "gmail_prefetch", "outlook", "apple_mpp", "scanner"}
+    assert MACHINE_VERDICTS == {"gmail", "gmail_prefetch", "outlook", "yahoo", "apple_mpp", "confirmed", "scanner"}

@@ -6,7 +6,7 @@ returned is in the kernel's page cache, so a process killed with ``kill -9`` kee
 it. One drainer at a time (whoever holds ``.drainer.lock``: the dedicated
 ``engage writer`` process that ``engage serve`` starts, else one of the server
 processes) reads every spool file from where it stopped, records the hits in
-batches (server/ingest.py) and then notes how far it got.
+batches (server/hitpath/drain.py) and then notes how far it got.
 
 - Replays are harmless: each hit carries the ``hit_id`` it was given when answered,
   and a hit whose id is already stored is skipped. So the drainer may note its
@@ -14,7 +14,12 @@ batches (server/ingest.py) and then notes how far it got.
 - Database unavailable: the batch fails, nothing advances, the drainer retries with
   backoff; the spool grows on disk and recipients notice nothing.
 - A file whose owner is gone (its lock is free: the process died or moved on to a
-  new file) is deleted once drained.
+  new file) is truncated and deleted once drained.
+- Spool lines hold the canonical client address (the writer needs it once, to find
+  its network and place). So that no address stays on disk, a process moves on to a
+  new file once its file is ``RETIRE_SECONDS`` old, and lets an idle file go after
+  ``RETIRE_SECONDS`` (a small thread per process): a drained file is gone within
+  a minute even on a quiet server.
 - Disk full (the append fails): the caller records the hit straight into the
   database instead, and the failure is logged loudly.
 """
@@ -37,6 +42,7 @@ log = logging.getLogger(__name__)
 PREFIX = "hits-"
 SUFFIX = ".jsonl"
 ROTATE_BYTES = 16 * 1024 * 1024
+RETIRE_SECONDS = 20.0  # a file older than this is let go (then drained, truncated, deleted)
 LOCK_NAME = ".drainer.lock"
 
 
@@ -56,22 +62,45 @@ class Spool:
         self.wake = threading.Event()  # set on every append: an in-process drainer reacts at once
         self.lost = 0
         self._last_alarm = 0.0
+        self._opened = 0.0
+        self.retire_seconds = RETIRE_SECONDS
+        self._retirer: threading.Thread | None = None
+        self._closed = threading.Event()
 
     def _new_file(self) -> None:
         path = self.dir / f"{PREFIX}{os.getpid()}-{time.time_ns()}-{uuid.uuid4().hex[:6]}{SUFFIX}"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # "this file's owner is alive"
         old, self._fd, self._size = self._fd, fd, 0
+        self._opened = time.monotonic()
         if old is not None:
             os.close(old)  # releases its lock: the drainer deletes it once drained
+        if self._retirer is None or not self._retirer.is_alive():
+            # Started here, in the process that writes (after a server's fork).
+            self._retirer = threading.Thread(target=self._retire_loop, name="engage-spool-retire", daemon=True)
+            self._retirer.start()
 
+    def retire(self) -> bool:
+        """Let the current file go if it is old enough (the drainer then deletes it)."""
+        with self._lock:
+            if self._fd is None or time.monotonic() - self._opened < self.retire_seconds:
+                return False
+            os.close(self._fd)
+            self._fd = None
+            return True
+
+    def _retire_loop(self) -> None:
+        while not self._closed.wait(min(5.0, self.retire_seconds / 2)):
+            if self.retire():
+                self.wake.set()  # an in-process drainer can take the file now
     def append(self, record: dict) -> bool:
         """Write one hit; True once it is safe from a crash of this process."""
         line = (json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n").encode(
             "utf-8", "surrogateescape")
         try:
             with self._lock:
-                if self._fd is None or self._size >= ROTATE_BYTES:
+                if (self._fd is None or self._size >= ROTATE_BYTES
+                        or time.monotonic() - self._opened >= self.retire_seconds):
                     self._new_file()
                 written = os.write(self._fd, line)
                 self._size += written
@@ -95,6 +124,7 @@ class Spool:
         return self._fd
 
     def close(self) -> None:
+        self._closed.set()
         with self._lock:
             if self._fd is not None:
                 os.close(self._fd)
@@ -145,6 +175,9 @@ class Drainer:
             offset = int(mark.read_text()) if mark.exists() else 0
         except ValueError:
             offset = 0  # a torn mark: re-read from the start, replays are harmless
+        # Asked before reading: once the owner is gone nothing more is appended, so a
+        # file read to its end after that is complete and can go.
+        gone = _owner_gone(path)
         try:
             f = open(path, "rb")
         except FileNotFoundError:
@@ -164,9 +197,15 @@ class Drainer:
                 done += len(records)
                 _write_mark(mark, offset)
             size = os.fstat(f.fileno()).st_size
-        if offset >= size and _owner_gone(path):
+        if offset >= size and gone:
             # Drained and nobody will write to it again (a torn last line from a
-            # crash mid-write was never answered, so it is not a loss).
+            # crash mid-write was never answered, so it is not a loss). Truncated
+            # first: its lines hold client addresses, and a reader that still has
+            # it open (or the disk's free blocks) must not keep them.
+            try:
+                os.truncate(path, 0)
+            except FileNotFoundError:
+                pass
             path.unlink(missing_ok=True)
             mark.unlink(missing_ok=True)
         return done

@@ -1,4 +1,4 @@
-"""The evidence the classifier matches a hit against: address ranges and user-agent
+"""The evidence the verdicts match a hit against: address ranges and user-agent
 markers, loaded from JSON data files (``server/data/``), never written in code.
 
 Pure apart from reading the files once in ``Rules.load``. Lookups are on the hot path
@@ -10,18 +10,25 @@ name; a file it lacks falls back to the bundled one):
 
 ``address_ranges.json``
     ``{"groups": {GROUP: {"meaning": str, "ranges": [{"cidr", "owner", "source",
-    "as_of", "note"}]}}}``. Groups the classifier uses: ``google``, ``apple``,
-    ``microsoft_outlook``, ``scanner``. Extra groups load and are reported by
-    ``ranges_for`` but no verdict uses them.
+    "as_of", "note"}]}}}``. Groups the verdicts use: ``google``, ``apple``,
+    ``apple_relay`` (iCloud Private Relay egress), ``microsoft_outlook``, ``yahoo``,
+    ``scanner``. Extra groups load but no verdict uses them.
 ``user_agent_markers.json``
     ``{"markers": [{"group", "match", "text", "name", "source", "as_of", "note",
-    "prefilter"}]}``; ``match`` is ``contains`` (case-insensitive substring), ``exact``
+    "prefilter", "applies_to"}]}``; ``match`` is ``contains`` (case-insensitive substring), ``exact``
     (whole user agent, surrounding spaces ignored) or ``regex`` (case-insensitive
     ``re.search``). A regex may list ``prefilter`` substrings, one of which must be in
     the (lower-cased) agent before the regex runs: a substring test costs a fraction
-    of a regex scan, and most agents contain none of them.
+    of a regex scan, and most agents contain none of them. ``applies_to`` (default
+    both) limits a marker to ``open`` (the image) or ``click`` (a link) hits: Outlook
+    for Windows sends ``Microsoft Office/`` both when it checks a link and when it
+    loads the images for its reader.
     Groups: ``gmail_proxy``, ``gmail_prefetch``, ``apple_mpp``, ``outlook_proxy``,
-    ``scanner``.
+    ``yahoo_proxy``, ``scanner``.
+
+Stored hits keep the network their address is in (``network_of``: a /24 or a /48),
+never the address, plus the ranges the full address matched when it was answered;
+``network_ranges`` matches that against the current data again (``engage reclassify``).
 """
 
 from __future__ import annotations
@@ -42,6 +49,9 @@ IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 RANGES_FILE = "address_ranges.json"
 MARKERS_FILE = "user_agent_markers.json"
 MATCH_KINDS = ("contains", "exact", "regex")
+HIT_KINDS = ("open", "click")
+#: How much of an address a stored hit keeps: its network, never the address itself.
+KEPT_PREFIX = {4: 24, 6: 48}
 
 
 class RulesFileError(ValueError):
@@ -68,6 +78,7 @@ class Marker:
     as_of: str
     note: str = ""
     prefilter: tuple[str, ...] = ()  # regex only: lower-case substrings, one required
+    applies_to: tuple[str, ...] = HIT_KINDS  # the hit kinds the marker describes
 
 
 @dataclass(frozen=True)
@@ -80,15 +91,49 @@ class AddressFacts:
     is_global: bool = False  # a public Internet address (not private, loopback, ...)
 
 
+@dataclass(frozen=True)
+class Network:
+    """What is kept of the address a hit came from: never the address itself."""
+
+    kind: str = "unreadable"  # "global" | "private" (private, loopback, ...) | "unreadable"
+    prefix: Optional[str] = None  # the /24 or /48 it is in, e.g. "81.2.69.0/24"
+    matched: tuple[tuple[str, str], ...] = ()  # (group, cidr) the full address matched when answered
+    org: Optional[str] = None  # the sender's office range the full address was in when answered
+
+
+def observe(text: Optional[str], rules: "Rules", office_ranges: Sequence[str] = ()) -> Network:
+    """What a stored hit keeps of the address ``text``: called once, by the writer,
+    while the address is still at hand (it is not kept). Cached per address and
+    office ranges: the same proxies and readers come back again and again."""
+    return rules.observe(text or "", tuple(office_ranges))
+
+
+def _observe(rules: "Rules", text: str, office_ranges: tuple[str, ...]) -> Network:
+    ip = parse_ip(text)
+    if ip is None:
+        return Network()
+    facts = rules.address(str(ip))
+    org = next((str(n) for n in parse_networks(office_ranges) if ip in n), None) if office_ranges else None
+    return Network(kind="global" if facts.is_global else "private", prefix=network_of(ip),
+                   matched=tuple(sorted((g, e.cidr) for g, e in facts.ranges.items())), org=org)
+
+
 def parse_ip(text: str) -> Optional[IPAddress]:
-    """The address, or None when it cannot be read. IPv4-mapped IPv6 becomes IPv4."""
-    try:
-        ip = ipaddress.ip_address((text or "").strip())
-    except ValueError:
+    """The address, or None when it cannot be read: any IPv6 spelling (brackets, a
+    zone, upper case, leading zeros dropped); IPv4-mapped IPv6 becomes IPv4."""
+    from .addresses import parse_address
+
+    return parse_address(text)
+
+
+def network_of(ip: Optional[IPAddress]) -> Optional[str]:
+    """The network a stored hit keeps instead of its address: ``81.2.69.0/24``."""
+    if ip is None:
         return None
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    return ip
+    bits = 32 if ip.version == 4 else 128
+    keep = KEPT_PREFIX[ip.version]
+    masked = int(ip) >> (bits - keep) << (bits - keep)  # int arithmetic: a third of ip_network's cost
+    return f"{type(ip)(masked)}/{keep}"
 
 
 @lru_cache(maxsize=1024)
@@ -110,6 +155,7 @@ class _PrefixTable:
     (a couple of dozen at most), whatever the number of ranges."""
 
     def __init__(self, bits: int, entries: Iterable[tuple[IPNetwork, RangeEntry]]):
+        self.bits = bits
         by_len: dict[int, dict[int, list[RangeEntry]]] = {}
         for net, entry in entries:
             shift = bits - net.prefixlen
@@ -120,9 +166,13 @@ class _PrefixTable:
             for plen, table in sorted(by_len.items(), reverse=True)
         ]
 
-    def lookup(self, value: int) -> dict[str, RangeEntry]:
+    def lookup(self, value: int, max_prefix: int = 128) -> dict[str, RangeEntry]:
+        """group -> narrowest range holding ``value``, among ranges no longer than
+        ``max_prefix`` bits (a stored /24 is inside a /19 for sure, a /31 maybe not)."""
         found: dict[str, RangeEntry] = {}
         for shift, table in self._levels:
+            if self.bits - shift > max_prefix:
+                continue
             hits = table.get(value >> shift)
             if hits:
                 for entry in hits:
@@ -144,6 +194,7 @@ class Rules:
         burst_other_links: int = 2,
     ) -> None:
         self.ranges = tuple(ranges)
+        self._by_cidr = {(r.group, r.cidr): r for r in self.ranges}
         self.markers = tuple(markers)
         #: Same source again within this long is a duplicate (inclusive).
         self.duplicate_window = duplicate_window
@@ -170,6 +221,8 @@ class Rules:
         # Per-instance caches (a reloaded Rules starts clean).
         self.address = lru_cache(maxsize=16384)(self._address)
         self.user_agent = lru_cache(maxsize=8192)(self._user_agent)
+        self.network_ranges = lru_cache(maxsize=16384)(self._network_ranges)
+        self.observe = lru_cache(maxsize=16384)(lambda text, offices=(): _observe(self, text, offices))
 
     # -- loading ---------------------------------------------------------------------
 
@@ -190,18 +243,41 @@ class Rules:
         table = self._v4 if ip.version == 4 else self._v6
         return AddressFacts(ip, table.lookup(int(ip)), str(ip), ip.is_global)
 
-    def _user_agent(self, ua: str) -> Mapping[str, Marker]:
-        """group -> first matching marker (exact markers first, then file order)."""
+    def _network_ranges(self, network: Optional[str], matched: tuple[tuple[str, str], ...] = ()
+                        ) -> Mapping[str, RangeEntry]:
+        """group -> range for a stored hit: the ranges its full address matched when it
+        was answered (``matched``: (group, cidr) pairs) that the data still has, then
+        any range of the current data that holds its whole kept ``network``."""
+        found: dict[str, RangeEntry] = {}
+        for group, cidr in matched:
+            entry = self._by_cidr.get((group, cidr))
+            if entry is not None:
+                found.setdefault(group, entry)
+        if network:
+            try:
+                net = ipaddress.ip_network(network)
+            except ValueError:
+                return found
+            table = self._v4 if net.version == 4 else self._v6
+            for group, entry in table.lookup(int(net.network_address), net.prefixlen).items():
+                found.setdefault(group, entry)
+        return found
+
+    def _user_agent(self, ua: str, kind: Optional[str] = None) -> Mapping[str, Marker]:
+        """group -> first matching marker (exact markers first, then file order), among
+        the markers that apply to ``kind`` (any kind when None)."""
         found: dict[str, Marker] = {}
         exact = self._exact.get(ua.strip())
-        if exact is not None:
+        if exact is not None and (kind is None or kind in exact.applies_to):
             found[exact.group] = exact
         lowered = ua.lower()
         for text, marker in self._contains:
+            if kind is not None and kind not in marker.applies_to:
+                continue
             if marker.group not in found and text in lowered:
                 found[marker.group] = marker
         for pattern, prefilter, marker in self._regex:
-            if marker.group in found:
+            if marker.group in found or (kind is not None and kind not in marker.applies_to):
                 continue
             if prefilter and not any(p in lowered for p in prefilter):
                 continue
@@ -269,6 +345,9 @@ def _markers_from(doc: Mapping) -> list[Marker]:
                 re.compile(text)
             except re.error as exc:
                 raise RulesFileError(f"{where}: {exc}") from exc
+        applies_to = item.get("applies_to", list(HIT_KINDS))
+        if not isinstance(applies_to, list) or not applies_to or not set(applies_to) <= set(HIT_KINDS):
+            raise RulesFileError(f"{where}: applies_to must be a list of {HIT_KINDS}")
         prefilter = item.get("prefilter", [])
         if not isinstance(prefilter, list) or not all(isinstance(p, str) and p for p in prefilter):
             raise RulesFileError(f"{where}: prefilter must be a list of non-empty strings")
@@ -276,5 +355,6 @@ def _markers_from(doc: Mapping) -> list[Marker]:
             group=_required(item, "group", where), match=match, text=text,
             name=_required(item, "name", where), source=_required(item, "source", where),
             as_of=_required(item, "as_of", where), note=item.get("note", ""), prefilter=tuple(prefilter),
+            applies_to=tuple(applies_to),
         ))
     return out

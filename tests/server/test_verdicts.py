@@ -1,15 +1,18 @@
-"""The verdict on each hit, with real user agents and real addresses, values in and out."""
+"""The verdict on each hit of an email, decided from the email's whole history, with
+real user agents and real addresses, values in and out (server/hitpath/verdicts.py)."""
 
 from __future__ import annotations
 
 import json
+import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
-from server.classify import Context, Hit, Verdict, classify
 from server.device import device_class
-from server.rules import Rules, RulesFileError
+from server.hitpath.rules import Rules, RulesFileError, observe
+from server.hitpath.verdicts import Context, Decision, Hit, decide
 
 from tests.fixtures import agents as ua
 
@@ -30,11 +33,13 @@ EOP = "40.107.22.54"  # Microsoft Exchange Online Protection 40.107.0.0/16
 MIMECAST = "205.139.110.61"  # us-smtp-1.mimecast.com
 PROOFPOINT = "148.163.156.19"  # mx0a-00230701.pphosted.com
 BARRACUDA_ESS = "209.222.82.220"  # outbound-ip23b.ess.barracuda.com
+YAHOO_PROXY_V4 = "98.137.27.103"  # Yahoo 98.136.0.0/14 (mail and proxy servers)
 HOME_V4 = "81.2.69.142"  # a British broadband address
 HOME_V6 = "2a01:e0a:1c3:5b0::1"  # a French broadband address (Free)
 
 ORG_V4 = "203.0.113.0/24"
 ORG_V6 = "2001:db8:1234::/48"
+LINK = "https://example.com/pricing"
 
 
 @pytest.fixture(scope="module")
@@ -42,15 +47,39 @@ def rules() -> Rules:
     return Rules.load()
 
 
+_RULES = Rules.load()
+_keys = iter(range(10**9))
+
+
 def make_hit(ua_string=ua.CHROME_WINDOWS, ip=HOME_V4, *, kind="open", method="GET", headers=None, at=LATER,
-             url=None) -> Hit:
+             url=None, org_ranges=(), key=None) -> Hit:
+    """A hit as the writer makes it: the address becomes its network, and is gone."""
     if kind == "click" and url is None:
-        url = "https://example.com/pricing"
-    return Hit(kind=kind, method=method, ip=ip, user_agent=ua_string, headers=headers or {}, at=at, url=url)
+        url = LINK
+    return Hit(key=key or f"hit-{next(_keys):09d}", kind=kind, at=at, method=method, user_agent=ua_string,
+               headers=headers or {}, network=observe(ip, _RULES, org_ranges), source=f"src:{ip}:{ua_string}",
+               address=f"ip:{ip}", link=url)
 
 
-def run(rules, hit: Hit, **ctx) -> Verdict:
-    return classify(hit, Context(sent_at=SENT, **ctx), rules)
+def run(rules, hit: Hit, *, org_ranges=(), self_reported=False, sender_address_recent=False,
+        last_same_source_at=None, recent_clicks_same_source=(), earlier=()) -> Decision:
+    """The decision on ``hit`` in a history made of it and the evidence named."""
+    hits = [hit, *earlier]
+    if org_ranges:
+        hits[0] = Hit(**{**hit.__dict__, "network": observe(_ip_of(hit), _RULES, org_ranges)})
+        hit = hits[0]
+    if last_same_source_at is not None:
+        # Its key sorts first: a previous hit at the very same time is the earlier one.
+        hits.append(Hit(**{**hit.__dict__, "key": "0-previous", "at": last_same_source_at}))
+    for i, (at, url) in enumerate(recent_clicks_same_source):
+        hits.append(Hit(**{**hit.__dict__, "key": f"click-{i}", "kind": "click", "at": at, "link": url}))
+    ctx = Context(sent_at=SENT, org_ranges=tuple(org_ranges), self_views=(hit.at,) if self_reported else (),
+                  sender_addresses={hit.address: hit.at} if sender_address_recent else {})
+    return decide(hits, ctx, rules)[hit.key]
+
+
+def _ip_of(hit: Hit) -> str:
+    return hit.address.split(":", 1)[1]
 
 
 # -- every verdict -------------------------------------------------------------------------
@@ -68,10 +97,14 @@ VERDICTS = [
      "gmail_prefetch", "gmail", "when the recipient's Gmail was active"),
     ("edge 12 agent off Google", make_hit(ua.GMAIL_PREFETCH, HOME_V4, at=SENT + timedelta(seconds=4)), {},
      "scanner", None, "not a Google address"),
-    ("apple mpp, Apple", make_hit(ua.APPLE_MPP, APPLE_V4), {}, "apple_mpp", None, "17.0.0.0/8"),
-    ("apple mpp, Apple v6", make_hit(ua.APPLE_MPP, APPLE_V6), {}, "apple_mpp", None, "2620:149::/32"),
-    ("apple mpp, relay Akamai", make_hit(ua.APPLE_MPP, RELAY_AKAMAI), {}, "apple_mpp", None, "172.224.0.0/12"),
-    ("apple mpp, relay Cloudflare", make_hit(ua.APPLE_MPP, RELAY_CLOUDFLARE), {}, "apple_mpp", None, "104.28.0.0/16"),
+    ("apple mpp, Apple", make_hit(ua.APPLE_MPP, APPLE_V4), {}, "apple_mpp", "apple", "17.0.0.0/8"),
+    ("apple mpp, Apple v6", make_hit(ua.APPLE_MPP, APPLE_V6), {}, "apple_mpp", "apple", "2620:149::/32"),
+    ("apple mpp, relay Akamai", make_hit(ua.APPLE_MPP, RELAY_AKAMAI), {}, "apple_mpp", "apple", "172.224.0.0/12"),
+    ("apple mpp, relay Cloudflare", make_hit(ua.APPLE_MPP, RELAY_CLOUDFLARE), {}, "apple_mpp", "apple",
+     "104.28.0.0/16"),
+    ("yahoo proxy", make_hit(ua.YAHOO_PROXY, YAHOO_PROXY_V4), {}, "yahoo", "yahoo", "98.136.0.0/14"),
+    ("outlook for windows loading images", make_hit(ua.OUTLOOK_DESKTOP, HOME_V4), {}, "human", None,
+     "ordinary mail app"),
     ("bare Mozilla/5.0 elsewhere", make_hit(ua.APPLE_MPP, HOME_V4), {}, "scanner", None, "outside Apple's ranges"),
     ("outlook.com server", make_hit(ua.OUTLOOK_COM_FETCHER, OUTLOOK_SERVER), {}, "outlook", "outlook",
      "132.245.0.0/16"),
@@ -98,6 +131,7 @@ def test_each_verdict(rules, case, hit, ctx, expected, proxy, words):
     got = run(rules, hit, **ctx)
     assert (got.verdict, got.proxy) == (expected, proxy)
     assert words in got.reason
+    assert _ip_of(hit) not in got.reason  # reasons name networks, never the reader's address
 
 
 def test_an_org_range_does_not_claim_addresses_outside_it(rules):
@@ -109,7 +143,7 @@ def test_an_org_range_does_not_claim_addresses_outside_it(rules):
 
 SCANNER_AGENTS = [
     ua.BARRACUDA, ua.GOOGLEBOT, ua.BINGBOT, ua.SLACKBOT, ua.FACEBOOK, ua.LINKEDIN, ua.TWITTERBOT, ua.WHATSAPP,
-    ua.TELEGRAM, ua.DISCORD, ua.SKYPE_PREVIEW, ua.OUTLOOK_DESKTOP_LINK_CHECK, ua.IOS_DATAACCESSD,
+    ua.TELEGRAM, ua.DISCORD, ua.SKYPE_PREVIEW, ua.IOS_DATAACCESSD,
     ua.HEADLESS_CHROME, ua.PYTHON_REQUESTS, ua.CURL, ua.WGET, ua.GO_HTTP, ua.JAVA, ua.APACHE_HTTPCLIENT,
     ua.LIBWWW,
 ]
@@ -123,13 +157,30 @@ def test_scanner_user_agents(rules, agent, kind):
     assert "user agent identifies" in got.reason
 
 
-@pytest.mark.parametrize("ip,owner", [
-    (EOP, "Microsoft"), (MIMECAST, "Mimecast"), (PROOFPOINT, "Proofpoint"), (BARRACUDA_ESS, "Barracuda"),
+@pytest.mark.parametrize("agent", [ua.OUTLOOK_DESKTOP_LINK_CHECK, ua.OUTLOOK_DESKTOP, ua.GOOGLE_SAFETY])
+def test_link_checkers_are_scanners_on_a_click(rules, agent):
+    got = run(rules, make_hit(agent, HOME_V4, kind="click"))
+    assert got.verdict == "scanner"
+    assert "user agent identifies" in got.reason
+
+
+@pytest.mark.parametrize("agent,device", [(ua.OUTLOOK_DESKTOP, "desktop"), (ua.OUTLOOK_MAC_DESKTOP, "desktop")])
+def test_outlook_for_windows_and_mac_loading_the_images_is_a_person(rules, agent, device):
+    # The "Microsoft Office/" marker describes Office checking a link, not Outlook showing the email.
+    got = run(rules, make_hit(agent, HOME_V4))
+    assert got.verdict == "human", got.reason
+    assert device_class(agent, got.verdict) == device
+
+
+@pytest.mark.parametrize("ip,owner,cidr", [
+    (EOP, "Microsoft", "40.107.0.0/16"), (MIMECAST, "Mimecast", "205.139.110.0/24"),
+    (PROOFPOINT, "Proofpoint", "148.163.128.0/19"), (BARRACUDA_ESS, "Barracuda", "209.222.80.0/21"),
 ])
-def test_security_service_addresses_are_scanners_even_with_a_browser_agent(rules, ip, owner):
+def test_security_service_addresses_are_scanners_even_with_a_browser_agent(rules, ip, owner, cidr):
     got = run(rules, make_hit(ua.CHROME_WINDOWS, ip, kind="click"))
     assert got.verdict == "scanner"
-    assert owner in got.reason and ip in got.reason
+    assert got.reason.startswith(f"From {owner}'s email security network {cidr}")
+    assert ip not in got.reason
 
 
 @pytest.mark.parametrize("name,value", [
@@ -166,7 +217,8 @@ def test_bundled_scanner_markers_each_match_a_user_agent_containing_them(rules):
     missed = [
         m.text for m in rules.markers
         if m.group == "scanner" and m.match == "contains"
-        and run(rules, make_hit(f"Mozilla/5.0 (compatible; {m.text} 1.0)", HOME_V4)).verdict != "scanner"
+        and run(rules, make_hit(f"Mozilla/5.0 (compatible; {m.text} 1.0)", HOME_V4,
+                                kind=m.applies_to[0])).verdict != "scanner"
     ]
     assert missed == []
 
@@ -187,7 +239,7 @@ BURSTS = [
     ("exactly one second apart", _clicks((1.0, "https://a.example/1"), (1.0, "https://a.example/2")), "scanner"),
     ("one other link", _clicks((0.3, "https://a.example/1")), "human"),
     ("same link again twice", _clicks((0.3, "https://example.com/pricing"), (0.6, "https://example.com/pricing")),
-     "human"),
+     "duplicate"),
     ("one other link repeated", _clicks((0.3, "https://a.example/1"), (0.6, "https://a.example/1")), "human"),
     ("other links 1.5 s before", _clicks((1.5, "https://a.example/1"), (1.6, "https://a.example/2")), "human"),
 ]
@@ -202,7 +254,7 @@ def test_click_bursts(rules, case, earlier, expected):
 def test_a_burst_reason_counts_the_links(rules):
     got = run(rules, make_hit(kind="click"), recent_clicks_same_source=_clicks(
         (0.2, "https://a.example/1"), (0.5, "https://a.example/2")))
-    assert got.reason.startswith("3 different links clicked within 1 s")
+    assert got.reason.startswith("3 different links clicked within 0.5 s")
 
 
 @pytest.mark.parametrize("agent,ip,words", [
@@ -326,7 +378,7 @@ def test_unreadable_addresses_still_classify_by_user_agent(rules, ip, agent, ver
 
 def test_an_unreadable_address_is_said_in_the_reason(rules):
     assert "could not be read" in run(rules, make_hit(ip="nope")).reason
-    assert "not in Google's published ranges" in run(rules, make_hit(ua.GMAIL_PROXY, "nope")).reason
+    assert "not from Google's published ranges" in run(rules, make_hit(ua.GMAIL_PROXY, "nope")).reason
 
 
 def test_ipv4_mapped_ipv6_is_read_as_ipv4(rules):
@@ -342,8 +394,8 @@ def test_private_addresses_are_said_to_be_private(rules):
 
 def test_bundled_rules_cover_every_group_the_classifier_uses(rules):
     groups = {r.group for r in rules.ranges} | {m.group for m in rules.markers}
-    assert {"google", "apple", "microsoft_outlook", "scanner", "gmail_proxy", "gmail_prefetch", "apple_mpp",
-            "outlook_proxy"} <= groups
+    assert {"google", "apple", "apple_relay", "microsoft_outlook", "yahoo", "scanner", "gmail_proxy",
+            "gmail_prefetch", "apple_mpp", "outlook_proxy", "yahoo_proxy"} <= groups
     assert all(r.source and r.as_of for r in rules.ranges)
     assert all(m.source and m.as_of for m in rules.markers)
 
@@ -392,3 +444,174 @@ def test_unparseable_rules_file_names_the_file(tmp_path):
     (tmp_path / "address_ranges.json").write_text("{not json")
     with pytest.raises(RulesFileError, match="address_ranges.json"):
         Rules.load(tmp_path)
+
+
+# -- what the history decides ------------------------------------------------------------------------
+
+
+def _decide(rules, hits, **ctx):
+    return decide(hits, Context(sent_at=SENT, **ctx), rules)
+
+
+def test_a_click_burst_files_every_click_as_a_scanner_the_first_ones_too(rules):
+    # Four different links 0.6 s apart from an ordinary address and browser.
+    clicks = [make_hit(kind="click", url=f"https://prospect.example/{i}", at=LATER + timedelta(seconds=0.6 * i))
+              for i in range(4)]
+    got = _decide(rules, clicks)
+    assert [got[c.key].verdict for c in clicks] == ["scanner"] * 4
+    assert {got[c.key].reason.split(" clicked")[0] for c in clicks} == {"4 different links"}
+    assert not any(d.implied_open for d in got.values())
+
+
+def test_a_burst_is_measured_on_answer_times_not_the_order_hits_arrive_in(rules):
+    clicks = [make_hit(kind="click", url=f"https://prospect.example/{i}", at=LATER + timedelta(seconds=0.6 * i))
+              for i in range(4)]
+    assert _decide(rules, clicks) == _decide(rules, clicks[::-1]) == _decide(rules, clicks[2:] + clicks[:2])
+
+
+def test_two_hundred_hits_from_one_source_in_two_seconds_count_as_one_open(rules):
+    hits = [make_hit(ua.IPHONE_MAIL, at=LATER + timedelta(seconds=2 * i / 200)) for i in range(200)]
+    random.Random(7).shuffle(hits)
+    got = _decide(rules, hits)
+    assert sum(d.counts for d in got.values()) == 1
+    assert sum(d.verdict == "duplicate" for d in got.values()) == 199
+    assert all(d.reason.endswith("counted once") for d in got.values() if d.verdict == "duplicate")
+
+
+def test_a_duplicate_of_a_hit_that_did_not_count_does_not_say_counted_once(rules):
+    first = make_hit(ua.APPLE_MPP, APPLE_V4)
+    again = make_hit(ua.APPLE_MPP, APPLE_V4, at=LATER + timedelta(seconds=5))
+    got = _decide(rules, [first, again])
+    assert got[again.key].verdict == "duplicate"
+    assert "counted once" not in got[again.key].reason
+    assert "Apple Mail Privacy Protection" in got[again.key].reason
+
+
+def test_an_apple_mpp_download_followed_by_a_real_click_is_a_confirmed_open(rules):
+    mpp = make_hit(ua.APPLE_MPP, RELAY_AKAMAI, at=SENT)
+    click = make_hit(ua.IPHONE_SAFARI, HOME_V4, kind="click", at=SENT + timedelta(hours=2))
+    got = _decide(rules, [click, mpp])
+    assert got[mpp.key].verdict == "confirmed" and got[mpp.key].counts
+    assert got[mpp.key].proxy == "apple"  # the place is Apple's relay, not the reader's
+    assert "clicked 2 h later" in got[mpp.key].reason
+    assert got[click.key].verdict == "human" and not got[click.key].implied_open  # the open is known
+
+
+def test_an_apple_mpp_download_alone_or_after_the_click_is_not_confirmed(rules):
+    assert _decide(rules, [h := make_hit(ua.APPLE_MPP, APPLE_V4)])[h.key].verdict == "apple_mpp"
+    click = make_hit(kind="click", at=LATER)
+    mpp = make_hit(ua.APPLE_MPP, APPLE_V4, at=LATER + timedelta(minutes=5))
+    got = _decide(rules, [click, mpp])
+    assert got[mpp.key].verdict == "apple_mpp"
+    assert got[click.key].implied_open
+
+
+def test_a_bare_mozilla_click_through_icloud_private_relay_is_a_person(rules):
+    got = run(rules, make_hit(ua.APPLE_MPP, RELAY_CLOUDFLARE, kind="click"))
+    assert got.verdict == "human"
+    assert "iCloud Private Relay" in got.reason and RELAY_CLOUDFLARE not in got.reason
+    assert run(rules, make_hit(ua.APPLE_MPP, APPLE_V4, kind="click")).verdict == "scanner"
+
+
+def test_yahoo_mail_proxy_counts_as_an_open_placed_at_yahoo_mail(rules):
+    from client_py.present import location_label
+
+    got = run(rules, make_hit(ua.YAHOO_PROXY, YAHOO_PROXY_V4))
+    assert (got.verdict, got.counts, got.proxy) == ("yahoo", True, "yahoo")
+    event = {"verdict": got.verdict, "city": "New York", "region": "New York", "country": "United States"}
+    assert location_label(event) == "Yahoo Mail"
+    assert run(rules, make_hit(ua.YAHOO_PROXY, YAHOO_PROXY_V4, kind="click")).verdict == "scanner"
+
+
+def test_only_the_first_counting_click_without_an_open_implies_one(rules):
+    a = make_hit(kind="click", url="https://a.example/1", at=LATER)
+    b = make_hit(kind="click", url="https://a.example/2", at=LATER + timedelta(minutes=3))
+    got = _decide(rules, [a, b])
+    assert [got[a.key].implied_open, got[b.key].implied_open] == [True, False]
+    # An open that arrives later but happened before the click: nothing to infer.
+    opened = make_hit(ua.IPHONE_MAIL, "89.160.20.112", at=LATER - timedelta(minutes=1))
+    got = _decide(rules, [a, b, opened])
+    assert not any(d.implied_open for d in got.values())
+
+
+def test_a_self_view_report_refiles_a_proxy_load_around_it(rules):
+    load = make_hit(ua.GMAIL_PROXY, GOOGLE_PROXY_V4)
+    assert _decide(rules, [load])[load.key].verdict == "gmail"
+    got = _decide(rules, [load], self_views=(LATER + timedelta(seconds=40),))
+    assert (got[load.key].verdict, got[load.key].proxy) == ("self", "gmail")
+
+
+def test_hits_stored_before_facts_were_kept_keep_their_verdict_and_still_count_as_evidence(rules):
+    old = Hit(key="old", kind="open", at=LATER, user_agent=ua.IPHONE_MAIL, source="s", settled=("human", "Opened"))
+    again = Hit(key="new", kind="open", at=LATER + timedelta(seconds=3), user_agent=ua.IPHONE_MAIL, source="s",
+                network=observe(HOME_V4, _RULES))
+    got = _decide(rules, [old, again])
+    assert (got["old"].verdict, got["old"].reason) == ("human", "Opened")
+    assert got["new"].verdict == "duplicate"
+
+
+@pytest.mark.parametrize("agent", [ua.CURL, ua.BARRACUDA, ua.GMAIL_PROXY, ua.GMAIL_PREFETCH, ua.GOOGLE_SAFETY])
+def test_a_scanner_line_in_the_panel_says_not_a_person_at_most_once(rules, agent):
+    from client_py.panel import why_not_counted
+
+    got = run(rules, make_hit(agent, GOOGLE_V4, kind="click"))
+    assert got.verdict == "scanner"
+    why = why_not_counted({"verdict": "scanner", "reason": got.reason})
+    assert why.lower().count("not a person") <= 1, why
+
+
+def test_reasons_never_say_the_address_the_way_google_and_microsoft_ones_did(rules):
+    for hit in (make_hit(ua.GMAIL_PREFETCH, GOOGLE_V4, kind="click"), make_hit(ua.CHROME_WINDOWS, EOP),
+                make_hit(ua.GMAIL_PREFETCH, GOOGLE_V4, at=SENT + timedelta(hours=2))):
+        reason = run(rules, hit).reason
+        assert "the address" not in reason and _ip_of(hit) not in reason
+        assert "/" in reason  # the network, by its CIDR
+
+
+# -- the property: the same hits, the same verdicts ------------------------------------------------
+
+_AGENTS = [ua.CHROME_WINDOWS, ua.IPHONE_MAIL, ua.GMAIL_PROXY, ua.APPLE_MPP, ua.CURL, ua.OUTLOOK_DESKTOP,
+           ua.YAHOO_PROXY, ""]
+_ADDRESSES = [HOME_V4, HOME_V6, GOOGLE_PROXY_V4, APPLE_V4, RELAY_AKAMAI, EOP, YAHOO_PROXY_V4, "203.0.113.9"]
+_hit_values = st.tuples(
+    st.sampled_from(["open", "open", "click"]), st.integers(0, 6000),  # tenths of a second after LATER
+    st.sampled_from(range(len(_AGENTS))), st.sampled_from(range(len(_ADDRESSES))),
+    st.sampled_from(["GET", "GET", "GET", "HEAD"]), st.integers(0, 3))
+
+
+def _history(values):
+    return [make_hit(_AGENTS[a], _ADDRESSES[ip], kind=kind, method=method, at=LATER + timedelta(seconds=t / 10),
+                     url=f"https://prospect.example/{link}", org_ranges=(ORG_V4,), key=f"h{i:04d}")
+            for i, (kind, t, a, ip, method, link) in enumerate(values)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_hit_values, min_size=1, max_size=40), st.randoms(use_true_random=False),
+       st.lists(st.integers(1, 10), min_size=1, max_size=8))
+def test_same_hits_same_verdicts_in_any_order_and_batching(rules, values, rnd, cuts):
+    hits = _history(values)
+    ctx = dict(org_ranges=(ORG_V4,), self_views=(LATER + timedelta(seconds=300),))
+    expected = _decide(rules, hits, **ctx)
+    shuffled = hits[:]
+    rnd.shuffle(shuffled)
+    assert _decide(rules, shuffled, **ctx) == expected
+    # Stored in batches (as writers drain their spools): each batch decides the whole
+    # history so far; after the last one every hit has the verdict of the whole history.
+    stored: list[Hit] = []
+    i = 0
+    for size in cuts * (len(shuffled) // max(1, sum(cuts)) + 1):
+        if i >= len(shuffled):
+            break
+        stored += shuffled[i:i + size]
+        i += size
+        decided = _decide(rules, stored, **ctx)
+        assert set(decided) == {h.key for h in stored}
+    stored += shuffled[i:]
+    assert _decide(rules, stored, **ctx) == expected
+    # And what the decisions promise, whatever the history:
+    counted = sorted((h.at, h.source, h.kind, h.link) for h in hits if expected[h.key].counts and h.kind == "open")
+    for a, b in zip(counted, counted[1:]):
+        if a[1:] == b[1:]:
+            assert b[0] - a[0] > rules.duplicate_window  # a source's opens that count are > 30 s apart
+    assert sum(d.implied_open for d in expected.values()) <= 1
+    assert all(_ip_of(h) not in expected[h.key].reason for h in hits if _ip_of(h))

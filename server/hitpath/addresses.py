@@ -1,0 +1,61 @@
+"""Which address a request came from, in one canonical spelling.
+
+Every address is canonicalized here, before anything else looks at it: IPv4-mapped
+IPv6 (``::ffff:81.2.69.142``) becomes the IPv4 address, any IPv6 spelling (upper
+case, leading zeros, ``[brackets]``, a ``%zone``, uncompressed) becomes the one
+compressed form. So the keyed hashes of "the same address" are equal, and nothing
+downstream can miss an address written another way.
+
+X-Forwarded-For is believed only when the direct peer is one of the configured
+trusted proxies (otherwise anyone could claim to be the sender's office and be
+filed as ``self``). Pure: values in, values out.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Optional, Sequence, Union
+
+IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+
+
+def parse_address(text: Optional[str]) -> Optional[IPAddress]:
+    """The address, or None when it cannot be read."""
+    value = (text or "").strip()
+    if value.startswith("[") and "]" in value:
+        value = value[1:value.index("]")]  # "[2001:db8::1]" or "[2001:db8::1]:443"
+    elif value.count(":") == 1 and "." in value:
+        value = value.split(":", 1)[0]  # "81.2.69.142:51234"
+    value = value.split("%", 1)[0]  # an IPv6 zone ("fe80::1%eth0") names no network
+    try:
+        ip = ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def canonical(text: Optional[str]) -> str:
+    """The address in its one spelling; "" when it cannot be read (never the raw text:
+    whatever it is, it is not kept)."""
+    ip = parse_address(text)
+    return "" if ip is None else str(ip)
+
+
+def client_address(remote_addr: str | None, forwarded_for: str | None, trusted: Sequence) -> str:
+    """The client's address, canonical ("" when unreadable)."""
+    peer = parse_address(remote_addr)
+    if peer is None:
+        return ""
+    if not trusted or not forwarded_for or not any(peer in net for net in trusted):
+        return str(peer)
+    # Walk from the right: the nearest hop first; the first untrusted one is the client.
+    hops = [h for h in (x.strip() for x in forwarded_for.split(",")) if h]
+    for hop in reversed(hops):
+        addr = parse_address(hop)
+        if addr is None:
+            return str(peer)  # garbage in the header: trust nothing further
+        if not any(addr in net for net in trusted):
+            return str(addr)
+    return str(parse_address(hops[0]) or peer) if hops else str(peer)

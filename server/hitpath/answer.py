@@ -1,0 +1,176 @@
+"""Answering the recipient: the pixel and tracked links. The top of the hit path.
+
+``GET``/``HEAD /p/<token>.gif`` is answered before Flask (``PixelFastPath``, the
+hottest path, a few microseconds): it never needs the database, a session or a
+template, it appends the hit to the spool and returns the GIF. Tracked links
+(``/c/<token>``) are a Flask blueprint: the URL comes from the link registered with
+the email (cached, so redirects keep working while the database is unreachable);
+nothing the recipient sends can choose a redirect target.
+
+Whatever happens, the mail client gets its image or its redirect. The hit goes to
+the spool (spool.py) with its address already canonical (addresses.py); the writer
+decides and stores it a few milliseconds later (drain.py). The pixel's response is
+the same as every other page's: no-cache headers and the security headers of
+server/security_headers.py (tests/server/test_headers.py checks they match)."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import re
+import threading
+from collections import OrderedDict
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, current_app, redirect, request
+
+from .. import services
+from ..errors import html_page
+from ..extensions import db
+from ..models import Link, utcnow
+from ..security_headers import SECURITY_HEADERS
+from .addresses import client_address
+from .drain import ingest
+from .spool import new_hit_id
+
+log = logging.getLogger(__name__)
+bp = Blueprint("tracking", __name__)
+
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+KEPT_HEADERS = {  # the request headers the verdicts look at (verdicts.py)
+    "HTTP_PURPOSE": "purpose", "HTTP_SEC_PURPOSE": "sec-purpose",
+    "HTTP_X_PURPOSE": "x-purpose", "HTTP_X_MOZ": "x-moz",
+}
+PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+NO_CACHE = {
+    "Cache-Control": "no-cache, no-store, must-revalidate, max-age=0",
+    "Pragma": "no-cache",
+    "Expires": "0",
+}
+
+
+class PixelFastPath:
+    def __init__(self, wsgi_app, flask_app, gif: bytes, headers: dict):
+        self.wsgi_app = wsgi_app
+        self.flask_app = flask_app
+        self.gif = gif
+        self.headers = [("Content-Type", "image/gif"), ("Content-Length", str(len(gif))),
+                        *headers.items(), *SECURITY_HEADERS]
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if not path.startswith("/p/") or method not in ("GET", "HEAD"):
+            return self.wsgi_app(environ, start_response)
+        name = path[3:]
+        token = name[:-4] if name.endswith(".gif") else name
+        if TOKEN_RE.match(token):
+            try:
+                self.record(environ, token, method)
+            except Exception:
+                log.exception("FAILED TO RECORD A HIT on %s: the image was still served", path)
+        start_response("200 OK", list(self.headers))
+        return [] if method == "HEAD" else [self.gif]
+
+    def record(self, environ, token: str, method: str) -> None:
+        svc = self.flask_app.extensions["engage"]
+        keep_hit(self.flask_app, hit_record(environ, "open", token, svc.trusted_proxies))
+
+
+def hit_record(environ, kind: str, token: str, trusted_proxies) -> dict:
+    """One spool line for a hit, from the WSGI environ (the pixel and the click both)."""
+    return {
+        "hit_id": new_hit_id(),
+        "kind": kind,
+        "token": token,
+        "method": environ.get("REQUEST_METHOD", "GET")[:8],
+        "ip": client_address(environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"), trusted_proxies),
+        "ua": environ.get("HTTP_USER_AGENT", "")[:1000],
+        "headers": {name: environ[key] for key, name in KEPT_HEADERS.items() if key in environ},
+        "at": utcnow().isoformat(),
+    }
+
+
+def keep_hit(flask_app, record: dict) -> None:
+    """Append the hit to the spool; if the spool cannot take it (disk full), store it now."""
+    if not flask_app.extensions["engage"].spool.append(record):
+        with flask_app.app_context():
+            store_now(record)
+
+
+class LinkCache:
+    """Token -> URL for tracked links, so redirects keep working while the database is
+    unreachable. Links never change once registered; recent ones are loaded at start."""
+
+    def __init__(self, size: int = 50_000):
+        self.size = size
+        self._data: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, token: str) -> str | None:
+        with self._lock:
+            url = self._data.get(token)
+            if url is not None:
+                self._data.move_to_end(token)
+            return url
+
+    def put(self, token: str, url: str) -> None:
+        with self._lock:
+            self._data[token] = url
+            self._data.move_to_end(token)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+    def warm(self) -> int:
+        rows = db.session.execute(sa.select(Link.token, Link.url).order_by(Link.id.desc()).limit(self.size)).all()
+        for token, url in reversed(rows):
+            self.put(token, url)
+        db.session.rollback()
+        return len(rows)
+
+
+def store_now(record: dict) -> None:
+    """The spool could not take a hit (disk full?): store it straight away instead."""
+    try:
+        ingest([{**record, "at": datetime.fromisoformat(record["at"]).astimezone(timezone.utc)}])
+    except Exception:
+        db.session.rollback()
+        services.get().spool.lost += 1
+        log.critical("A HIT WAS LOST: neither the spool nor the database could take it (%s %s)",
+                     record["kind"], record["token"][:6])
+
+
+def _link_url(token: str) -> str | None:
+    cache: LinkCache = services.get().links
+    url = cache.get(token)
+    if url is None:
+        url = db.session.execute(sa.select(Link.url).where(Link.token == token)).scalar_one_or_none()
+        if url is not None:
+            cache.put(token, url)
+    return url
+
+
+@bp.route("/c/<path:token>", methods=["GET", "HEAD"])
+def click(token: str):
+    url = None
+    if TOKEN_RE.match(token):
+        try:
+            url = _link_url(token)
+        except Exception:
+            db.session.rollback()
+            log.exception("could not look up a tracked link (database unavailable?)")
+            body, status, headers = html_page(503, "Try again in a moment",
+                                              "This link is briefly unavailable. Please reload the page.")
+            return Response(body, status=status, headers={**headers, **NO_CACHE, "Retry-After": "5"})
+    if url is None:
+        body, status, headers = html_page(404, "Link not found", "This link is not valid or has expired.")
+        return Response(body, status=status, headers={**headers, **NO_CACHE})
+    try:
+        keep_hit(current_app._get_current_object(),
+                 hit_record(request.environ, "click", token, services.get().trusted_proxies))
+    except Exception:
+        log.exception("FAILED TO RECORD A CLICK on %s: the redirect was still served", request.path)
+    resp = redirect(url, code=302)
+    resp.headers.update(NO_CACHE)
+    return resp

@@ -1,0 +1,169 @@
+"""From spooled hit records to decided, stored events: the writer's work.
+
+A record: ``{"hit_id", "kind": "open"|"click", "token", "method", "ip", "ua",
+"headers", "at"}`` (``ip`` canonical, server/hitpath/addresses.py). This is the only
+place that sees the raw address after the spool: it is turned into what the rules
+need (``Network``: the /24 or /48, the ranges it matched, the office range; its
+place; the keyed hashes) and dropped.
+
+For each batch: the emails the hits belong to are locked (history.lock), their whole
+history read (history.load), every verdict decided again from it (verdicts.decide)
+and only what changed written (record.write), in one transaction per batch. So the
+same hits give the same verdicts whatever order, batching or number of writers
+stored them. ``refile`` does the same for emails whose evidence changed without a new
+hit (a self-view report, ``engage reclassify``).
+
+Unknown tokens are dropped here (the recipient got the image anyway). A batch that
+fails is stored email by email so one bad email cannot block the ones behind it,
+but a database that is down fails the whole batch, to be retried."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+import sqlalchemy as sa
+from flask import current_app
+
+from .. import services
+from ..extensions import db
+from ..models import Event, Link, Message, Org, User
+from . import history as history_mod
+from . import record
+from .addresses import parse_address
+from .verdicts import Hit, decide
+
+log = logging.getLogger(__name__)
+
+
+def _targets(records: list[dict]):
+    """token -> (message id, user id, link id or None) for the records' tokens."""
+    pixel_tokens = {r["token"] for r in records if r["kind"] == "open"}
+    link_tokens = {r["token"] for r in records if r["kind"] == "click"}
+    opens, clicks = {}, {}
+    if pixel_tokens:
+        opens = {t: (mid, uid, None, None) for t, mid, uid in db.session.execute(
+            sa.select(Message.pixel_token, Message.id, Message.user_id).where(Message.pixel_token.in_(pixel_tokens)))}
+    if link_tokens:
+        clicks = {t: (mid, uid, lid, url) for t, mid, uid, lid, url in db.session.execute(
+            sa.select(Link.token, Message.id, Message.user_id, Link.id, Link.url)
+            .join(Message, Message.id == Link.message_id).where(Link.token.in_(link_tokens)))}
+    return opens, clicks
+
+
+def _office_ranges(user_ids) -> dict[int, tuple]:
+    return {uid: tuple(r or ()) for uid, r in db.session.execute(
+        sa.select(User.id, Org.office_ranges).join(Org, Org.id == User.org_id).where(User.id.in_(user_ids)))}
+
+
+def _observe(record_: dict, target, svc, offices) -> tuple[Hit, record.NewHit, tuple]:
+    """The hit as the verdicts see it, the row values, its place: the raw address
+    is used here and nowhere after."""
+    message_id, user_id, link_id, url = target
+    text = record_.get("ip") or ""
+    ip = parse_address(text)
+    canonical = str(ip) if ip is not None else ""
+    network = svc.rules.observe(canonical, offices.get(user_id, ()))
+    if ip is None:
+        geo = (None, None, None)
+    else:
+        place = svc.geo.lookup(canonical)
+        geo = (place.country, place.region, place.city)
+    ua = (record_.get("ua") or "")[:512]
+    headers = {k: str(v)[:100] for k, v in (record_.get("headers") or {}).items()}
+    ip_hash = svc.keyed_hash("ip", canonical)
+    source = svc.keyed_hash("src", canonical, ua)
+    hit = Hit(key=record_["hit_id"], kind=record_["kind"], at=record_["at"], method=(record_.get("method") or "")[:8],
+              user_agent=ua, headers=headers, network=network, source=source, address=ip_hash,
+              link=url if record_["kind"] == "click" else None)
+    row = record.NewHit(message_id=message_id, user_id=user_id, key=hit.key, kind=hit.kind, method=hit.method,
+                        at=hit.at, user_agent=ua, link_id=link_id, ip_hash=ip_hash, source_hash=source,
+                        facts=history_mod.facts_of(network, geo, headers))
+    return hit, row, geo
+
+
+def ingest(records: list[dict]) -> int:
+    """Store the records not stored yet; returns how many hits were stored."""
+    if not records:
+        return 0
+    ids = [r["hit_id"] for r in records]
+    known = set(db.session.execute(sa.select(Event.hit_id).where(Event.hit_id.in_(ids))).scalars())
+    fresh = [r for r in records if r["hit_id"] not in known]
+    if not fresh:
+        db.session.rollback()
+        return 0
+    svc = services.get()
+    opens, clicks = _targets(fresh)
+    offices = _office_ranges({t[1] for t in (*opens.values(), *clicks.values())})
+    by_message: dict[int, list] = defaultdict(list)
+    for r in fresh:
+        target = (opens if r["kind"] == "open" else clicks).get(r["token"])
+        if target is None:
+            continue  # an unknown token: the recipient got the image, nothing to record
+        by_message[target[0]].append(_observe(r, target, svc, offices))
+    db.session.rollback()  # what follows starts with the lock (history.lock), reads after it
+    if not by_message:
+        return 0
+    try:
+        changes = settle(by_message)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        db.session.execute(sa.text("SELECT 1"))  # raises if the database is down: retry later
+        db.session.rollback()
+        log.warning("ingest: a batch failed; storing its emails one by one", exc_info=True)
+        changes = _one_by_one(by_message)
+    wake_streams(changes)
+    return changes.inserted
+
+
+def refile(message_ids) -> record.Changes:
+    """Decide the verdicts of these emails again from their stored history (new
+    evidence without a new hit, or new rules). Commits."""
+    changes = settle({mid: [] for mid in message_ids})
+    db.session.commit()
+    wake_streams(changes)
+    return changes
+
+
+def settle(by_message: dict[int, list]) -> record.Changes:
+    """Lock, read, decide, write for these emails; the caller commits."""
+    app = current_app._get_current_object()
+    svc = services.get()
+    history_mod.lock(by_message)
+    histories = history_mod.load(by_message, app.config)
+    changes = record.Changes()
+    for message_id in sorted(histories):
+        h = histories[message_id]
+        new = {}
+        for hit, row, geo in by_message[message_id]:
+            if hit.key in h.stored or hit.key in new:
+                continue  # stored meanwhile by another writer (a replayed spool)
+            h.add(hit, geo)
+            new[hit.key] = row
+        record.write(h, decisions=decide(h.hits, h.ctx, svc.rules), new=new, app=app, changes=changes)
+    record.flush(changes)
+    for user_id, event_id in changes.users.items():
+        svc.broker.publish_in_transaction(db.session, user_id, event_id)
+    return changes
+
+
+def _one_by_one(by_message: dict[int, list]) -> record.Changes:
+    changes = record.Changes()
+    for message_id, hits in by_message.items():
+        try:
+            changes.merge(settle({message_id: hits}))
+            db.session.commit()
+        except sa.exc.OperationalError:
+            db.session.rollback()
+            raise
+        except Exception:
+            db.session.rollback()
+            log.exception("ingest: could not store %d hit(s) of one email; skipped", len(hits))
+    return changes
+
+
+def wake_streams(changes: record.Changes) -> None:
+    broker = services.get().broker
+    for user_id in changes.users:
+        broker.published_locally(user_id)

@@ -1,0 +1,211 @@
+"""Writing what the verdicts decided: the events (new ones inserted, changed ones
+updated, implied opens added or taken back), the threads' totals, the live stream
+and the CRM — only what changed.
+
+Thread totals are computed here and nowhere else (``thread_totals``): from the
+stored events and emails of the thread, in one UPDATE, so a re-filed hit moves them
+back as well as forward, and the unread counter (read from them) follows.
+
+The CRM: when the first or last open that counts of an email changes, the
+``opens_changed`` signal carries the new pair; the Salesforce subscriber queues it.
+A row not delivered yet takes the new values (a re-filed open can move Last Open
+back); a delivered Last Open stays in Salesforce until a later open that counts
+moves it forward (docs: README, "Verdicts")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Optional
+
+import sqlalchemy as sa
+
+from ..device import device_class
+from ..extensions import db
+from ..models import Event, Message, Thread
+from ..signals import opens_changed
+from .history import History, Stored
+from .verdicts import COUNTING, IMPLIED_REASON, Decision
+
+E = Event.__table__
+_UPDATE = (E.update().where(E.c.id == sa.bindparam("eid")).values(
+    verdict=sa.bindparam("v"), reason=sa.bindparam("r"), country=sa.bindparam("c"),
+    region=sa.bindparam("rg"), city=sa.bindparam("ct"), device=sa.bindparam("d")))
+
+
+@dataclass
+class NewHit:
+    """A hit not stored yet, with the row values only the writer knows."""
+
+    message_id: int
+    user_id: int
+    key: str
+    kind: str
+    method: str
+    at: datetime
+    user_agent: str
+    link_id: Optional[int]
+    ip_hash: str
+    source_hash: str
+    facts: dict
+
+
+@dataclass
+class Changes:
+    """What a write did, for the caller (the stream, ``engage reclassify``)."""
+
+    inserted: int = 0
+    refiled: list[tuple[str, str, str]] = field(default_factory=list)  # (old verdict, new verdict, new reason)
+    users: dict[int, int] = field(default_factory=dict)  # user id -> highest event id touched
+    threads: set[int] = field(default_factory=set)
+    # Rows to write, for all the batch's emails at once (``flush``): one multi-row
+    # INSERT and one executemany UPDATE per batch, not per email.
+    inserts: list[dict] = field(default_factory=list)
+    updates: list[dict] = field(default_factory=list)
+    deletes: list[tuple[int, int]] = field(default_factory=list)  # (user id, event id)
+
+    def merge(self, other: "Changes") -> None:
+        self.inserted += other.inserted
+        self.refiled += other.refiled
+        for uid, eid in other.users.items():
+            self.users[uid] = max(self.users.get(uid, 0), eid)
+        self.threads |= other.threads
+
+
+def _shown(history: History, key: str, d: Decision) -> dict:
+    geo = history.geo.get(key) or (None, None, None)
+    place = (None, None, None) if d.proxy else tuple(geo)
+    return dict(verdict=d.verdict, reason=d.reason[:300], country=place[0], region=place[1], city=place[2],
+                device=device_class(history.agents.get(key, ""), d.verdict))
+
+
+def _differs(row: Stored, values: dict) -> bool:
+    return (row.verdict, row.reason, row.country, row.region, row.city, row.device) != (
+        values["verdict"], values["reason"], values["country"], values["region"], values["city"], values["device"])
+
+
+def write(history: History, decisions: dict[str, Decision], new: dict[str, NewHit], app, changes: Changes) -> None:
+    """Queue in ``changes`` what brings the email's stored events in line with
+    ``decisions`` (then ``flush``; the caller commits)."""
+    inserts, updates, deletes = [], [], []
+    counting_before = _counting_opens(history)
+    for hit in history.hits:
+        d = decisions[hit.key]
+        values = _shown(history, hit.key, d)
+        row = history.stored.get(hit.key)
+        if row is None:
+            n = new[hit.key]
+            inserts.append(dict(user_id=n.user_id, message_id=n.message_id, link_id=n.link_id, kind=n.kind,
+                                method=n.method[:8], at=n.at, user_agent=n.user_agent[:512], ip_hash=n.ip_hash,
+                                source_hash=n.source_hash, implied=False, hit_id=n.key, facts=n.facts, **values))
+        elif _differs(row, values):
+            if row.verdict != d.verdict:
+                changes.refiled.append((row.verdict, d.verdict, d.reason))
+            updates.append(dict(eid=row.id, v=values["verdict"], r=values["reason"], c=values["country"],
+                                rg=values["region"], ct=values["city"], d=values["device"]))
+        implied = history.implied.get(hit.key)
+        if d.implied_open:
+            ivalues = {**values, "reason": IMPLIED_REASON}
+            if implied is None:
+                src = new.get(hit.key)
+                inserts.append(dict(user_id=history.user_id, message_id=history.message_id, link_id=None,
+                                    kind="open", method=hit.method[:8], at=hit.at, user_agent=hit.user_agent[:512],
+                                    ip_hash=hit.address, source_hash=hit.source, implied=True,
+                                    hit_id=f"{hit.key}+open" if not hit.key.startswith("event-") else None,
+                                    facts=None, **ivalues))
+                if src is None:
+                    changes.refiled.append(("", "implied open", IMPLIED_REASON))
+            elif _differs(implied, ivalues):
+                updates.append(dict(eid=implied.id, v=ivalues["verdict"], r=ivalues["reason"], c=ivalues["country"],
+                                    rg=ivalues["region"], ct=ivalues["city"], d=ivalues["device"]))
+        elif implied is not None:
+            deletes.append(implied.id)
+            changes.refiled.append((implied.verdict, "no implied open", "an open that counts came before the click"))
+    changes.inserts += inserts
+    changes.updates += updates
+    changes.deletes += [(history.user_id, d) for d in deletes]
+    changes.inserted += sum(1 for r in inserts if not r["implied"])
+    if updates:
+        changes.users[history.user_id] = max([changes.users.get(history.user_id, 0), *(u["eid"] for u in updates)])
+    if inserts or updates or deletes:
+        changes.threads.add(history.thread_id)
+        after = _counting_after(history, decisions)
+        if after[:2] != counting_before:
+            opens_changed.send(app, session=db.session, message_id=history.message_id, user_id=history.user_id,
+                               external=history.external, first=after[0], last=after[1],
+                               proxied=after[2])
+
+
+def flush(changes: Changes) -> None:
+    """Write the queued rows, then the threads' totals."""
+    if changes.inserts:
+        ids = _insert(changes.inserts)
+        for row, event_id in zip(changes.inserts, ids):
+            changes.users[row["user_id"]] = max(changes.users.get(row["user_id"], 0), event_id)
+    if changes.updates:
+        db.session.execute(_UPDATE, changes.updates)
+    if changes.deletes:
+        db.session.execute(sa.delete(Event).where(Event.id.in_([d for _, d in changes.deletes]))
+                           .execution_options(synchronize_session=False))
+        for user_id, _ in changes.deletes:
+            changes.users.setdefault(user_id, 0)
+    changes.inserts, changes.updates, changes.deletes = [], [], []
+    if changes.threads:
+        thread_totals(changes.threads)
+
+
+def _counting_opens(history: History) -> tuple:
+    """(first, last) of the opens that count, as stored now (implied ones included)."""
+    kinds = {h.key: (h.kind, h.at) for h in history.hits}
+    times = [kinds[k][1] for k, row in history.stored.items() if row.verdict in COUNTING and kinds[k][0] == "open"]
+    times += [kinds[k][1] for k, row in history.implied.items() if row.verdict in COUNTING and k in kinds]
+    return (min(times), max(times)) if times else (None, None)
+
+
+def _counting_after(history: History, decisions: dict[str, Decision]) -> tuple:
+    """(first, last, whether the last is through a mail proxy) of the opens that count."""
+    opens = [(h.at, decisions[h.key].proxy is not None) for h in history.hits
+             if decisions[h.key].counts and (h.kind == "open" or decisions[h.key].implied_open)]
+    if not opens:
+        return (None, None, False)
+    last = max(opens)
+    return (min(opens)[0], last[0], last[1])
+
+
+def _insert(rows: list[dict]) -> list[int]:
+    """One multi-row INSERT (Core: a batch has hundreds of rows) returning the ids."""
+    dialect = db.session.get_bind().dialect
+    if getattr(dialect, "use_insertmanyvalues", False) and dialect.insert_returning:
+        ids = db.session.execute(sa.insert(E).returning(E.c.id), rows).scalars().all()
+        if len(ids) == len(rows):
+            return list(ids)
+    return [db.session.execute(sa.insert(E).values(**row)).inserted_primary_key[0] for row in rows]
+
+
+_M = Message.__table__
+_T = Thread.__table__
+_thread_messages = sa.select(_M.c.id).where(_M.c.thread_id == sa.bindparam("tid"))
+_TOTALS = (_T.update().where(_T.c.id == sa.bindparam("tid")).values(
+    last_triggered_at=sa.select(sa.func.max(E.c.at)).where(E.c.message_id.in_(_thread_messages)).scalar_subquery(),
+    last_engagement_at=sa.select(sa.func.max(E.c.at)).where(
+        # The verdicts as literals: executemany cannot expand an IN list per row.
+        E.c.message_id.in_(_thread_messages),
+        E.c.verdict.in_([sa.literal_column(f"'{v}'") for v in sorted(COUNTING)])).scalar_subquery(),
+    last_sent_at=sa.func.coalesce(
+        sa.select(sa.func.max(_M.c.sent_at)).where(_M.c.thread_id == sa.bindparam("tid")).scalar_subquery(),
+        _T.c.last_sent_at),
+))
+_ACTIVITY = (_T.update().where(_T.c.id == sa.bindparam("tid")).values(
+    last_activity_at=sa.case(
+        (sa.and_(_T.c.last_triggered_at.is_not(None), _T.c.last_triggered_at > _T.c.last_sent_at),
+         _T.c.last_triggered_at),
+        else_=_T.c.last_sent_at)))
+
+
+def thread_totals(thread_ids) -> None:
+    """The threads' totals (last sent, last hit, last engagement, last activity) from
+    their emails and events: the one place they are computed."""
+    params = [{"tid": t} for t in sorted(set(thread_ids))]
+    if params:
+        db.session.execute(_TOTALS, params)
+        db.session.execute(_ACTIVITY, params)

@@ -1,0 +1,421 @@
+"""The honest verdict on every hit of one email, decided from the email's whole history.
+
+Pure: values in (all the email's hits, what the server knows about the email, the
+loaded ``Rules``), a ``Decision`` per hit out; no Flask, no database, no clock. The
+hits are put in time order (the time the server answered each; ties broken by the
+hit id), so the same hits give the same verdicts whatever order they arrived in,
+however they were batched and however many writers stored them. Later evidence
+re-files earlier hits: the third link of a scanner's burst re-files the first two,
+a click confirms an Apple Mail Privacy Protection download.
+
+Every reason is a plain-words sentence naming the evidence, shown as is in the
+Engagement panel and kept for 90 days: it names networks ("Google's network
+66.249.64.0/19"), never the reader's address (which is not even an input here).
+
+Precedence, first match wins (each step is tested in tests/server/test_verdicts.py):
+
+1. ``scanner``   a request that is not GET (HEAD, ...): mail apps download the image.
+2. ``self``      the sender: their extension reported viewing the thread around then,
+                 the address is in their org's office ranges, or they used it
+                 recently themselves. Before everything else but (1), because the
+                 sender viewing their own sent mail must not look like the recipient.
+3. ``scanner``   machine evidence in the request itself: prefetch or preview headers,
+                 no user agent, a known scanner/bot/library user agent (for the hit's
+                 kind: ``Microsoft Office/`` is a link check, not Outlook loading
+                 images), an address of an email security service.
+4. ``scanner``   a burst: the same source clicked ``burst_other_links`` + 1 or more
+                 different links, each click within ``burst_window`` of the one
+                 before (answer times). Every click of the burst is filed, the first
+                 ones too.
+5. ``duplicate`` the same source (address and user agent), same act (the pixel, or the
+                 same link) within ``duplicate_window`` (inclusive) of its previous hit.
+6. ``gmail``     Google's image proxy user agent. On a click: ``scanner``.
+7. ``yahoo``     Yahoo Mail's image proxy user agent. On a click: ``scanner``.
+8. ``gmail_prefetch``  Gmail's prefetch user agent (2015 Edge 12) from a Google address;
+                 from elsewhere, or on a click, ``scanner``.
+9. ``apple_mpp`` exactly ``Mozilla/5.0`` from Apple / iCloud Private Relay ranges on the
+                 image; from anywhere else ``scanner``. On a click: from iCloud Private
+                 Relay it is a person (``human``: Private Relay hides the reader's
+                 address), from Apple's own network ``scanner``.
+10. ``outlook``  an Exchange Online / Outlook.com address or Outlook's image proxy agent.
+                 On a click: ``scanner`` (Outlook's link preview or check).
+11. ``human``    nothing above.
+
+Then, over the decided history:
+
+- ``confirmed``  the last ``apple_mpp`` download before the email's first click that
+                 counts: the recipient did open it. Counts as an open.
+- an implied open: the first click that counts, when no open that counts came at or
+                 before it (``Decision.implied_open``).
+
+``Decision.proxy`` says whose server fetched it (``gmail`` / ``outlook`` / ``yahoo`` /
+``apple``) whatever the verdict, so a duplicate or a self-view through a proxy is not
+located at the proxy's data centre either.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Mapping, Optional, Sequence
+
+from client_py.model import ENGAGEMENT_VERDICTS
+
+from .rules import Marker, Network, RangeEntry, Rules, parse_networks
+
+# Headers browsers and proxies send when nobody is looking at the page yet.
+_PREFETCH_HEADERS = (
+    ("purpose", ("prefetch", "preview")),
+    ("sec-purpose", ("prefetch", "preview")),
+    ("x-purpose", ("prefetch", "preview")),
+    ("x-moz", ("prefetch",)),
+)
+_HEADER_NAMES = {"purpose": "Purpose", "sec-purpose": "Sec-Purpose", "x-purpose": "X-Purpose", "x-moz": "X-Moz"}
+_LABELS = {  # for "the first of these was ..." in duplicate reasons
+    "scanner": "a scanner", "self": "your own view", "gmail_prefetch": "Gmail's prefetch",
+    "apple_mpp": "Apple Mail Privacy Protection",
+}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One answered request to the pixel (kind="open") or a tracked link (kind="click")."""
+
+    key: str  # the hit id given when answered: unique, breaks ties in time
+    kind: str  # "open" | "click"
+    at: datetime  # when the server answered it (UTC, aware)
+    method: str = "GET"
+    user_agent: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)  # lower-cased names
+    network: Network = Network()
+    source: str = ""  # keyed hash of address + user agent: "the same source"
+    address: str = ""  # keyed hash of the address alone (the sender's addresses)
+    link: Optional[str] = None  # the link's URL, for clicks
+    # A hit stored before its network was kept: its verdict is kept as it is (it
+    # still counts as evidence for the hits around it).
+    settled: Optional[tuple[str, str]] = None  # (verdict, reason)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the server knows about the email and its sender."""
+
+    sent_at: datetime
+    org_ranges: Sequence[str] = ()  # the sender's org's office ranges, CIDR (v4 and v6)
+    sender_addresses: Mapping[str, datetime] = field(default_factory=dict)  # address hash -> last used
+    sender_address_window: timedelta = timedelta(days=7)
+    self_views: Sequence[datetime] = ()  # the sender's "I am viewing this thread" reports
+    self_view_window: timedelta = timedelta(seconds=120)
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: str  # human | gmail | yahoo | outlook | confirmed | gmail_prefetch | apple_mpp | scanner | self | duplicate
+    reason: str  # plain words for the panel
+    proxy: Optional[str] = None  # gmail | outlook | yahoo | apple: the place is the proxy's, not the reader's
+    implied_open: bool = False  # a click that counts, with no open that counts at or before it
+
+    @property
+    def counts(self) -> bool:
+        return self.verdict in COUNTING
+
+
+COUNTING = ENGAGEMENT_VERDICTS
+IMPLIED_REASON = "Counted as an open because a link in the email was clicked"
+
+
+def decide(hits: Sequence[Hit], ctx: Context, rules: Rules) -> dict[str, Decision]:
+    """The decision on each hit (by ``Hit.key``); never raises on odd input."""
+    ordered = sorted(hits, key=lambda h: (h.at, h.key))
+    out: dict[str, Decision] = {}
+    facts = {h.key: _Facts.of(h, rules) for h in ordered}
+    # 1-3: what each hit says about itself.
+    for h in ordered:
+        if h.settled is not None:
+            out[h.key] = Decision(h.settled[0], h.settled[1], facts[h.key].proxy)
+            continue
+        found = _static(h, ctx, rules, facts[h.key])
+        if found is not None:
+            out[h.key] = found
+    # 4: bursts of different links from one source, on answer times.
+    for decision_key, reason in _bursts(ordered, rules):
+        if decision_key not in out:
+            out[decision_key] = Decision("scanner", reason, facts[decision_key].proxy)
+    # 5: the same source doing the same thing again.
+    previous: dict[tuple, Hit] = {}
+    heads: dict[str, str] = {}  # duplicate key -> the key of the first hit of its run
+    for h in ordered:
+        act = (h.source, h.kind, h.link)
+        before = previous.get(act)
+        previous[act] = h
+        if before is not None and h.at - before.at <= rules.duplicate_window:
+            heads[h.key] = heads.get(before.key, before.key)
+            if h.key not in out:
+                out[h.key] = None  # type: ignore[assignment]  # worded below, once the head is final
+        else:
+            heads[h.key] = h.key
+    # 6-11: providers and people.
+    for h in ordered:
+        if h.key not in out:
+            out[h.key] = _provider_or_human(h, ctx, rules, facts[h.key])
+    _confirm_mpp(ordered, out)
+    at = {h.key: h.at for h in ordered}
+    for h in ordered:
+        if out[h.key] is None:
+            out[h.key] = _duplicate(h, at, heads, out, facts[h.key])
+    _imply_open(ordered, out)
+    return out
+
+
+# -- what one hit says about itself ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Facts:
+    ranges: Mapping[str, RangeEntry]
+    markers: Mapping[str, Marker]
+    proxy: Optional[str]
+
+    @classmethod
+    def of(cls, h: Hit, rules: Rules) -> "_Facts":
+        ua = h.user_agent or ""
+        ranges = rules.network_ranges(h.network.prefix, h.network.matched)
+        markers = rules.user_agent(ua, h.kind) if ua.strip() else {}
+        return cls(ranges, markers, _proxy(ranges, markers))
+
+
+def _proxy(ranges: Mapping[str, RangeEntry], markers: Mapping[str, Marker]) -> Optional[str]:
+    if "gmail_proxy" in markers or ("gmail_prefetch" in markers and "google" in ranges):
+        return "gmail"
+    if "yahoo_proxy" in markers:
+        return "yahoo"
+    if "apple_mpp" in markers and ("apple" in ranges or "apple_relay" in ranges):
+        return "apple"
+    if "outlook_proxy" in markers or "microsoft_outlook" in ranges:
+        return "outlook"
+    return None
+
+
+def _static(h: Hit, ctx: Context, rules: Rules, f: _Facts) -> Optional[Decision]:
+    def verdict(name: str, reason: str) -> Decision:
+        return Decision(name, reason, f.proxy)
+
+    method = (h.method or "").upper()
+    if method != "GET":
+        return verdict("scanner", f"A {method or 'non-GET'} request, not a download: link checkers and "
+                                  "security scanners ask like this, mail apps and browsers do not")
+    found = _self(h, ctx)
+    if found:
+        return verdict("self", found)
+    headers = h.headers or {}
+    for name, words in _PREFETCH_HEADERS:
+        value = headers.get(name)
+        if value and any(w in value.lower() for w in words):
+            return verdict("scanner", f"The request says it is a prefetch or preview "
+                                      f"({_HEADER_NAMES[name]}: {value.strip()[:40]}), not someone looking at the email")
+    ua = h.user_agent or ""
+    if not ua.strip():
+        return verdict("scanner", "No user agent: mail apps and browsers always send one, scanners often do not")
+    marker = f.markers.get("scanner")
+    if marker is not None:
+        shown = marker.text if marker.match != "regex" else ua.strip()[:80]
+        verb = "contains" if marker.match != "regex" else "is"
+        return verdict("scanner", f"The user agent identifies {marker.name} (it {verb} \u201c{shown}\u201d)")
+    entry = f.ranges.get("scanner")
+    if entry is not None:
+        return verdict("scanner", f"From {entry.owner}'s email security network {entry.cidr}: its scanners open "
+                                  "links and images to check them")
+    return None
+
+
+def _self(h: Hit, ctx: Context) -> Optional[str]:
+    window = ctx.self_view_window
+    if any(abs(h.at - at) <= window for at in ctx.self_views):
+        return "You were viewing this email yourself (your extension or add-in reported it)"
+    net = _in_org(h.network, ctx.org_ranges)
+    if net:
+        return f"From your organisation's own network {net}"
+    seen = ctx.sender_addresses.get(h.address) if h.address else None
+    if seen is not None and seen >= h.at - ctx.sender_address_window:
+        return "From an address you used yourself with Engage recently"
+    return None
+
+
+def _in_org(network: Network, org_ranges: Sequence[str]) -> Optional[str]:
+    if not org_ranges:
+        return None
+    nets = parse_networks(tuple(org_ranges))
+    if network.org is not None:
+        for net in nets:
+            if str(net) == network.org:
+                return network.org  # the full address was in it when answered, and still is an office range
+    if network.prefix:
+        kept = ipaddress.ip_network(network.prefix)
+        for net in nets:
+            if net.version == kept.version and kept.subnet_of(net):
+                return str(net)
+    return None
+
+
+# -- bursts ------------------------------------------------------------------------------------
+
+
+def _bursts(ordered: Sequence[Hit], rules: Rules):
+    """(key, reason) of every click in a burst: runs of clicks from one source, each
+    within ``burst_window`` of the one before, on enough different links."""
+    by_source: dict[str, list[Hit]] = {}
+    for h in ordered:
+        if h.kind == "click" and h.link is not None:
+            by_source.setdefault(h.source, []).append(h)
+    for clicks in by_source.values():
+        run: list[Hit] = []
+        for h in clicks + [None]:  # type: ignore[list-item]
+            if h is not None and run and h.at - run[-1].at <= rules.burst_window:
+                run.append(h)
+                continue
+            links = {c.link for c in run}
+            if len(links) >= rules.burst_other_links + 1:
+                span = run[-1].at - run[0].at
+                reason = (f"{len(links)} different links clicked within {_duration(span)} from the same address "
+                          "and device, each within "
+                          f"{_duration(rules.burst_window)} of the one before: a security scanner opening every link")
+                for c in run:
+                    yield c.key, reason
+            run = [h] if h is not None else []
+
+
+# -- providers and people ----------------------------------------------------------------------
+
+
+def _provider_or_human(h: Hit, ctx: Context, rules: Rules, f: _Facts) -> Decision:
+    def verdict(name: str, reason: str) -> Decision:
+        return Decision(name, reason, f.proxy)
+
+    ranges, markers = f.ranges, f.markers
+    google = ranges.get("google")
+    if "gmail_proxy" in markers:
+        if h.kind == "click":
+            return verdict("scanner", "Google's image proxy user agent on a link: the proxy only fetches images, "
+                                      "so this was not a person clicking")
+        where = (f"from Google's network {google.cidr}" if google
+                 else "note: not from Google's published ranges")
+        return verdict("gmail", f"Opened through Google's image proxy (Gmail); {where}")
+
+    if "yahoo_proxy" in markers:
+        yahoo = ranges.get("yahoo")
+        if h.kind == "click":
+            return verdict("scanner", "Yahoo Mail's proxy user agent on a link: Yahoo fetching the page to check "
+                                      "or preview it, not a person clicking")
+        where = (f"from {yahoo.owner}'s network {yahoo.cidr}" if yahoo
+                 else "note: not from Yahoo's known networks")
+        return verdict("yahoo", f"Opened through Yahoo Mail's image proxy; {where}")
+
+    if "gmail_prefetch" in markers:
+        if google is None:
+            return verdict("scanner", "The 2015 Edge 12 user agent Gmail's prefetcher uses, but from elsewhere, not a Google "
+                                      "address: an automated fetcher")
+        after = h.at - ctx.sent_at
+        if h.kind == "click":
+            return verdict("scanner", f"Google's automated fetcher (Google's network {google.cidr}, the Edge 12 user "
+                                      "agent of Gmail's prefetcher) on a link: not a person clicking")
+        if after <= rules.prefetch_window:
+            return verdict("gmail_prefetch", f"Gmail prefetched the images {_duration(after)} after sending "
+                                             f"(Google's network {google.cidr}, Gmail's prefetch user agent): "
+                                             "not an open")
+        return verdict("gmail_prefetch", f"Gmail's prefetcher fetched the images {_duration(after)} after sending, "
+                                         f"when the recipient's Gmail was active (Google's network {google.cidr}): "
+                                         "not an open")
+
+    if "apple_mpp" in markers:
+        apple = ranges.get("apple")
+        relay = ranges.get("apple_relay")
+        if h.kind == "click":
+            if relay is not None:
+                return Decision("human", f"Clicked through iCloud Private Relay ({relay.owner}, {relay.cidr}), which "
+                                         "hides the reader's address and browser", None)
+            if apple is not None:
+                return verdict("scanner", f"Bare \u201cMozilla/5.0\u201d user agent from {apple.owner}'s network "
+                                          f"{apple.cidr} on a link: Mail Privacy Protection only downloads images, "
+                                          "so this was not a person clicking")
+        entry = apple or relay
+        if entry is None:
+            return verdict("scanner", "Bare \u201cMozilla/5.0\u201d user agent from outside Apple's ranges: no mail "
+                                      "app or browser sends this, an automated fetcher")
+        return verdict("apple_mpp", f"Apple Mail Privacy Protection downloaded the images ({entry.owner}, "
+                                    f"{entry.cidr}, bare \u201cMozilla/5.0\u201d agent): it does this for every "
+                                    "email, opened or not")
+
+    outlook = ranges.get("microsoft_outlook")
+    marker = markers.get("outlook_proxy")
+    if outlook is not None or marker is not None:
+        evidence = (f"Microsoft's network {outlook.cidr}" if outlook
+                    else f"user agent contains \u201c{marker.text}\u201d")
+        if h.kind == "click":
+            return verdict("scanner", f"Link fetched by Microsoft's Outlook servers ({evidence}): Outlook's link "
+                                      "preview or safety check, not a person clicking")
+        return verdict("outlook", f"Opened through Microsoft's Outlook servers (Outlook.com or Outlook on the "
+                                  f"web; {evidence})")
+
+    kind = h.network.kind
+    if kind == "unreadable":
+        where = "the address could not be read"
+    elif kind == "global":
+        where = "not from a known proxy or scanner network"
+    else:
+        where = "from a private or local network"
+    action = "Clicked" if h.kind == "click" else "Opened"
+    return verdict("human", f"{action} in an ordinary mail app or browser ({where})")
+
+
+# -- what the history adds ---------------------------------------------------------------------
+
+
+def _duplicate(h: Hit, at: Mapping[str, datetime], heads, out, f: _Facts) -> Decision:
+    head_key = heads[h.key]
+    head = out[head_key]
+    gap = h.at - at[head_key]
+    again = f"Same address and device again {_duration(gap)} after its first hit on this email"
+    if head is not None and head.counts:
+        return Decision("duplicate", f"{again}: counted once", f.proxy)
+    label = _LABELS.get(head.verdict, head.verdict) if head is not None else "not counted"
+    return Decision("duplicate", f"{again}, which was {label}: not counted either", f.proxy)
+
+
+def _confirm_mpp(ordered: Sequence[Hit], out: dict) -> None:
+    first_click = next((h for h in ordered if h.kind == "click" and out[h.key] is not None
+                        and out[h.key].verdict in COUNTING), None)
+    if first_click is None:
+        return
+    mpp = [h for h in ordered if h.kind == "open" and h.at <= first_click.at and out[h.key] is not None
+           and out[h.key].verdict == "apple_mpp"]
+    if mpp:
+        last = mpp[-1]
+        gap = _duration(first_click.at - last.at)
+        out[last.key] = Decision("confirmed", "Apple Mail Privacy Protection downloaded the images, and a link in "
+                                              f"the email was clicked {gap} later: the recipient did open it",
+                                 out[last.key].proxy)
+
+
+def _imply_open(ordered: Sequence[Hit], out: dict[str, Decision]) -> None:
+    for h in ordered:
+        d = out[h.key]
+        if not d.counts:
+            continue
+        if h.kind == "open":
+            return  # an open that counts came first: nothing to infer
+        out[h.key] = Decision(d.verdict, d.reason, d.proxy, implied_open=True)
+        return
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = delta.total_seconds()
+    if seconds < 1:
+        return f"{seconds:.1f} s".replace(".0 s", " s")
+    if seconds < 120:
+        return f"{int(seconds)} s"
+    if seconds < 7200:
+        return f"{int(seconds // 60)} min"
+    if seconds < 172800:
+        return f"{int(seconds // 3600)} h"
+    return f"{int(seconds // 86400)} days"

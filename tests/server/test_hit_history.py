@@ -1,0 +1,161 @@
+"""Verdicts follow each email's whole history, through the real writer on each
+database: whatever order and batching the hits are stored in, the same verdicts;
+later evidence re-files earlier hits, and the thread, counter and panel follow."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from .helpers import CHROME_DESKTOP, GOOGLE_PROXY, IPHONE_MAIL, LONDON, click, drain, hit_pixel, path_of, register, threads
+from tests.fixtures.agents import APPLE_MPP, IPHONE_SAFARI
+
+
+def _verdicts(app, message) -> list[tuple]:
+    from server.extensions import db
+    from server.models import Event, Message
+
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(Event.kind, Event.verdict, Event.implied).join(Message, Message.id == Event.message_id)
+            .where(Message.public_id == message["id"]).order_by(Event.at, Event.kind, Event.implied)).all()
+        db.session.rollback()
+        return [tuple(r) for r in rows]
+
+
+def _records(message, n, seed):
+    """Spool records as the pixel and links write them: a few readers, a scanner,
+    repeats, all answered within a couple of minutes, in shuffled arrival order."""
+    from server.hitpath.spool import new_hit_id
+    from server.models import utcnow
+
+    rnd = random.Random(seed)
+    start = utcnow() - timedelta(minutes=5)
+    pixel = path_of(message["pixel_url"]).split("/")[-1][:-4]
+    links = [path_of(l["tracked_url"]).split("/")[-1] for l in message["links"]]
+    sources = [("81.2.69.142", CHROME_DESKTOP), ("89.160.20.112", IPHONE_MAIL), ("66.249.84.1", GOOGLE_PROXY),
+               ("17.58.63.12", APPLE_MPP), ("::ffff:81.2.69.142", CHROME_DESKTOP), ("81.2.69.9", "curl/8.5.0")]
+    out = []
+    for i in range(n):
+        ip, ua = rnd.choice(sources)
+        kind = rnd.choice(["open", "open", "click"])
+        out.append({"hit_id": new_hit_id(), "kind": kind, "token": pixel if kind == "open" else rnd.choice(links),
+                    "method": "GET", "ip": ip, "ua": ua, "headers": {},
+                    "at": start + timedelta(seconds=rnd.uniform(0, 120))})
+    return out
+
+
+def test_the_same_hits_get_the_same_verdicts_whatever_the_order_and_batching(app, client, ann):
+    from server.hitpath.drain import ingest
+
+    links = ["https://prospect.example/a", "https://prospect.example/b", "https://prospect.example/c"]
+    first = register(client, ann, thread_id="t-a", links=links)
+    second = register(client, ann, thread_id="t-b", links=links)
+    hits = _records(first, 120, seed=3)
+    twin = {**{k: v for k, v in zip((path_of(first["pixel_url"]).split("/")[-1][:-4],
+                                     *[path_of(l["tracked_url"]).split("/")[-1] for l in first["links"]]),
+                                    (path_of(second["pixel_url"]).split("/")[-1][:-4],
+                                     *[path_of(l["tracked_url"]).split("/")[-1] for l in second["links"]]))}}
+    with app.app_context():
+        # The first email: in time order, one batch.
+        ingest(sorted(hits, key=lambda r: r["at"]))
+        # Its twin: the same hits in reverse, in uneven batches, one replayed twice.
+        others = [{**r, "hit_id": r["hit_id"][::-1], "token": twin[r["token"]]} for r in reversed(hits)]
+        i, sizes = 0, [1, 7, 2, 30, 3, 50, 100]
+        for size in sizes:
+            ingest(others[i:i + size])
+            i += size
+        ingest(others[:10])
+    assert _verdicts(app, first) == _verdicts(app, second)
+    assert len([v for v in _verdicts(app, first) if not v[2]]) == 120
+
+
+def test_a_batch_of_many_emails_is_stored_in_one_transaction(app, client, ann, caplog):
+    from server.hitpath.drain import ingest
+
+    emails = [register(client, ann, thread_id=f"t-{i}") for i in range(5)]
+    records = [r for i, m in enumerate(emails) for r in _records(m, 20, seed=i)]
+    with app.app_context():
+        assert ingest(records) == 100
+    assert "a batch failed" not in caplog.text  # not the slow path, one email at a time
+    page = threads(client, ann)
+    assert len(page["threads"]) == 5
+
+
+def test_a_four_link_burst_files_all_its_clicks_as_a_scanner(client, ann):
+    msg = register(client, ann, links=[f"https://prospect.example/{i}" for i in range(4)])
+    for link in msg["links"]:  # each click stored before the next arrives
+        click(client, link["tracked_url"], ip=LONDON, ua=CHROME_DESKTOP)
+    [thread] = threads(client, ann)["threads"]
+    assert [e["verdict"] for e in thread["events"]] == ["scanner"] * 4
+    assert all(e["reason"].startswith("4 different links clicked") for e in thread["events"])
+    assert thread["opens"] == 0 and thread["clicks"] == 0
+    assert threads(client, ann)["unread"] == 0  # the inferred open the first click made is gone
+
+
+def test_two_hundred_hits_from_one_source_count_as_one_open(app, client, ann):
+    msg = register(client, ann)
+    for _ in range(200):
+        client.get(path_of(msg["pixel_url"]), headers={"User-Agent": IPHONE_MAIL},
+                   environ_base={"REMOTE_ADDR": LONDON})
+        if random.random() < 0.1:
+            drain(client)
+    drain(client)
+    [thread] = threads(client, ann)["threads"]
+    assert thread["opens"] == 1
+    assert sorted(e["verdict"] for e in thread["events"]).count("duplicate") == 199
+
+
+def test_a_click_confirms_an_apple_mpp_download(client, ann):
+    msg = register(client, ann)
+    hit_pixel(client, msg, ip="17.58.63.12", ua=APPLE_MPP)
+    [thread] = threads(client, ann)["threads"]
+    assert [e["verdict"] for e in thread["events"]] == ["apple_mpp"] and thread["opens"] == 0
+    click(client, msg["links"][0]["tracked_url"], ip=LONDON, ua=IPHONE_SAFARI)
+    [thread] = threads(client, ann)["threads"]
+    verdicts = sorted((e["kind"], e["verdict"], e.get("implied", False)) for e in thread["events"])
+    assert verdicts == [("click", "human", False), ("open", "confirmed", False)]
+    assert thread["opens"] == 1
+
+
+def test_a_self_view_report_refiles_the_proxy_load_and_the_thread_follows(client, ann):
+    msg = register(client, ann)
+    hit_pixel(client, msg, ip="66.249.84.1", ua=GOOGLE_PROXY)
+    page = threads(client, ann)
+    assert page["threads"][0]["opens"] == 1 and page["unread"] == 1
+    resp = client.post("/api/v1/threads/self-view", json={"thread_id": "thread-1"}, headers=ann.headers)
+    assert resp.status_code == 200 and resp.get_json()["reclassified"] == 1
+    page = threads(client, ann)
+    [event] = page["threads"][0]["events"]
+    assert event["verdict"] == "self" and page["threads"][0]["opens"] == 0
+    assert page["unread"] == 0  # the counter follows the re-filed verdict
+
+
+def test_reclassify_after_a_data_change(app, client, ann, tmp_path):
+    msg = register(client, ann)
+    hit_pixel(client, msg, ip=LONDON, ua="AcmeMailGuard/3.1 (+https://acme-guard.example)")
+    assert [e["verdict"] for e in threads(client, ann)["threads"][0]["events"]] == ["human"]
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir()
+    (rules_dir / "user_agent_markers.json").write_text(json.dumps({"markers": [
+        {"group": "scanner", "match": "contains", "text": "AcmeMailGuard", "name": "Acme's mail guard",
+         "source": "our gateway's documentation", "as_of": "2026-12"}]}))
+    from server.hitpath.rules import Rules
+
+    app.extensions["engage"].rules = Rules.load(rules_dir)  # what a restart with ENGAGE_RULES_DIR loads
+    result = app.test_cli_runner().invoke(args=["reclassify", "--since", "30"])
+    assert result.exit_code == 0, result.output
+    assert "1 emails decided again; 1 verdicts changed" in result.output
+    assert "human -> scanner" in result.output and "Acme's mail guard" in result.output
+    [thread] = threads(client, ann)["threads"]
+    assert [e["verdict"] for e in thread["events"]] == ["scanner"] and thread["opens"] == 0
+    again = app.test_cli_runner().invoke(args=["reclassify"])
+    assert "0 verdicts changed" in again.output  # nothing left to change
+
+
+def test_reclassify_rejects_a_bad_since(app):
+    result = app.test_cli_runner().invoke(args=["reclassify", "--since", "0"])
+    assert result.exit_code != 0 and "--since" in result.output
