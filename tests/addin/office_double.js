@@ -23,6 +23,28 @@
 // - Office.actions.associate, launch events and function commands whose event
 //   objects record event.completed(options).
 //
+//
+// It also reproduces what Outlook is known to do wrong, each from the issue that reports
+// it, so the add-in is tested against Outlook as its users meet it (docs/addin.md):
+// - OfficeDev/office-js #6808 (open): body.setAsync during an OnMessageSend event, even
+//   with the very body getAsync returned, breaks the *quoted* inline images: the
+//   recipient gets a 1x1 blank GIF in their place and their attachments are not sent;
+// - #6944 (open, new Outlook on Windows): setAsync of a body with many (10+) inline
+//   images or OneDrive/SharePoint links silently keeps only its first ~87%;
+// - #4392: on a reply or forward, getAsync after a setAsync returns the quoted part twice
+//   (what is stored is right; an add-in that writes back what it read duplicates it);
+// - #5430 (won't fix, Outlook for Mac): setAsync breaks inline images for the recipient
+//   (their attachments are not sent), whenever it is called;
+// - #4868, #5845: a callback may never be called (hang(name) below);
+// - #6263: setAsync over 1,000,000 characters throws Sys.ArgumentOutOfRangeException
+//   instead of answering DataExceedsMaximumSize through the callback;
+// - Microsoft's append-on-send documentation: content given to appendOnSendAsync /
+//   prependOnSendAsync is added "before the OnMessageSend event handler operations", so a
+//   call made inside the send handler is too late for that send (here: ignored);
+// - setAsync stores the HTML as Outlook's editor normalises it (parsed and serialised
+//   again), so an add-in cannot compare bodies byte for byte.
+// What the recipient receives is item().delivered: {body, attachments} after a send.
+//
 // Tests configure it with window.__officeDoubleConfig (before the page loads) and
 // drive it through window.__officeDouble.
 (function () {
@@ -46,9 +68,16 @@
     SendModeOverride: { PromptUser: "promptUser" },
   };
   const HostType = { Outlook: "Outlook" };
-  const PlatformType = { OfficeOnline: "OfficeOnline" };
+  const PlatformType = { OfficeOnline: "OfficeOnline", Mac: "Mac", PC: "PC" };
 
   const calls = []; // every API call, in order: [name, ...args summary]
+  // Methods whose callbacks will never be called (#4868, #5845): name -> how many more
+  // calls hang (Infinity for all).
+  const hanging = Object.assign({}, config.hang || {});
+  let platform = config.platform || "OfficeOnline"; // "Mac" for Outlook for Mac (#5430)
+  // Mailbox requirement set, as its minor number ("1.14" -> 14: 1.9 < 1.14).
+  const minorOf = (version) => Number(String(version).split(".")[1] || 0);
+  const mailboxMinor = minorOf(config.mailboxVersion || "1.14");
   const associations = {};
   const displayed = [];
   const completions = [];
@@ -62,7 +91,18 @@
     return [options || {}, callback];
   }
 
+  /** Whether the call just recorded hangs: its callback is then never called. */
+  function hangs() {
+    const name = calls.length ? calls[calls.length - 1][0] : "";
+    if (!hanging[name]) return false;
+    hanging[name] -= 1;
+    calls[calls.length - 1].push("(never answered)");
+    return true;
+  }
+
+  // Called synchronously by each method right after it recorded itself in `calls`.
   function answer(callback, options, status, value, error) {
+    if (hangs()) return;
     const result = { status, value, error, asyncContext: options.asyncContext, diagnostics: undefined };
     if (typeof callback === "function") later(() => callback(result));
   }
@@ -82,6 +122,78 @@
   function htmlToText(html) {
     const doc = new DOMParser().parseFromString(String(html), "text/html");
     return (doc.body && doc.body.textContent) || "";
+  }
+
+  // -- how Outlook treats bodies (the known behaviours above) ---------------------------
+  const BLANK_GIF = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7";
+  const QUOTE_MARK = /<[a-z][^>]*\bid\s*=\s*["']?(?:appendonsend|divRplyFwdMsg|mail-editor-reference-message-container)\b/i;
+  const CLOUD_LINK = /<a\b[^>]*\bhref\s*=\s*["']?https?:\/\/(?:[^\/"'\s>]*\.sharepoint\.com|onedrive\.live\.com|1drv\.ms)/gi;
+
+  /** Where the quoted earlier message starts in ``html`` (-1: none). */
+  function quoteStart(html) {
+    const match = QUOTE_MARK.exec(html);
+    return match ? match.index : -1;
+  }
+
+  /** The content ids of the inline images in ``html`` (src or OWA's originalsrc = cid:...). */
+  function inlineImages(html) {
+    const doc = new DOMParser().parseFromString(String(html), "text/html");
+    const ids = [];
+    for (const img of doc.querySelectorAll("img")) {
+      for (const value of [img.getAttribute("originalsrc"), img.getAttribute("src")]) {
+        if (value && /^cid:/i.test(value)) {
+          ids.push(value.slice(4));
+          break;
+        }
+      }
+    }
+    return ids;
+  }
+
+  /** #6944: 10 or more inline images or OneDrive/SharePoint links. */
+  function manyInlineItems(html) {
+    return inlineImages(html).length + (String(html).match(CLOUD_LINK) || []).length >= 10;
+  }
+
+  /** #6944: what setAsync keeps of such a body: its first ~87%, cut before a tag. */
+  function truncated(html) {
+    let cut = Math.floor(html.length * 0.87);
+    const tag = html.lastIndexOf("<", cut);
+    if (tag > 0) cut = tag;
+    return html.slice(0, cut);
+  }
+
+  /** The HTML as Outlook's editor stores it: parsed and serialised again. */
+  function normalised(html) {
+    const text = String(html);
+    const doc = new DOMParser().parseFromString(text, "text/html");
+    return /<html[\s>]/i.test(text) ? doc.documentElement.outerHTML : doc.body.innerHTML;
+  }
+
+  /** ``html`` with ``content`` added at the start (prepend) or end of its body. */
+  function spliced(html, content, atStart) {
+    if (atStart) {
+      const open = /<body[^>]*>/i.exec(html);
+      const at = open ? open.index + open[0].length : 0;
+      return html.slice(0, at) + content + html.slice(at);
+    }
+    const close = html.search(/<\/body\s*>/i);
+    return close >= 0 ? html.slice(0, close) + content + html.slice(close) : html + content;
+  }
+
+  /** #6808: the quoted part's inline images replaced by a blank GIF; their ids. */
+  function blankQuotedImages(html) {
+    const at = quoteStart(html);
+    if (at < 0) return { html, lost: [] };
+    const lost = [];
+    const quote = html.slice(at).replace(/<img\b[^>]*>/gi, (tag) => {
+      const cid = /(?:originalsrc|src)\s*=\s*["']?cid:([^"'\s>]+)/i.exec(tag);
+      if (!cid) return tag;
+      lost.push(cid[1]);
+      return tag.replace(/\s(?:originalsrc|src)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)/gi, "")
+        .replace(/^<img\b/i, `<img src="${BLANK_GIF}"`);
+    });
+    return { html: html.slice(0, at) + quote, lost };
   }
 
   function detailsOf(entry) {
@@ -110,7 +222,17 @@
       sent: false,
       sendBlocked: null,
       appendOnSend: [],
+      prependOnSend: [],
+      sending: false, // inside an OnMessageSend/OnAppointmentSend handler
+      quoteBlanked: false, // #6808 happened: setAsync during a send, quoted inline images
+      duplicateQuote: false, // #4392 happened: getAsync returns the quote twice
+      brokenImages: new Set(), // content ids whose attachments will not be sent (#5430)
+      delivered: null,
     };
+    state.isReply = s.reply === true || quoteStart(state.body) >= 0;
+    // Inline attachments: given, else one per cid: image of the body.
+    state.attachments = (s.attachments || inlineImages(state.body).map((id) => ({ name: id, contentId: id })))
+      .map((a) => ({ name: a.name || a.contentId, contentId: a.contentId || null, isInline: a.isInline !== false }));
     const fields = appointment ? ["requiredAttendees", "optionalAttendees"] : ["to", "cc", "bcc"];
     for (const field of fields) state.recipients[field] = (s[field] || []).map(detailsOf);
 
@@ -142,8 +264,8 @@
         return null;
       }
       if (data.length > MAX_BODY) {
-        fail(callback, options, "DataExceedsMaximumSize", "The data parameter is longer than 1,000,000 characters.");
-        return null;
+        // Documented as DataExceedsMaximumSize in the callback; Outlook throws (#6263).
+        throw new Error("Sys.ArgumentOutOfRangeException: Specified argument was out of the range of valid values. Parameter name: data");
       }
       const coercion = options.coercionType || CoercionType.Text; // documented default
       if (coercion === CoercionType.Html && state.format === "text") {
@@ -153,6 +275,52 @@
       }
       // Text into an HTML body: shown as text, tags and all.
       return coercion === CoercionType.Text && state.format === "html" ? textToHtml(data) : data;
+    }
+
+    /** appendOnSendAsync / prependOnSendAsync: queued for the send; null clears the queue. */
+    function onSend(where, data, options, callback) {
+      [options, callback] = split(options, callback);
+      calls.push([`body.${where}OnSendAsync`, options.coercionType || null]);
+      if (data !== null && typeof data !== "string") {
+        fail(callback, options, "InvalidParameterValueError", "The value of the parameter 'data' is invalid.");
+        return;
+      }
+      if (typeof data === "string" && data.length > 5000) {
+        fail(callback, options, "DataExceedsMaximumSize", "The data parameter is longer than 5,000 characters.");
+        return;
+      }
+      if (options.coercionType === CoercionType.Html && state.format === "text") {
+        fail(callback, options, "InvalidFormatError",
+          "The options.coercionType parameter is set to Office.CoercionType.Html but the message body is in plain text.");
+        return;
+      }
+      const queue = where === "append" ? "appendOnSend" : "prependOnSend";
+      // "occur before the OnMessageSend event handler operations": too late for this send.
+      if (!state.sending) state[queue] = data === null ? [] : state[queue].concat([data]);
+      succeed(callback, options);
+    }
+
+    /** What the recipient receives when the item is sent. */
+    function deliver() {
+      let body = state.body;
+      if (state.format === "html") {
+        for (const data of state.prependOnSend.slice().reverse()) body = spliced(body, data, true);
+        for (const data of state.appendOnSend) body = spliced(body, data, false);
+        if (state.quoteBlanked) {
+          const blanked = blankQuotedImages(body); // #6808
+          body = blanked.html;
+          blanked.lost.forEach((id) => state.brokenImages.add(id));
+        }
+      } else {
+        body = state.prependOnSend.map((d) => `${d}\n`).join("") + body
+          + state.appendOnSend.map((d) => `\n${d}`).join("");
+      }
+      state.body = body;
+      state.delivered = {
+        body,
+        attachments: state.attachments.filter((a) => !(a.isInline && state.brokenImages.has(a.contentId)))
+          .map((a) => Object.assign({}, a)),
+      };
     }
 
     const body = {
@@ -173,13 +341,31 @@
         if (coercionType === CoercionType.Html && state.format === "text") {
           value = `<html><body><div>${textToHtml(state.body)}</div></body></html>`;
         }
+        if (coercionType === CoercionType.Html && state.duplicateQuote) {
+          const at = quoteStart(value); // #4392: the quoted part, twice
+          if (at >= 0) {
+            const close = value.search(/<\/body\s*>/i);
+            const end = close >= 0 ? close : value.length;
+            value = value.slice(0, end) + value.slice(at, end) + value.slice(end);
+          }
+        }
         succeed(callback, options, value);
       },
       setAsync(data, options, callback) {
         [options, callback] = split(options, callback);
         calls.push(["body.setAsync", options.coercionType || null]);
-        const value = checkedData(data, options, callback);
+        let value = checkedData(data, options, callback);
         if (value === null) return;
+        if (state.format === "html") {
+          const images = inlineImages(value);
+          if (state.sending && quoteStart(value) >= 0 && inlineImages(value.slice(quoteStart(value))).length) {
+            state.quoteBlanked = true; // #6808
+          }
+          if (platform === "Mac") images.forEach((id) => state.brokenImages.add(id)); // #5430
+          if (manyInlineItems(value)) value = truncated(value); // #6944
+          value = normalised(value);
+          if (state.isReply) state.duplicateQuote = true; // #4392
+        }
         state.body = value;
         succeed(callback, options);
       },
@@ -188,25 +374,14 @@
         calls.push(["body.prependAsync", options.coercionType || null]);
         const value = checkedData(data, options, callback);
         if (value === null) return;
-        const open = state.format === "html" ? /<body[^>]*>/i.exec(state.body) : null;
-        const at = open ? open.index + open[0].length : 0;
-        state.body = state.body.slice(0, at) + value + state.body.slice(at);
+        state.body = state.format === "html" ? spliced(state.body, value, true) : value + state.body;
         succeed(callback, options);
       },
       appendOnSendAsync(data, options, callback) {
-        [options, callback] = split(options, callback);
-        calls.push(["body.appendOnSendAsync", options.coercionType || null]);
-        if (data !== null && typeof data === "string" && data.length > 5000) {
-          fail(callback, options, "DataExceedsMaximumSize", "The data parameter is longer than 5,000 characters.");
-          return;
-        }
-        if (options.coercionType === CoercionType.Html && state.format === "text") {
-          fail(callback, options, "InvalidFormatError",
-            "The options.coercionType parameter is set to Office.CoercionType.Html but the message body is in plain text.");
-          return;
-        }
-        state.appendOnSend = data === null ? [] : state.appendOnSend.concat([data]);
-        succeed(callback, options);
+        onSend("append", data, options, callback);
+      },
+      prependOnSendAsync(data, options, callback) {
+        onSend("prepend", data, options, callback);
       },
     };
 
@@ -328,7 +503,9 @@
       },
     };
     for (const field of fields) item[field] = recipientsApi(field);
-    return { item, state };
+    if (mailboxMinor < 13) delete body.prependOnSendAsync;
+    if (mailboxMinor < 9) delete body.appendOnSendAsync;
+    return { item, state, deliver };
   }
 
   // -- mailbox, roaming settings ----------------------------------------------------------
@@ -354,7 +531,9 @@
     },
     userProfile: Object.assign({ displayName: "Ann Sender", emailAddress: "ann@acme.example", timeZone: "UTC" },
       config.userProfile || {}),
-    diagnostics: { hostName: "OutlookWebApp", hostVersion: "double" },
+    get diagnostics() {
+      return { hostName: platform === "Mac" ? "OutlookMac" : "OutlookWebApp", hostVersion: "double" };
+    },
     displayMessageForm(itemId) {
       calls.push(["displayMessageForm", itemId]);
       if (typeof itemId !== "string" || !itemId) throw new Error("Sys.ArgumentException: itemId");
@@ -363,7 +542,7 @@
   };
 
   const ready = new Promise((resolve) => later(resolve));
-  const readyInfo = { host: HostType.Outlook, platform: PlatformType.OfficeOnline };
+  const readyInfo = { host: HostType.Outlook, platform: PlatformType[platform] || platform };
 
   const Office = {
     AsyncResultStatus,
@@ -374,10 +553,17 @@
     context: {
       mailbox,
       roamingSettings,
+      displayLanguage: config.displayLanguage || "en-US",
+      contentLanguage: config.displayLanguage || "en-US",
+      get platform() {
+        return PlatformType[platform] || platform;
+      },
+      get diagnostics() {
+        return { host: HostType.Outlook, platform: PlatformType[platform] || platform, version: "double" };
+      },
       requirements: {
         isSetSupported(name, version) {
-          const supported = { Mailbox: 1.14 };
-          return name in supported && (version === undefined || parseFloat(version) <= supported[name]);
+          return name === "Mailbox" && (version === undefined || minorOf(version) <= mailboxMinor);
         },
       },
     },
@@ -404,6 +590,9 @@
     const handler = associations[name];
     if (!handler) return Promise.reject(new Error(`no function associated with ${name}`));
     const started = performance.now();
+    const sendEvent = Boolean(extra && extra.type && /Send$/.test(extra.type));
+    const target = current;
+    if (sendEvent) target.state.sending = true;
     return new Promise((resolve) => {
       const record = { name, calls: 0, options: undefined, ms: undefined };
       const event = Object.assign({
@@ -414,13 +603,12 @@
           record.options = options === undefined ? null : options;
           record.ms = performance.now() - started;
           completions.push(record);
-          if (extra && extra.type && /Send$/.test(extra.type)) {
-            if (options && options.allowEvent === false) current.state.sendBlocked = options;
+          if (sendEvent) {
+            target.state.sending = false;
+            if (options && options.allowEvent === false) target.state.sendBlocked = options;
             else {
-              current.state.sent = true;
-              for (const data of current.state.appendOnSend) {
-                current.state.body += current.state.format === "html" ? data : `\n${data}`;
-              }
+              target.state.sent = true;
+              target.deliver();
             }
           }
           resolve(record);
@@ -444,6 +632,9 @@
       customProperties: Object.assign({}, s.customProperties),
       sent: s.sent,
       sendBlocked: s.sendBlocked,
+      attachments: s.attachments.map((a) => Object.assign({}, a)),
+      delivered: s.delivered && JSON.parse(JSON.stringify(s.delivered)),
+      queuedOnSend: { append: s.appendOnSend.slice(), prepend: s.prependOnSend.slice() },
     };
   }
 
@@ -455,6 +646,14 @@
     },
     item: snapshot,
     calls: () => calls.slice(),
+    /** Outlook on another platform from now on: "Mac", "PC", "OfficeOnline". */
+    setPlatform(name) {
+      platform = name;
+    },
+    /** The next ``times`` calls of ``name`` (e.g. "body.getAsync") never call back. */
+    hang(name, times) {
+      hanging[name] = times === undefined ? Infinity : times;
+    },
     associations: () => Object.keys(associations),
     /** A function command, e.g. invoke("trackEmailOpens"). */
     invoke: (name) => dispatch(name, { type: "command" }),
