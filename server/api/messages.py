@@ -46,12 +46,23 @@ def message_out(message: Message) -> dict:
 @secured
 @blp.arguments(MessageIn)
 @blp.response(201, MessageOut)
+@blp.alt_response(200, schema=MessageOut, description="Already registered with this pixel_token.")
 def register_message(body):
     """Register an email (or meeting invite) about to be sent.
 
     Answers with an opaque pixel URL, the ready snippet to insert, and a tracked URL
-    per link (in the order given; a link given twice gets one tracked URL)."""
+    per link (in the order given; a link given twice gets one tracked URL). With a
+    ``pixel_token`` the client chose, a second registration of that token answers the
+    email registered first (200)."""
     user = current_user()
+    if body.get("pixel_token"):
+        existing = db.session.execute(
+            sa.select(Message).where(Message.pixel_token == body["pixel_token"])
+        ).scalar_one_or_none()
+        if existing is not None:
+            if existing.user_id != user.id:
+                raise ApiError(409, "That pixel token is already in use.")
+            return message_out(existing), 200
     settings = merged_settings(user.settings)
     internal = user.org.internal_domains or []
     recipients = []
@@ -81,6 +92,8 @@ def register_message(body):
         mode=body["mode"], client=body["client"], kind=body["kind"], sequence=body["sequence"],
         step=body["step"], sent_at=now, external=external, client_message_id=body["client_message_id"],
     )
+    if body.get("pixel_token"):
+        message.pixel_token = body["pixel_token"]
     plain = {"subject": body["subject"], "recipients": recipients}
     message.search_key = search_key(plain)
     message.domains = "," + ",".join(recipient_domains(plain)) + ","

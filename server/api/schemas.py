@@ -128,6 +128,12 @@ class MessageIn(ma.Schema):
         load_default=list, validate=validate.Length(max=300),
     )
     client_message_id = Text(500, load_default=None, allow_none=True)
+    # The pixel's token, chosen by the client (at least 128 random bits, URL-safe), so
+    # that the pixel can be queued into the email before it is sent (Outlook's
+    # appendOnSendAsync) and the email registered only when it is sent. Registering the
+    # same token again answers the same email (a retry after a lost answer).
+    pixel_token = fields.String(load_default=None, allow_none=True,
+                                validate=[validate.Length(min=22, max=64), validate.Regexp(r"^[A-Za-z0-9_-]+$")])
 
 
 class TrackedLinkOut(ma.Schema):

@@ -19,6 +19,34 @@ def test_register_returns_pixel_snippet_and_tracked_links(client, ann):
     assert msg["external"] is True
 
 
+def test_a_pixel_token_chosen_by_the_client_is_kept_and_registering_it_again_is_a_retry(client, ann, bob):
+    """The Outlook add-in queues the pixel into the email at compose time and registers
+    the email when it is sent, with the token it put in the pixel's address."""
+    token = "Zq3_x-9" * 4
+    msg = register(client, ann, pixel_token=token)
+    assert msg["pixel_url"] == f"http://engage.test/p/{token}.gif"
+    again = client.post("/api/v1/messages", headers=ann.headers, json={
+        "subject": "Proposal for Q3", "recipients": [{"name": "", "address": "carla@prospect.example"}],
+        "thread_id": "thread-1", "mode": "auto", "client": "outlook", "pixel_token": token})
+    assert again.status_code == 200 and again.get_json()["id"] == msg["id"]
+    assert len(threads(client, ann)["threads"][0]["messages"]) == 1
+    taken = client.post("/api/v1/messages", headers=bob.headers, json={
+        "recipients": [{"name": "", "address": "x@prospect.example"}], "thread_id": "t", "mode": "auto",
+        "client": "outlook", "pixel_token": token})
+    assert taken.status_code == 409 and "error" in taken.get_json()
+    hit_pixel(client, msg)
+    assert threads(client, ann)["threads"][0]["opens"] == 1
+    assert threads(client, bob)["threads"] == []
+
+
+def test_a_pixel_token_too_short_or_with_other_characters_is_refused(client, ann):
+    for token in ("short", "a/b" * 10, "x" * 65):
+        resp = client.post("/api/v1/messages", headers=ann.headers, json={
+            "recipients": [{"name": "", "address": "carla@prospect.example"}], "thread_id": "t",
+            "mode": "auto", "client": "outlook", "pixel_token": token})
+        assert resp.status_code == 422 and resp.get_json()["error"]["code"]
+
+
 def test_open_shows_in_panel_with_place_device_and_verdict(client, ann):
     msg = register(client, ann)
     hit_pixel(client, msg, ip=LONDON, ua=CHROME_DESKTOP)
