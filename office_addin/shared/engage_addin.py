@@ -6,20 +6,35 @@ into Pyodide next to the client_py wheel (office_addin/engine.mjs) and call
 cross the JavaScript/Python boundary (no proxies to leak or destroy). CPython runs the
 same functions in tests/addin/test_engage_addin.py.
 
-The one rule decided here rather than in client_py, because only the add-in has a task
-pane to look at: where the tracking image goes (:func:`insert_position`).
+The rules decided here rather than in client_py, because only the add-in has them:
+where the tracking image goes (:func:`insert_position`: only the add-in has a task pane
+to look at), and when Outlook cannot be trusted with a whole-body write and whether one
+kept the sender's content (:func:`rewrite_risk`, :func:`preserved`: Outlook's body API
+loses content in known cases, docs/addin.md).
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
+from html import unescape
 from typing import Any, Mapping
 
 from client_py.links import rewrite_links, trackable_urls
 from client_py.panel import merged_settings, panel_from_api
 from client_py.recipients import auto_insert_decision
 from client_py.render import render_panel
-from client_py.snippet import body_kind, find_snippet, insert_snippet, not_html_reason
+from client_py.htmlscan import RAW, START, TEXT, tokenize
+from client_py.snippet import body_kind, build_snippet, find_snippet, insert_snippet, not_html_reason
+
+#: Longest body Engage writes back whole: setAsync refuses over 1,000,000 characters
+#: (and throws rather than answering, office-js #6263), and Outlook's own normalisation
+#: of what is written can make it longer.
+MAX_REWRITE_CHARS = 500_000
+#: OneDrive/SharePoint file links that make a whole-body write unsafe: with about ten
+#: inline items new Outlook keeps only part of the body (office-js #6944); half that.
+MAX_CLOUD_LINKS = 4
+_CLOUD_HOSTS = (".sharepoint.com", "onedrive.live.com", "1drv.ms")
 
 # Bodies that client_py.snippet.body_kind classifies as each kind, to get its own words
 # for "why this body cannot be tracked" (Outlook tells us the kind, not a sample body).
@@ -66,6 +81,82 @@ def tracked_body(body: str, pixel_url: str, where: str, links: list[Mapping]) ->
     return insert_snippet(rewrite_links(body, mapping), pixel_url, where)
 
 
+def snippet(pixel_url: str) -> str:
+    """client_py's tracking snippet for ``pixel_url`` (queued with appendOnSendAsync)."""
+    return build_snippet(pixel_url)
+
+
+def rewritten_body(body: str, links: list[Mapping]) -> str:
+    """``body`` with its registered links rewritten and nothing else changed (the pixel
+    is already queued to be added on send)."""
+    mapping = {link["url"]: link["tracked_url"] for link in links if link.get("tracked_url")}
+    return rewrite_links(body, mapping)
+
+
+def _inline_image(token) -> bool:
+    for name in ("originalsrc", "src"):  # Outlook on the web keeps the content id in originalsrc
+        value = (token.attr_value(name) or "").strip().lower()
+        if value.startswith(("cid:", "data:")):
+            return True
+    return False
+
+
+def _cloud_link(token) -> bool:
+    href = (token.attr_value("href") or "").strip().lower()
+    host = href.split("://", 1)[1].split("/", 1)[0] if "://" in href else ""
+    return any(host == h.lstrip(".") or host.endswith(h) for h in _CLOUD_HOSTS)
+
+
+def rewrite_risk(body: str, platform: str | None = None) -> str | None:
+    """Why writing ``body`` back whole with ``body.setAsync`` could lose the sender's
+    content, or None when nothing known speaks against it.
+
+    ``"too_large"``: over :data:`MAX_REWRITE_CHARS`. ``"mac"``: inline images in Outlook
+    for Mac, which setAsync breaks for the recipient (office-js #5430).
+    ``"inline_images"``: inline images anywhere (in a send handler setAsync replaces
+    quoted ones by a blank image, #6808; with many, new Outlook drops the end of the body,
+    #6944). ``"cloud_links"``: more than :data:`MAX_CLOUD_LINKS` OneDrive/SharePoint file
+    links (#6944).
+    """
+    if len(body) > MAX_REWRITE_CHARS:
+        return "too_large"
+    starts = [t for t in tokenize(body) if t.kind == START]
+    if any(t.name == "img" and _inline_image(t) for t in starts):
+        return "mac" if platform == "Mac" else "inline_images"
+    if sum(1 for t in starts if t.name == "a" and _cloud_link(t)) > MAX_CLOUD_LINKS:
+        return "cloud_links"
+    return None
+
+
+def _content(body: str) -> tuple[str, Counter, Counter]:
+    """What a reader of ``body`` gets: its text without white space, its images' and
+    links' addresses (decoded, so Outlook's re-serialisation does not count)."""
+    text, images, links = [], Counter(), Counter()
+    for token in tokenize(body):
+        if token.kind == TEXT:
+            text.append(unescape(body[token.start:token.end]))
+        elif token.kind == START and token.name == "img":
+            images[(token.attr_value("originalsrc") or token.attr_value("src") or "").strip()] += 1
+        elif token.kind == START and token.name == "a" and token.attr_value("href") is not None:
+            links[token.attr_value("href").strip()] += 1
+    return "".join("".join(text).split()), images, links
+
+
+def preserved(expected: str, actual: str) -> bool:
+    """Whether Outlook kept everything of ``expected`` (what Engage wrote) in ``actual``
+    (what reading the body back gave): all its text, in order, and every image and link.
+
+    Outlook re-serialises what it is given (quotes, entities, white space), so bodies are
+    not compared byte for byte; and on replies getAsync may return the quote twice after a
+    setAsync although the email holds it once (office-js #4392), so more is not a loss.
+    """
+    text, images, links = _content(expected)
+    got_text, got_images, got_links = _content(actual)
+    return (text in got_text
+            and all(got_images[k] >= n for k, n in images.items())
+            and all(got_links[k] >= n for k, n in links.items()))
+
+
 def auto_insert(recipients: list[Mapping], org: Mapping | None, settings: Mapping | None) -> dict:
     """client_py's automatic-insertion decision for these recipients, as a dict."""
     merged = merged_settings(settings)
@@ -91,6 +182,10 @@ _FUNCTIONS = {
     "inspect_body": inspect_body,
     "not_html_message": not_html_message,
     "tracked_body": tracked_body,
+    "snippet": snippet,
+    "rewritten_body": rewritten_body,
+    "rewrite_risk": rewrite_risk,
+    "preserved": preserved,
     "auto_insert": auto_insert,
     "panel_html": panel_html,
 }

@@ -98,3 +98,50 @@ def test_call_answers_json(name, args, key):
     assert list(answer) == [key]
     if key == "error":
         assert answer["error"]["message"]
+
+
+def owa_img(cid: str) -> str:
+    return f'<img src="https://attachments.office.net/owa/x/{cid}" originalsrc="cid:{cid}">'
+
+
+@pytest.mark.parametrize(("case", "body", "platform", "risk"), [
+    ("text and links", BODY, None, None),
+    ("an inline image in the sender's part", BODY.replace("-- Ann", "-- Ann " + owa_img("logo.png")), None,
+     "inline_images"),
+    ("a pasted data: image", BODY.replace("-- Ann", '<img src="data:image/png;base64,iVBO">'), None, "inline_images"),
+    ("an inline image on a Mac", BODY.replace("-- Ann", owa_img("logo.png")), "Mac", "mac"),
+    ("an image from the web is not inline", BODY.replace("-- Ann", '<img src="https://cdn.example/logo.png">'),
+     None, None),
+    ("over 500,000 characters", BODY.replace("Hi Bob,", "x" * 500_001), None, "too_large"),
+    ("five SharePoint file links", BODY.replace("-- Ann", "".join(
+        f'<a href="https://acme.sharepoint.com/f/{n}">file {n}</a>' for n in range(5))), None, "cloud_links"),
+    ("four SharePoint file links", BODY.replace("-- Ann", "".join(
+        f'<a href="https://acme-my.sharepoint.com/f/{n}">file {n}</a>' for n in range(4))), None, None),
+])
+def test_rewrite_risk(case, body, platform, risk):
+    assert engage_addin.rewrite_risk(body, platform) == risk, case
+
+
+REPLY = ('<div>Thanks, see <a href="https://shop.example.org/p">prices</a>.</div><div id="appendonsend"></div>'
+         '<hr><div id="divRplyFwdMsg">From: Bob</div><div>Can you send prices?</div>')
+
+
+@pytest.mark.parametrize(("case", "actual", "kept"), [
+    ("the same", REPLY, True),
+    ("re-serialised: quotes, entities, white space", REPLY.replace('"', "'").replace("Thanks,", "Thanks,\n ")
+     .replace("prices</a>", "pri&#99;es</a>"), True),
+    ("the quote twice on reading back (office-js #4392)", REPLY + REPLY[REPLY.index('<div id="appendonsend">'):], True),
+    ("the end dropped (office-js #6944)", REPLY[:REPLY.index("<div>Can you")], False),
+    ("a link lost", REPLY.replace('<a href="https://shop.example.org/p">prices</a>', "prices"), False),
+    ("an image lost", REPLY, False),
+])
+def test_preserved(case, actual, kept):
+    expected = REPLY if case != "an image lost" else REPLY.replace("Thanks", 'Thanks <img src="cid:a.png">')
+    assert engage_addin.preserved(expected, actual) is kept, case
+
+
+def test_snippet_and_links_only_rewrite():
+    assert find_snippet(engage_addin.snippet(PIXEL)) == PIXEL
+    body = engage_addin.rewritten_body(BODY, [{"url": "https://shop.example.org/pricing",
+                                              "tracked_url": "https://t.example.com/c/x1"}])
+    assert body == BODY.replace("https://shop.example.org/pricing", "https://t.example.com/c/x1")
