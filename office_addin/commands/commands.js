@@ -1,16 +1,24 @@
 // Engage's UI-less runtime: the "Track Email Opens" button (a function command) and the
 // launch events (OnNewMessageCompose, OnMessageRecipientsChanged, OnMessageSend and
-// their appointment twins). Loaded by commands.html after engage_api.js, with
-// engine.mjs booting client_py in Pyodide beside it.
+// their appointment twins). Loaded by commands.html after shared/strings.js and shared/engage_api.js,
+// with engine.mjs booting client_py in Pyodide beside it.
 //
-// Rules kept here (see docs/addin.md):
-// - every Office AsyncResult is checked (officeAsync) and every handler ends in
-//   event.completed(...), on every path;
-// - sending is never blocked: onSendHandler completes with {allowEvent: true} always,
-//   at the latest when its time budget runs out, whatever the engine or server do;
-// - an email gets at most one tracking image: the body is checked for one first
-//   (client_py.snippet.find_snippet), and operations run one at a time, so a second
-//   press waits for the first and then finds its image.
+// Outlook's body API loses content in known cases (docs/addin.md: office-js #6808,
+// #6944, #4392, #5430), so Engage never writes the whole body back where it can avoid it:
+// - the tracking image is queued at compose time, when the email becomes tracked (the
+//   button, or recipients that call for automatic tracking), with appendOnSendAsync
+//   (last line, Mailbox 1.9) or prependOnSendAsync (first line, 1.13): Outlook adds it
+//   when the email is sent and the body is never read back and rewritten for it;
+// - the pixel's token is chosen here and kept in the item's custom properties; the
+//   email is registered on the server only when it is sent, with that token, so a
+//   draft never sent leaves nothing behind;
+// - links are rewritten at send by a whole-body write only when nothing known speaks
+//   against one (engage_addin.rewrite_risk); the body is then read back and compared
+//   (engage_addin.preserved); on any loss the original is put back and the email goes
+//   with its image but untracked links, with a notice saying why;
+// - every Office call has its own time limit, one operation runs at a time and waits
+//   for the one before at most a few seconds, and every handler ends in
+//   event.completed(...), the send handler within SEND_BUDGET_MS whatever happens.
 // In classic Outlook on Windows this file runs alone (the JavaScript-only runtime):
 // without engage_api.js and the engine, every handler completes at once.
 (function (global) {
@@ -18,9 +26,15 @@
 
   const NOTICE_KEY = "engage"; // result of the button (one notification slot)
   const PREVIEW_KEY = "engageAuto"; // "will be tracked when sent" from the launch events
+  const STATE_KEY = "engage"; // the item's custom property: {token, where, queued, mode, outlookId}
+  const THREAD_KEY = "engageThreadId";
   const ICON = "Icon.16x16"; // a bt:Image id of the manifest
   const MAX_NOTICE = 150; // NotificationMessageDetails.message limit
-  const SEND_BUDGET_MS = 8000; // longest a send waits for Engage (then it goes untouched)
+  const SEND_BUDGET_MS = 2500; // the send handler always completes within this
+  const SEND_QUEUE_WAIT_MS = 1000; // a send waits this long at most for an operation before it
+  const QUEUE_WAIT_MS = 8000; // any other operation waits this long at most
+  const SEND_CALL_MS = 1000; // one Office call during a send
+  const COMPOSE_CALL_MS = 5000; // one Office call otherwise
   const MANUAL_ENGINE_WAIT_MS = 30000;
   const PREVIEW_ENGINE_WAIT_MS = 20000;
   const ME_MAX_AGE_MS = 5 * 60 * 1000;
@@ -29,6 +43,12 @@
 
   function api() {
     return global.EngageApi || null;
+  }
+
+  /** The add-in's words (strings.js); the JavaScript-only runtime has only this one. */
+  function t(key, params) {
+    if (global.EngageStrings) return global.EngageStrings.t(key, params);
+    return "This Outlook cannot run Engage's tracking: use Outlook on the web or the new Outlook.";
   }
 
   // -- Office calls -------------------------------------------------------------------
@@ -56,13 +76,24 @@
     }
   }
 
-  /** Run an Office.js async method; resolve its value, reject on status Failed. */
-  function officeAsync(start) {
+  /**
+   * Run one Office.js async method: resolve its value, reject on status Failed, on an
+   * exception thrown instead of an answer (office-js #6263), and when no answer came
+   * within ``ms`` (#4868, #5845: some callbacks are never called).
+   */
+  function officeAsync(what, start, ms) {
     return new Promise((resolve, reject) => {
-      start((result) => {
-        if (result && result.status === Office.AsyncResultStatus.Succeeded) resolve(result.value);
-        else reject(new OfficeFailure(result && result.error));
-      });
+      const timer = setTimeout(() => reject(new TimedOut(what)), ms);
+      try {
+        start((result) => {
+          clearTimeout(timer);
+          if (result && result.status === Office.AsyncResultStatus.Succeeded) resolve(result.value);
+          else reject(new OfficeFailure(result && result.error));
+        });
+      } catch (error) {
+        clearTimeout(timer);
+        reject(new OfficeFailure(error));
+      }
     });
   }
 
@@ -79,11 +110,12 @@
     return item.itemType === Office.MailboxEnums.ItemType.Appointment;
   }
 
-  async function recipientsOf(item) {
+  async function recipientsOf(item, ms) {
     const fields = isAppointment(item)
-      ? [item.requiredAttendees, item.optionalAttendees]
-      : [item.to, item.cc, item.bcc];
-    const lists = await Promise.all(fields.filter(Boolean).map((field) => officeAsync((done) => field.getAsync(done))));
+      ? [["requiredAttendees", item.requiredAttendees], ["optionalAttendees", item.optionalAttendees]]
+      : [["to", item.to], ["cc", item.cc], ["bcc", item.bcc]];
+    const lists = await Promise.all(fields.filter(([, field]) => field)
+      .map(([name, field]) => officeAsync(name, (done) => field.getAsync(done), ms)));
     const seen = new Set();
     const recipients = [];
     for (const details of lists.flat()) {
@@ -96,148 +128,201 @@
     return recipients;
   }
 
-  const subjectOf = (item) => officeAsync((done) => item.subject.getAsync(done));
-  const bodyTypeOf = (item) => officeAsync((done) => item.body.getTypeAsync(done));
-  const bodyHtmlOf = (item) => officeAsync((done) => item.body.getAsync(Office.CoercionType.Html, done));
-  const setBodyHtml = (item, html) =>
-    officeAsync((done) => item.body.setAsync(html, { coercionType: Office.CoercionType.Html }, done));
+  const subjectOf = (item, ms) => officeAsync("subject", (done) => item.subject.getAsync(done), ms);
+  const bodyTypeOf = (item, ms) => officeAsync("body type", (done) => item.body.getTypeAsync(done), ms);
+  const bodyHtmlOf = (item, ms) =>
+    officeAsync("reading the body", (done) => item.body.getAsync(Office.CoercionType.Html, done), ms);
+  const setBodyHtml = (item, html, ms) => officeAsync("writing the body",
+    (done) => item.body.setAsync(html, { coercionType: Office.CoercionType.Html }, done), ms);
 
-  function newThreadId() {
-    const random = global.crypto && crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2);
-    return `outlook-${random}`;
+  /** The on-send method that puts content at ``where``, or null when Outlook has none. */
+  function onSendMethod(item, where) {
+    const requirements = Office.context.requirements;
+    const needs = where === "first" ? ["prependOnSendAsync", "1.13"] : ["appendOnSendAsync", "1.9"];
+    const supported = !requirements || requirements.isSetSupported("Mailbox", needs[1]);
+    return supported && typeof item.body[needs[0]] === "function" ? needs[0] : null;
+  }
+
+  function queueOnSend(item, where, html, ms) {
+    const method = onSendMethod(item, where);
+    return officeAsync("adding the tracking image",
+      (done) => item.body[method](html, { coercionType: Office.CoercionType.Html }, done), ms);
+  }
+
+  /** The item's custom properties and Engage's state in them. */
+  async function loadState(item, ms) {
+    const props = await officeAsync("custom properties", (done) => item.loadCustomPropertiesAsync(done), ms);
+    let state = null;
+    try {
+      state = JSON.parse(props.get(STATE_KEY) || "null");
+    } catch (error) {
+      state = null;
+    }
+    return { props, state };
+  }
+
+  function saveState(props, state, ms) {
+    if (state) props.set(STATE_KEY, JSON.stringify(state));
+    else props.remove(STATE_KEY);
+    return officeAsync("saving custom properties", (done) => props.saveAsync(done), ms);
+  }
+
+  function randomId(bytes) {
+    const data = new Uint8Array(bytes);
+    global.crypto.getRandomValues(data);
+    return btoa(String.fromCharCode(...data)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   }
 
   /** Outlook's conversation id, else one Engage keeps in the item's custom properties
    *  (a new message has no conversation id, an appointment never has one). */
-  async function threadIdOf(item) {
+  async function threadIdOf(item, props, ms) {
     if (item.conversationId) return item.conversationId;
-    try {
-      const props = await officeAsync((done) => item.loadCustomPropertiesAsync(done));
-      let id = props.get("engageThreadId");
-      if (!id) {
-        id = newThreadId();
-        props.set("engageThreadId", id);
-        await officeAsync((done) => props.saveAsync(done)).catch((error) => console.warn("Engage:", error));
+    let id = props && props.get(THREAD_KEY);
+    if (!id) {
+      id = `outlook-${randomId(16)}`;
+      if (props) {
+        props.set(THREAD_KEY, id);
+        await officeAsync("saving custom properties", (done) => props.saveAsync(done), ms)
+          .catch((error) => console.warn("Engage:", error));
       }
-      return id;
-    } catch (error) {
-      return newThreadId();
     }
+    return id;
   }
 
   /** The item's EWS id, to open it later with displayMessageForm. A new draft has none
    *  until saved; the button saves it (the user asked for tracking), a send does not. */
-  async function outlookItemIdOf(item, save) {
+  async function outlookItemIdOf(item, save, ms) {
     if (typeof item.getItemIdAsync === "function") {
       try {
-        return await officeAsync((done) => item.getItemIdAsync(done));
+        return await officeAsync("item id", (done) => item.getItemIdAsync(done), ms);
       } catch (error) {
         // ItemNotSaved: fall through.
       }
     }
     if (!save) return null;
     try {
-      return await officeAsync((done) => item.saveAsync(done));
+      return await officeAsync("saving the draft", (done) => item.saveAsync(done), ms);
     } catch (error) {
       return null;
     }
   }
 
-  function notice(item, key, type, message) {
+  function notice(item, key, type, message, ms) {
     const details = { type, message: message.length > MAX_NOTICE ? `${message.slice(0, MAX_NOTICE - 1)}…` : message };
     if (type === Office.MailboxEnums.ItemNotificationMessageType.InformationalMessage) {
       details.icon = ICON;
       details.persistent = false;
     }
-    return officeAsync((done) => item.notificationMessages.replaceAsync(key, details, done))
-      .catch((error) => console.warn("Engage: notification not shown", error));
+    return officeAsync("notification", (done) => item.notificationMessages.replaceAsync(key, details, done),
+      ms || COMPOSE_CALL_MS).catch((error) => console.warn("Engage: notification not shown", error));
   }
 
-  const informational = (item, message, key) =>
-    notice(item, key || NOTICE_KEY, Office.MailboxEnums.ItemNotificationMessageType.InformationalMessage, message);
-  const failure = (item, message) =>
-    notice(item, NOTICE_KEY, Office.MailboxEnums.ItemNotificationMessageType.ErrorMessage, message);
-  const progress = (item, message) =>
-    notice(item, NOTICE_KEY, Office.MailboxEnums.ItemNotificationMessageType.ProgressIndicator, message);
+  const Types = () => Office.MailboxEnums.ItemNotificationMessageType;
+  const informational = (item, message, key, ms) => notice(item, key || NOTICE_KEY, Types().InformationalMessage, message, ms);
+  const failure = (item, message) => notice(item, NOTICE_KEY, Types().ErrorMessage, message);
+  const progress = (item, message) => notice(item, NOTICE_KEY, Types().ProgressIndicator, message);
 
   function clearNotice(item, key) {
-    return officeAsync((done) => item.notificationMessages.removeAsync(key, done)).catch(() => {
-      // No such notification: nothing to clear.
-    });
+    return officeAsync("notification", (done) => item.notificationMessages.removeAsync(key, done), COMPOSE_CALL_MS)
+      .catch(() => {
+        // No such notification: nothing to clear.
+      });
   }
 
-  // -- tracking one item ----------------------------------------------------------------
+  // -- one operation at a time --------------------------------------------------------
   let queue = Promise.resolve();
+  let sending = 0; // send handlers running: a compose-time operation must not queue a pixel now
 
-  /** Run ``task`` after the ones before it: one tracking operation at a time. */
-  function oneAtATime(task) {
-    const run = queue.then(task, task);
+  /** Run ``task`` after the ones before it, or after ``waitMs`` if they are stuck. */
+  function oneAtATime(task, waitMs) {
+    const run = within(queue, waitMs, "Waiting for Engage").catch(() => undefined).then(task);
     queue = run.catch(() => undefined);
     return run;
   }
 
+  // -- compose time: decide, queue the image ------------------------------------------
   /**
-   * Register the item with the server and put the tracking image and tracked links in
-   * its body. Answers {status: "tracked"|"already"|"skipped"|"abandoned", ...}; throws
+   * Make the email tracked when it is sent: queue its tracking image. Answers
+   * {status: "queued"|"already"|"skipped"|"plain"|"unqueued", where, decision}; throws
    * NotTrackable (words for the sender) or what failed.
    */
-  async function track(item, options) {
+  async function prepare(item, options) {
     const engage = api();
-    if (!engage) throw new NotTrackable("This Outlook cannot run Engage's tracking: use Outlook on the web or the new Outlook.");
-    if (!engage.token()) throw new NotTrackable("Sign in to Engage first: open the Engagement pane and sign in.");
-    const type = await bodyTypeOf(item);
+    if (!engage) throw new NotTrackable(t("notice.noRuntime"));
+    if (!engage.token()) throw new NotTrackable(t("notice.signIn"));
+    engage.flushRegistrations();
+    const ms = COMPOSE_CALL_MS;
+    const type = await bodyTypeOf(item, ms);
     const engine = await within(engage.engineReady(), options.engineWaitMs, "Starting Engage");
-    if (type !== Office.CoercionType.Html) throw new NotTrackable(engine.call("not_html_message", "plain_text"));
-    const body = await bodyHtmlOf(item);
-    const info = engine.call("inspect_body", body, engage.publicUrl());
-    if (info.reason) throw new NotTrackable(info.reason);
-    if (info.pixel) return { status: "already" };
-
-    const [recipients, subject, me] = await Promise.all([
-      recipientsOf(item),
-      subjectOf(item),
+    const [recipients, me, loaded] = await Promise.all([
+      recipientsOf(item, ms),
       engage.me(options.meOptions),
+      loadState(item, ms),
     ]);
+    const { props, state } = loaded;
+    let decision = null;
     if (options.mode === "auto") {
-      const decision = engine.call("auto_insert", recipients, me.org, me.settings);
-      if (!decision.applies) return { status: "skipped", reason: decision.reason };
+      decision = engine.call("auto_insert", recipients, me.org, me.settings);
+      if (!decision.applies) {
+        if (state && state.token && state.mode === "auto") {
+          await unqueue(item, props, state, ms);
+          return { status: "unqueued", decision };
+        }
+        return { status: "skipped", decision };
+      }
     } else if (!recipients.length) {
-      throw new NotTrackable("Add a recipient first, then track this email.");
+      throw new NotTrackable(t("notice.noRecipient"));
     }
-    const threadId = await threadIdOf(item);
-    const outlookId = await outlookItemIdOf(item, options.mode === "manual");
-    if (options.abandoned()) return { status: "abandoned" };
-    const message = await engage.request("POST", "/messages", {
-      subject: subject || "",
-      recipients,
-      thread_id: threadId,
-      mode: options.mode,
-      client: "outlook",
-      kind: isAppointment(item) ? "meeting" : "email",
-      links: info.links,
-      client_message_id: outlookId,
-    }, { timeoutMs: options.requestTimeoutMs });
-    engage.rememberOutlookId(message.id, outlookId);
+    if (type !== Office.CoercionType.Html) {
+      if (options.mode === "auto") return { status: "plain", decision };
+      throw new NotTrackable(t(type === "text" ? "notice.plainText" : "notice.richText"));
+    }
+    if (state && state.token) return { status: "already", where: state.where, decision };
+    const body = await bodyHtmlOf(item, ms);
+    if (engine.call("inspect_body", body, engage.publicUrl()).pixel) return { status: "already", decision };
 
     const where = engine.call("insert_position", engage.paneOpen(), me.settings);
-    // The sender may have typed while the server answered: edit the body as it is now.
-    const current = await bodyHtmlOf(item);
-    const updated = engine.call("tracked_body", current, message.pixel_url, where, message.links);
-    if (options.abandoned()) return { status: "abandoned" };
-    await setBodyHtml(item, updated);
-    engage.announceTracked(message.id);
-    return { status: "tracked", where, message };
+    const token = randomId(18);
+    const fresh = { token, where, mode: options.mode, queued: false };
+    if (options.mode === "manual") fresh.outlookId = await outlookItemIdOf(item, true, ms);
+    if (sending) throw new NotTrackable(t("notice.starting")); // the email is being sent: too late
+    if (onSendMethod(item, where)) {
+      // Saved before it is queued: a send that starts in between finds the token and,
+      // not knowing whether the image went in, registers it (an image is never orphaned).
+      await saveState(props, { ...fresh, queued: "pending" }, ms);
+      try {
+        await queueOnSend(item, where, engine.call("snippet", `${engage.publicUrl()}/p/${token}.gif`), ms);
+      } catch (error) {
+        await saveState(props, null, ms).catch(() => undefined);
+        throw error;
+      }
+      fresh.queued = true;
+    }
+    // Without append-on-send (Mailbox before 1.9), the send writes the image into the
+    // body itself, when nothing speaks against a whole-body write.
+    await saveState(props, fresh, ms);
+    return { status: "queued", where, decision };
+  }
+
+  /** Take a queued image out again (the recipients no longer call for tracking). */
+  async function unqueue(item, props, state, ms) {
+    if (state.queued) {
+      const method = onSendMethod(item, state.where);
+      await officeAsync("removing the tracking image",
+        (done) => item.body[method](null, { coercionType: Office.CoercionType.Html }, done), ms);
+    }
+    await saveState(props, null, ms);
   }
 
   function wordsFor(error) {
     if (error instanceof NotTrackable) return error.message;
-    if (error instanceof TimedOut) return "Engage is still starting. Try again in a moment.";
+    if (error instanceof TimedOut) return t("notice.starting");
     if (error && error.name === "ApiError") {
-      if (error.status === 401) return "Your Engage sign-in has ended. Sign in again in the Engagement pane.";
-      return `Engage could not register this email: ${error.message}`;
+      if (error.status === 401) return t("notice.signedOut");
+      return t("notice.apiError", { message: error.message });
     }
-    if (error instanceof OfficeFailure) return `Outlook did not let Engage change this email: ${error.message}`;
-    return `Engage could not track this email: ${(error && error.message) || error}`;
+    if (error instanceof OfficeFailure) return t("notice.officeError", { message: error.message });
+    return t("notice.error", { message: (error && error.message) || error });
   }
 
   // -- the button -----------------------------------------------------------------------
@@ -245,94 +330,217 @@
     const item = Office.context.mailbox.item;
     oneAtATime(async () => {
       try {
-        await progress(item, "Engage is adding tracking to this email…");
-        const result = await track(item, {
+        await progress(item, t("notice.adding"));
+        const result = await prepare(item, {
           mode: "manual",
           engineWaitMs: MANUAL_ENGINE_WAIT_MS,
-          requestTimeoutMs: 15000,
           meOptions: { timeoutMs: 15000 },
-          abandoned: () => false,
         });
-        if (result.status === "already") {
-          await informational(item, "Engage already tracks opens of this email.");
-        } else {
-          await informational(item, `Engage will track opens of this email (tracking image on the ${result.where} line).`);
-        }
+        if (result.status === "already") await informational(item, t("notice.already"));
+        else await informational(item, t(result.where === "first" ? "notice.tracked.first" : "notice.tracked.last"));
       } catch (error) {
         console.warn("Engage: not tracked", error);
         await failure(item, wordsFor(error));
       }
-    }).finally(() => event.completed());
+    }, QUEUE_WAIT_MS).finally(() => event.completed());
   }
 
   // -- launch events ----------------------------------------------------------------------
-  /** Say whether the email will be tracked automatically when sent; never complain. */
-  async function previewAutoTracking(item) {
+  /** Queue the image when the recipients call for automatic tracking, take it out when
+   *  they no longer do, and say truthfully what will happen when the email is sent. */
+  async function autoTrack(item) {
     const engage = api();
     if (!engage || !engage.token()) return;
     try {
-      const engine = await within(engage.engineReady(), PREVIEW_ENGINE_WAIT_MS, "Starting Engage");
-      const [recipients, me] = await Promise.all([
-        recipientsOf(item),
-        engage.me({ maxAgeMs: ME_MAX_AGE_MS, staleOk: true, timeoutMs: 10000 }),
-      ]);
-      const decision = engine.call("auto_insert", recipients, me.org, me.settings);
-      if (decision.applies) {
-        const people = decision.external === 1 ? "1 external recipient" : `${decision.external} external recipients`;
-        await informational(item, `Engage will track opens of this email when you send it (${people}).`, PREVIEW_KEY);
+      const result = await prepare(item, {
+        mode: "auto",
+        engineWaitMs: PREVIEW_ENGINE_WAIT_MS,
+        meOptions: { maxAgeMs: ME_MAX_AGE_MS, staleOk: true, timeoutMs: 10000 },
+      });
+      const decision = result.decision;
+      if (result.status === "plain") {
+        await informational(item, t("notice.plainText"), PREVIEW_KEY);
+      } else if (result.status === "queued" || (result.status === "already" && decision)) {
+        const count = decision.external;
+        await informational(item, count === 1 ? t("notice.auto.one") : t("notice.auto.many", { count }), PREVIEW_KEY);
       } else {
         await clearNotice(item, PREVIEW_KEY);
       }
     } catch (error) {
-      console.warn("Engage: no automatic-tracking preview", error);
+      console.warn("Engage: no automatic tracking prepared", error);
     }
   }
 
   function onNewComposeHandler(event) {
     const item = Office.context.mailbox.item;
-    previewAutoTracking(item).finally(() => event.completed());
+    oneAtATime(() => autoTrack(item), QUEUE_WAIT_MS).finally(() => event.completed());
   }
 
   function onRecipientsChangedHandler(event) {
     const item = Office.context.mailbox.item;
-    previewAutoTracking(item).finally(() => event.completed());
+    oneAtATime(() => autoTrack(item), QUEUE_WAIT_MS).finally(() => event.completed());
   }
 
+  // -- send -------------------------------------------------------------------------------
   function sendBudgetMs() {
     const override = Number(global.ENGAGE_SEND_BUDGET_MS);
     return override > 0 ? override : SEND_BUDGET_MS;
   }
 
-  /** Track automatically on send when the recipients call for it. Always lets the
-   *  email go: {allowEvent: true} on every path, by the budget's end at the latest. */
+  const RISK_WORDS = {
+    inline_images: "sent.linksInlineImages",
+    cloud_links: "sent.linksInlineImages",
+    mac: "sent.linksMac",
+    too_large: "sent.linksTooLarge",
+  };
+  const UNTRACKED_WORDS = {
+    starting: "sent.reason.starting",
+    inline_images: "sent.reason.inlineImages",
+    cloud_links: "sent.reason.inlineImages",
+    mac: "sent.reason.inlineImages",
+    too_large: "sent.reason.tooLarge",
+  };
+
+  /**
+   * What to do when the email is sent: register it if it carries (or will carry) its
+   * image, and rewrite its links if that is safe. Answers {allow, notice}: allow false
+   * only when Outlook changed the sender's text and it could not be put back exactly.
+   */
+  async function onSend(item, deadline) {
+    const left = () => Math.max(50, deadline - Date.now());
+    const call = () => Math.min(SEND_CALL_MS, left());
+    const engage = api();
+    engage.flushRegistrations();
+    const { props, state } = await loadState(item, call());
+    if (!state || !state.token) return { allow: true }; // not tracked: decided at compose time
+    const warm = engage.engineState() === "ready";
+    const engine = warm ? await engage.engineReady() : null;
+    const platform = Office.context.platform || (Office.context.diagnostics || {}).platform;
+
+    const [recipients, subject] = await Promise.all([recipientsOf(item, call()), subjectOf(item, call())]);
+    // Without Python (still starting) nothing is rewritten: the queued image goes alone.
+    let original = null;
+    let risk = warm ? null : "starting";
+    let found = [];
+    if (warm) {
+      original = await bodyHtmlOf(item, call());
+      risk = engine.call("rewrite_risk", original, platform);
+      found = engine.call("inspect_body", original, engage.publicUrl()).links;
+    }
+    const links = risk ? [] : found;
+    if (!state.queued && risk) {
+      // No image queued (an Outlook without append-on-send) and no safe way to add one.
+      await saveState(props, null, call()).catch(() => undefined);
+      return { allow: true, notice: t("sent.untracked", { reason: t(UNTRACKED_WORDS[risk]) }) };
+    }
+    const payload = {
+      subject: subject || "",
+      recipients,
+      thread_id: await threadIdOf(item, props, call()),
+      mode: state.mode,
+      client: "outlook",
+      kind: isAppointment(item) ? "meeting" : "email",
+      links,
+      client_message_id: state.outlookId || (await outlookItemIdOf(item, false, call())),
+      pixel_token: state.token,
+    };
+    let message;
+    try {
+      message = await engage.request("POST", "/messages", payload, { timeoutMs: left() });
+    } catch (error) {
+      if (state.queued && (error.status === 0 || error.status >= 500)) {
+        // The image goes out with the email: register it when the server answers again.
+        engage.queueRegistration({ ...payload, links: [] });
+        return { allow: true };
+      }
+      throw error; // nothing was written: the email goes untouched
+    }
+    engage.rememberOutlookId(message.id, payload.client_message_id);
+    engage.announceTracked(message.id);
+    if (state.queued && !links.length) {
+      // Nothing to write. Say why links stay untracked, if there were any.
+      return { allow: true, notice: risk && risk !== "starting" && found.length ? t(RISK_WORDS[risk]) : null };
+    }
+    const updated = state.queued
+      ? engine.call("rewritten_body", original, message.links)
+      : engine.call("tracked_body", original, message.pixel_url, state.where, message.links);
+    const outcome = await writeChecked(item, engine, original, updated, call);
+    if (outcome === "kept") return { allow: true };
+    if (!state.queued) {
+      // The image did not go in: withdraw the registration (no "Not opened yet" forever).
+      await engage.request("DELETE", `/messages/${message.id}`, undefined, { timeoutMs: left() })
+        .catch((error) => console.warn("Engage: registration not withdrawn", error));
+    }
+    if (outcome === "restored") {
+      return { allow: true, notice: state.queued ? t("sent.linksRestored") : t("sent.untracked", { reason: t("sent.reason.changed") }) };
+    }
+    return { allow: false, notice: t("sent.blocked") };
+  }
+
+  /**
+   * Write ``updated`` and read it back; on any loss put ``original`` back. Answers
+   * "kept" (Outlook holds ``updated``), "restored" (it holds ``original`` again) or
+   * "lost" (neither).
+   */
+  async function writeChecked(item, engine, original, updated, call) {
+    const holds = async (expected) => {
+      try {
+        return engine.call("preserved", expected, await bodyHtmlOf(item, call()));
+      } catch (error) {
+        return false; // could not read it back: assume the worst
+      }
+    };
+    try {
+      await setBodyHtml(item, updated, call());
+    } catch (error) {
+      // Failed, threw or never answered: it may or may not have been written.
+      console.warn("Engage: links not rewritten", error);
+    }
+    if (await holds(updated)) return "kept";
+    if (await holds(original)) return "restored";
+    try {
+      await setBodyHtml(item, original, call());
+    } catch (error) {
+      console.warn("Engage: original not put back", error);
+    }
+    return (await holds(original)) ? "restored" : "lost";
+  }
+
+  /** Register and finish the email on send. Completes within the budget on every path:
+   *  {allowEvent: true}, or false (with Outlook's prompt) only when the sender's text was
+   *  changed and could not be put back. */
   function onSendHandler(event) {
     const item = Office.context.mailbox.item;
     const budget = sendBudgetMs();
+    const deadline = Date.now() + budget;
     let finished = false;
     let watchdog = null;
-    const finish = () => {
+    const finish = (options) => {
       if (finished) return;
       finished = true;
       clearTimeout(watchdog);
-      event.completed({ allowEvent: true });
+      sending = Math.max(0, sending - 1);
+      event.completed(options || { allowEvent: true });
     };
-    watchdog = setTimeout(finish, budget);
+    watchdog = setTimeout(() => finish({ allowEvent: true }), budget);
     const engage = api();
     if (!engage || !engage.token()) {
       finish();
       return;
     }
-    oneAtATime(() => track(item, {
-      mode: "auto",
-      engineWaitMs: budget,
-      requestTimeoutMs: budget,
-      meOptions: { maxAgeMs: ME_MAX_AGE_MS, staleOk: true, timeoutMs: budget },
-      abandoned: () => finished,
-    }))
-      .then((result) => {
-        if (result.status === "skipped") console.info("Engage: not tracked automatically:", result.reason);
-      }, (error) => console.warn("Engage: sent without tracking", error))
-      .finally(finish);
+    sending += 1;
+    oneAtATime(() => onSend(item, deadline - 150), SEND_QUEUE_WAIT_MS)
+      .then(async (result) => {
+        if (result.notice) {
+          engage.leaveNotice(result.notice);
+          if (result.allow) await within(informational(item, result.notice, NOTICE_KEY, 300), 400).catch(() => undefined);
+        }
+        if (result.allow) finish({ allowEvent: true });
+        else finish({ allowEvent: false, errorMessage: result.notice });
+      }, (error) => {
+        console.warn("Engage: sent without tracking", error);
+        finish({ allowEvent: true });
+      });
   }
 
   if (Office && Office.actions) {

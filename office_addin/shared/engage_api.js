@@ -16,7 +16,11 @@
     me: "engage.me",
     pane: "engage.taskpane",
     outlookIds: "engage.outlookIds",
+    outbox: "engage.outbox",
+    notices: "engage.notices",
   };
+  const MAX_OUTBOX = 200;
+  const MAX_NOTICES = 5;
   const ROAMING_TOKEN = "engageToken";
   const PANE_FRESH_MS = 6000; // the task pane refreshes its flag every 2 s
   const MAX_REMEMBERED_IDS = 500;
@@ -217,6 +221,69 @@
     });
   }
 
+  // -- registrations that could not reach the server when the email was sent ----------
+  // The email went out with its pixel (queued at compose time with appendOnSendAsync,
+  // so it cannot be taken back at send): register it as soon as the server answers. A
+  // registration carries the pixel token, so sending one twice registers one email.
+  function queueRegistration(payload) {
+    const outbox = (readJson(KEYS.outbox) || []).filter((p) => p.pixel_token !== payload.pixel_token);
+    outbox.push(payload);
+    writeJson(KEYS.outbox, outbox.slice(-MAX_OUTBOX));
+  }
+
+  let flushing = null;
+
+  /** Send what the outbox holds; keeps only what failed for want of a server. */
+  function flushRegistrations() {
+    if (flushing || !token()) return flushing || Promise.resolve(0);
+    flushing = (async () => {
+      let sent = 0;
+      for (const payload of readJson(KEYS.outbox) || []) {
+        try {
+          const message = await request("POST", "/messages", payload, { timeoutMs: 10000 });
+          sent += 1;
+          if (payload.client_message_id) rememberOutlookId(message.id, payload.client_message_id);
+          announceTracked(message.id);
+        } catch (error) {
+          if (error.status === 0 || error.status >= 500 || error.status === 401) continue; // try again later
+          console.warn("Engage: registration refused", error); // 4xx: it never will be
+        }
+        const left = (readJson(KEYS.outbox) || []).filter((p) => p.pixel_token !== payload.pixel_token);
+        writeJson(KEYS.outbox, left);
+      }
+      return sent;
+    })().finally(() => {
+      flushing = null;
+    });
+    return flushing;
+  }
+
+  // -- what happened to an email on send, for the task pane to tell -------------------
+  // After a send the compose window is gone with its notifications, so the runtime also
+  // leaves the words here and the task pane shows them.
+  function leaveNotice(text) {
+    const notices = (readJson(KEYS.notices) || []).concat([{ at: Date.now(), text }]);
+    writeJson(KEYS.notices, notices.slice(-MAX_NOTICES));
+    if (channel) channel.postMessage({ type: "notice", text });
+  }
+
+  /** The notices left since the last call (and forget them). */
+  function takeNotices() {
+    const notices = readJson(KEYS.notices) || [];
+    const store = storage();
+    if (store) store.removeItem(KEYS.notices);
+    return notices.map((n) => n.text);
+  }
+
+  function onNotice(listener) {
+    if (channel) channel.addEventListener("message", (event) => {
+      if (event.data && event.data.type === "notice") {
+        takeNotices();
+        listener(event.data.text);
+      }
+    });
+  }
+
   // -- the Python engine (office_addin/engine.mjs provides it) ------------------------
   let provideEngine;
   const engine = new Promise((resolve) => {
@@ -242,6 +309,11 @@
     outlookIdFor,
     announceTracked,
     onTracked,
+    queueRegistration,
+    flushRegistrations,
+    leaveNotice,
+    takeNotices,
+    onNotice,
     /** The engine once engine.mjs has booted it (rejects if it could not start). */
     engineReady: () => engine,
     provideEngine(promise) {

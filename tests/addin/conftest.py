@@ -73,16 +73,17 @@ playwright_instance, browser = browser_fixtures()  # Chromium for this package
 
 
 def outlook_context(browser, live, launch_events, *, token: str | None, item: dict | None = None,
-                    office: bool = True, **context_options):
+                    office: bool = True, outlook: dict | None = None, **context_options):
     """A browser context where Office.js is the double (or unreachable, office=False)
-    and, with ``token``, the user is signed in."""
+    and, with ``token``, the user is signed in. ``outlook`` configures the double
+    (displayLanguage, platform, mailboxVersion, userProfile, hang)."""
     context = browser.new_context(viewport={"width": 360, "height": 720}, timezone_id="Europe/London",
                                   **context_options)
     if office:
         double = DOUBLE.read_text()
         context.route(OFFICE_JS, lambda route: route.fulfill(status=200, body=double,
                                                              content_type="text/javascript"))
-        config = {"item": item or {}, "launchEvents": launch_events}
+        config = {"item": item or {}, "launchEvents": launch_events, **(outlook or {})}
         context.add_init_script(f"window.__officeDoubleConfig = {json.dumps(config)};")
     else:
         context.route(OFFICE_JS, lambda route: route.abort("internetdisconnected"))

@@ -74,6 +74,7 @@
   // Methods whose callbacks will never be called (#4868, #5845): name -> how many more
   // calls hang (Infinity for all).
   const hanging = Object.assign({}, config.hang || {});
+  let truncateNext = 0; // #6944 on bodies its (approximate) threshold would spare
   let platform = config.platform || "OfficeOnline"; // "Mac" for Outlook for Mac (#5430)
   // Mailbox requirement set, as its minor number ("1.14" -> 14: 1.9 < 1.14).
   const minorOf = (version) => Number(String(version).split(".")[1] || 0);
@@ -362,7 +363,10 @@
             state.quoteBlanked = true; // #6808
           }
           if (platform === "Mac") images.forEach((id) => state.brokenImages.add(id)); // #5430
-          if (manyInlineItems(value)) value = truncated(value); // #6944
+          if (manyInlineItems(value) || truncateNext > 0) { // #6944
+            truncateNext = Math.max(0, truncateNext - 1);
+            value = truncated(value);
+          }
           value = normalised(value);
           if (state.isReply) state.duplicateQuote = true; // #4392
         }
@@ -646,6 +650,11 @@
     },
     item: snapshot,
     calls: () => calls.slice(),
+    /** The next ``times`` setAsync calls keep only the first ~87% whatever the body
+     *  (#6944's threshold is approximate: "~10+" inline items). */
+    truncateNextSet(times) {
+      truncateNext = times === undefined ? 1 : times;
+    },
     /** Outlook on another platform from now on: "Mac", "PC", "OfficeOnline". */
     setPlatform(name) {
       platform = name;

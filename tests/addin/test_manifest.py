@@ -45,7 +45,13 @@ SCHEMA_ORDER = {
     # 5.4 VersionOverridesV1_0 and 5.5 VersionOverridesV1_1.
     "VersionOverrides[VersionOverridesV1_0]": ["Description", "Requirements", "Hosts", "Resources", "VersionOverrides"],
     "VersionOverrides[VersionOverridesV1_1]": ["Description", "Requirements", "Hosts", "Resources",
-                                               "WebApplicationInfo", "EquivalentAddins"],
+                                               "WebApplicationInfo", "EquivalentAddins",
+                                               "ConnectedServiceControls", "ExtendedPermissions"],
+    "ExtendedPermissions": ["ExtendedPermission"],
+    # LocaleAwareSetting: a default value and its <Override Locale=...> children.
+    "DisplayName": ["Override"],
+    "Description": ["Override"],
+    "String": ["Override"],
     "Host[MailHost]": ["Runtimes", "DesktopFormFactor", "MobileFormFactor"],  # 2.2 MailHost (1.1)
     "Runtimes": ["Runtime"],
     "Runtime": ["Override"],
@@ -70,10 +76,10 @@ SCHEMA_ORDER = {
     "LongStrings": ["String"],
 }
 # Elements with no children in the schema (text or attributes only).
-LEAVES = {"Id", "Version", "ProviderName", "DefaultLocale", "DisplayName", "Description", "IconUrl",
+LEAVES = {"Id", "Version", "ProviderName", "DefaultLocale", "IconUrl", "ExtendedPermission",
           "HighResolutionIconUrl", "SupportUrl", "AppDomain", "Set", "SourceLocation", "RequestedHeight",
           "Permissions", "Rule[ItemIs]", "DisableEntityHighlighting", "Override", "FunctionFile", "LaunchEvent",
-          "Label", "Title", "Image", "FunctionName", "SupportsPinning", "Url", "String", "Host"}
+          "Label", "Title", "Image", "FunctionName", "SupportsPinning", "Url", "Host"}
 # Children the schema requires (minOccurs >= 1) where the elements appear.
 REQUIRED = {
     "OfficeApp[MailApp]": {"Id", "Version", "ProviderName", "DefaultLocale", "DisplayName", "Description",
@@ -162,6 +168,27 @@ def test_requirement_sets_cover_the_launch_events(manifest):
     overrides = manifest.find(".//bt:Sets", ns)
     assert overrides.get("DefaultMinVersion") == "1.12"  # OnMessageSend needs 1.12
     assert overrides.find("bt:Set", ns).get("Name") == "Mailbox"
+
+
+LOCALES = ("de-DE", "fr-FR", "es-ES")
+
+
+def test_names_and_tooltips_have_german_french_and_spanish_overrides(manifest):
+    texts = [e for e in manifest.iter() if local(e.tag) == "String"]
+    texts.append(next(e for e in manifest if local(e.tag) == "Description"))
+    for element in texts:
+        if element.get("DefaultValue") in ("Engage", "Engagement"):  # names, the same everywhere
+            continue
+        overrides = {o.get("Locale"): o.get("Value") for o in element if local(o.tag) == "Override"}
+        assert set(overrides) == set(LOCALES), element.get("id") or "Description"
+        assert all(v and v != element.get("DefaultValue") for v in overrides.values()), element.get("id")
+    track = next(e for e in texts if e.get("id") == "Track.Label")
+    assert {o.get("Locale"): o.get("Value") for o in track}["de-DE"] == "E-Mail-Öffnungen verfolgen"
+
+
+def test_append_on_send_permission_is_asked_for(manifest):
+    permissions = [e.text for e in manifest.iter() if local(e.tag) == "ExtendedPermission"]
+    assert permissions == ["AppendOnSend"]
 
 
 def manifest_urls(root: ET.Element) -> list[str]:

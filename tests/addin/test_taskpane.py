@@ -102,6 +102,7 @@ def test_an_open_appears_live_within_two_seconds(browser, live, launch_events):
             "body": "<html><body><div>Hi Bob, the proposal is attached.</div></body></html>",
             "to": [{"displayName": "Bob Client", "emailAddress": "bob@client.example"}]})
         runtime.evaluate("() => __officeDouble.invoke('trackEmailOpens')")
+        runtime.evaluate("() => __officeDouble.launch('OnMessageSend')")  # registered when sent
         runtime.close()
         status, page, _ = live.request("GET", f"/api/v1/threads?q={quote(subject)}", **as_sam)
         [thread] = page["threads"]
@@ -165,7 +166,8 @@ def test_open_email_opens_it_in_outlook(signed_in, live):
     runtime.evaluate("() => __officeDouble.invoke('trackEmailOpens')")
     item_id = runtime.evaluate("() => __officeDouble.item().itemId")
     assert item_id
-    # The open pane lists the email the button just tracked, without a reload.
+    runtime.evaluate("() => __officeDouble.launch('OnMessageSend')")
+    # The open pane lists the email the button tracked as soon as it is sent, without a reload.
     entry = pane.locator("article.engage-thread", has_text=subject)
     entry.wait_for(timeout=5000)
 

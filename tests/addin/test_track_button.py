@@ -10,7 +10,7 @@ import pytest
 
 from client_py.snippet import find_snippet
 
-from .conftest import open_commands, open_runtime, outlook_context
+from .conftest import hit_pixel, open_commands, open_runtime, outlook_context
 
 pytestmark = pytest.mark.browser
 
@@ -43,6 +43,14 @@ def press(runtime, subject: str, **item) -> dict:
     return runtime.evaluate("() => __officeDouble.item()")
 
 
+def send(runtime, event: str = "OnMessageSend") -> dict:
+    done = runtime.evaluate("(type) => __officeDouble.launch(type)", event)
+    assert done["calls"] == 1 and done["options"] == {"allowEvent": True}
+    item = runtime.evaluate("() => __officeDouble.item()")
+    assert item["sent"] is True
+    return item
+
+
 def threads_about(live, subject: str) -> list[dict]:
     status, page, _ = live.request("GET", f"/api/v1/threads?q={quote(subject)}", token=live.token)
     assert status == 200
@@ -57,37 +65,50 @@ def pixel_place(body: str) -> str:
     return "last"
 
 
-def test_button_puts_the_pixel_on_the_last_line_once_and_confirms(runtime, live):
+def test_button_queues_the_pixel_for_the_last_line_and_registers_on_send(runtime, live):
     subject = f"Quote {uuid.uuid4().hex[:8]}"
     item = press(runtime, subject)
-    body = item["body"]
-    assert body.count('class="engage-pixel"') == 1
-    assert pixel_place(body) == "last"
-    assert find_snippet(body).startswith(f"{live.url}/p/")
-    assert "https://shop.example.org/pricing" not in body and f'href="{live.url}/c/' in body
+    # Nothing written into the body and nothing registered yet: the image is queued
+    # with appendOnSendAsync and the email is registered when it is sent.
+    assert item["body"] == BODY
+    [queued] = item["queuedOnSend"]["append"]
+    assert 'class="engage-pixel"' in queued and not item["queuedOnSend"]["prepend"]
     [notice] = item["notifications"]
     assert notice["type"] == "informationalMessage"
-    assert notice["message"].startswith("Engage will track opens of this email")
-    [thread] = threads_about(live, subject)
-    assert thread["pinned"] is True  # tracked by hand
-    assert [m["mode"] for m in thread["messages"]] == ["manual"]
+    assert notice["message"] == ("Engage will track opens of this email when you send it "
+                                 "(tracking image on the last line).")
+    assert threads_about(live, subject) == []
 
     again = runtime.evaluate("() => __officeDouble.invoke('trackEmailOpens')")
     assert again["calls"] == 1
     after = runtime.evaluate("() => __officeDouble.item()")
-    assert after["body"] == body
+    assert after["queuedOnSend"]["append"] == [queued]
     assert after["notifications"][0]["message"] == "Engage already tracks opens of this email."
-    assert len(threads_about(live, subject)[0]["messages"]) == 1
+
+    delivered = send(runtime)["delivered"]["body"]
+    assert delivered.count('class="engage-pixel"') == 1
+    assert pixel_place(delivered) == "last"
+    assert "https://shop.example.org/pricing" not in delivered and f'href="{live.url}/c/' in delivered
+    [thread] = threads_about(live, subject)
+    assert thread["pinned"] is True  # tracked by hand
+    assert [m["mode"] for m in thread["messages"]] == ["manual"]
+    assert hit_pixel(live, find_snippet(delivered)) == 200
+    runtime.wait_for_timeout(100)
+    for _ in range(50):  # the writer stores hits within moments
+        if threads_about(live, subject)[0]["opens"] == 1:
+            break
+        runtime.wait_for_timeout(100)
+    assert threads_about(live, subject)[0]["opens"] == 1
 
 
-def test_two_quick_presses_insert_once(runtime, live):
+def test_two_quick_presses_queue_once(runtime, live):
     subject = f"Twice {uuid.uuid4().hex[:8]}"
     runtime.evaluate("(spec) => __officeDouble.setItem(spec)", compose(subject))
     both = runtime.evaluate("() => Promise.all([__officeDouble.invoke('trackEmailOpens'),"
                             " __officeDouble.invoke('trackEmailOpens')])")
     assert [b["calls"] for b in both] == [1, 1]
-    body = runtime.evaluate("() => __officeDouble.item().body")
-    assert body.count('class="engage-pixel"') == 1
+    assert len(runtime.evaluate("() => __officeDouble.item().queuedOnSend.append")) == 1
+    assert send(runtime)["delivered"]["body"].count('class="engage-pixel"') == 1
     assert len(threads_about(live, subject)[0]["messages"]) == 1
 
 
@@ -96,21 +117,26 @@ def test_with_the_task_pane_open_the_pixel_goes_on_the_first_line(context, runti
     try:
         pane.goto(f"{live.url}/addin/taskpane/taskpane.html")
         pane.wait_for_function("() => document.documentElement.dataset.host === 'outlook'")
-        body = press(runtime, f"Pane {uuid.uuid4().hex[:8]}")["body"]
-        assert pixel_place(body) == "first"
+        item = press(runtime, f"Pane {uuid.uuid4().hex[:8]}")
+        assert len(item["queuedOnSend"]["prepend"]) == 1  # prependOnSendAsync (Mailbox 1.13)
+        assert pixel_place(send(runtime)["delivered"]["body"]) == "first"
     finally:
         pane.close()
     # Closed: back to the user's setting (the last line by default).
     runtime.wait_for_function("() => !EngageApi.paneOpen()")
-    assert pixel_place(press(runtime, f"Closed {uuid.uuid4().hex[:8]}")["body"]) == "last"
+    press(runtime, f"Closed {uuid.uuid4().hex[:8]}")
+    assert pixel_place(send(runtime)["delivered"]["body"]) == "last"
 
 
 def test_the_users_setting_can_ask_for_the_first_line(runtime, live):
     assert live.request("PATCH", "/api/v1/settings", {"insert_at": "first"}, token=live.token)[0] == 200
     try:
-        assert pixel_place(press(runtime, f"Setting {uuid.uuid4().hex[:8]}")["body"]) == "first"
+        runtime.evaluate("() => localStorage.removeItem('engage.me')")  # as the task pane does on a change
+        press(runtime, f"Setting {uuid.uuid4().hex[:8]}")
+        assert pixel_place(send(runtime)["delivered"]["body"]) == "first"
     finally:
         live.request("PATCH", "/api/v1/settings", {"insert_at": "last"}, token=live.token)
+        runtime.evaluate("() => localStorage.removeItem('engage.me')")
 
 
 def test_plain_text_email_gets_a_notification_saying_why(runtime, live):
@@ -120,14 +146,17 @@ def test_plain_text_email_gets_a_notification_saying_why(runtime, live):
     [notice] = item["notifications"]
     assert notice["type"] == "errorMessage"
     assert "plain text" in notice["message"] and "HTML" in notice["message"]
+    assert item["queuedOnSend"] == {"append": [], "prepend": []}
+    assert send(runtime)["delivered"]["body"] == "Hi Bob,\nsee you Tuesday.\n-- Ann"
     assert threads_about(live, subject) == []
 
 
 def test_meeting_invite_is_tracked_from_its_attendees(runtime, live):
     subject = f"Demo call {uuid.uuid4().hex[:8]}"
-    item = press(runtime, subject, itemType="appointment", conversationId=None, to=None,
-                 requiredAttendees=[{"displayName": "Dee", "emailAddress": "dee@client.example"}])
-    assert item["body"].count('class="engage-pixel"') == 1
+    press(runtime, subject, itemType="appointment", conversationId=None, to=None,
+          requiredAttendees=[{"displayName": "Dee", "emailAddress": "dee@client.example"}])
+    item = send(runtime, "OnAppointmentSend")
+    assert item["delivered"]["body"].count('class="engage-pixel"') == 1
     [thread] = threads_about(live, subject)
     assert thread["messages"][0]["kind"] == "meeting"
     assert thread["thread_id"] == item["customProperties"]["engageThreadId"]
@@ -141,6 +170,6 @@ def test_signed_out_button_asks_to_sign_in(browser, live, launch_events):
         item = page.evaluate("() => __officeDouble.item()")
         assert item["notifications"][0]["type"] == "errorMessage"
         assert "Sign in" in item["notifications"][0]["message"]
-        assert "engage-pixel" not in item["body"]
+        assert "engage-pixel" not in item["body"] and item["queuedOnSend"]["append"] == []
     finally:
         context.close()
