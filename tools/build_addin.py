@@ -8,7 +8,9 @@ served at ``/addin/`` itself (``shared/engine.mjs`` loads it from one level up):
 - ``pyodide/``, ``wheels/`` and ``lib/``, as the Gmail extension gets them
   (``tools/bundle.py``): Pyodide's runtime files from ``node_modules/pyodide``
   (``npm ci``), the client_py and tzdata wheels with ``wheels/wheels.json`` naming them
-  in the order the pages unpack them, and the shared JavaScript (``lib/pyodide_boot.mjs``).
+  in the order the pages unpack them, and the shared JavaScript (``lib/pyodide_boot.mjs``);
+- ``windows_zones.json``: Windows time zone names to IANA ones (CLDR's windowsZones, as
+  tzlocal ships it), for the task pane to show times in Outlook's time zone.
 
 Files whose size and modification time already match are not copied again, so a
 second build takes about as long as building the client_py wheel.
@@ -26,6 +28,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -43,7 +46,20 @@ import icons  # noqa: E402
 def build(out: Path = OUT) -> Path:
     """Lay out ``out`` as described in the module docstring and return it."""
     bundle.write_runtime(out)
+    _write_if_changed(out / "windows_zones.json", json.dumps(windows_zones(), sort_keys=True) + "\n")
     return out
+
+
+def windows_zones() -> dict[str, str]:
+    """Windows time zone name -> IANA name, from tzlocal's copy of CLDR's table."""
+    from tzlocal.windows_tz import win_tz
+
+    return dict(win_tz)
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
 
 
 def draw_icons(folder: Path = ICON_DIR) -> list[Path]:

@@ -3,7 +3,7 @@
 // while the stream is down.
 import { createStream } from "../lib/stream.mjs";
 import { refresh, scheduleRefresh } from "./paging.mjs";
-import { $, Api, apiFailure, state } from "./view.mjs";
+import { $, Api, apiFailure, state, t } from "./view.mjs";
 
 const POLL_MS = 1500; // only while the live stream is down
 
@@ -13,8 +13,8 @@ function setLive(on) {
   state.live = on;
   const pill = $("live");
   pill.dataset.live = on ? "on" : "off";
-  pill.title = on ? "Live: new opens appear at once" : "Reconnecting: checking every few seconds";
-  pill.querySelector(".live-text").textContent = on ? "Live" : "Offline";
+  pill.title = on ? t("pane.live.title") : t("pane.offline.title");
+  pill.querySelector(".live-text").textContent = on ? t("pane.live") : t("pane.offline");
   if (on) stopPolling();
   else startPolling();
 }

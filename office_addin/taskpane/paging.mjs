@@ -3,7 +3,7 @@
 // clicks inside it (expand, pin, mark seen, reset the counter).
 import { startEngine } from "../shared/engine.mjs";
 import { openEmail, threadOf } from "./open_email.mjs";
-import { $, Api, apiFailure, query, setStatus, state, toast } from "./view.mjs";
+import { $, Api, apiFailure, query, setStatus, shownSettings, state, toast } from "./view.mjs";
 
 const LIVE_REFRESH_DEBOUNCE_MS = 80;
 const PAGE_SIZE = 50;
@@ -33,7 +33,7 @@ export async function refresh() {
       try {
         const page = await Api.request("GET", threadsPath(null));
         // Polling asks often: re-render (and lose focus, selection) only on a change.
-        const key = JSON.stringify([page, query(), state.me.settings]);
+        const key = JSON.stringify([page, query(), shownSettings()]);
         if (key !== state.renderedKey) {
           state.threads = page.threads;
           state.unread = page.unread;
@@ -80,7 +80,7 @@ export async function render() {
   const q = query();
   const html = engine.call("panel_html",
     { threads: state.threads, unread: state.unread, hidden_by_window: state.hidden },
-    state.me.settings, { text: q.q, period: q.period, domain: q.domain || null,
+    shownSettings(), { text: q.q, period: q.period, domain: q.domain || null,
                          sequence: q.sequence || null, step: q.step });
   const host = $("panel");
   // client_py escapes every value and emits no scripts or handlers (client_py/render.py).

@@ -13,9 +13,9 @@
 import { startEngine } from "../shared/engine.mjs";
 import { connectLive } from "./live.mjs";
 import { onPanelClick, onPanelDoubleClick, refresh, scheduleRefresh, showMore } from "./paging.mjs";
-import { fillSettings, wireSettings } from "./settings.mjs";
+import { fillSettings, outlookTimeZone, wireSettings } from "./settings.mjs";
 import { signedOut, signIn } from "./signin.mjs";
-import { $, Api, apiFailure, debounce, setStatus, setView, state } from "./view.mjs";
+import { $, Api, apiFailure, debounce, setStatus, setView, state, t, toast } from "./view.mjs";
 
 const engineBooting = startEngine();
 const SEARCH_DEBOUNCE_MS = 250;
@@ -31,7 +31,7 @@ async function officeHost() {
 }
 
 async function start() {
-  setView("main", "Loading your tracked emails…");
+  setView("main", t("pane.loadingEmails"));
   try {
     state.me = await Api.me({ timeoutMs: 15000 });
   } catch (error) {
@@ -57,6 +57,8 @@ function wire() {
   $("category").addEventListener("change", refresh);
   wireSettings();
   $("signout").addEventListener("click", () => signedOut(""));
+  // What the runtime could not say on an email once it was sent.
+  Api.onNotice((text) => toast(text));
   Api.onTracked(() => {
     if (state.me) scheduleRefresh(); // the runtime just tracked an email: list it
   });
@@ -65,6 +67,10 @@ function wire() {
 async function main() {
   wire();
   state.inOutlook = (await officeHost()) === "Outlook";
+  // The page's words in Office's display language (outside Outlook, the browser's).
+  globalThis.EngageStrings.use(state.inOutlook ? Office.context.displayLanguage : navigator.language);
+  globalThis.EngageStrings.apply(document);
+  if (state.inOutlook) state.outlookZone = await outlookTimeZone();
   document.documentElement.dataset.host = state.inOutlook ? "outlook" : "browser";
   if (state.inOutlook) {
     // Tells the runtime (commands.js) to put the tracking image on the first line.
@@ -72,8 +78,14 @@ async function main() {
     setInterval(Api.markPaneOpen, 2000);
     window.addEventListener("pagehide", Api.markPaneClosed);
   }
-  if (Api.token()) await start();
-  else signedOut("");
+  const left = Api.takeNotices();
+  if (left.length) toast(left.join(" · "));
+  if (Api.token()) {
+    Api.flushRegistrations();
+    await start();
+  } else {
+    signedOut("");
+  }
 }
 
 main().catch((error) => setStatus(`Engage could not start: ${error.message}`, "error"));

@@ -1,6 +1,6 @@
 // Signing in and out of the Engagement panel.
 import { closeLive } from "./live.mjs";
-import { $, Api, onSignedOut, setView, state } from "./view.mjs";
+import { $, Api, onSignedOut, setView, state, t } from "./view.mjs";
 
 export function signedOut(message) {
   closeLive();
@@ -23,7 +23,7 @@ export async function signIn(event, start) {
   const password = $("signin-password").value;
   const error = $("signin-error");
   if (!email || !password) {
-    error.textContent = "Enter your email and password.";
+    error.textContent = t("pane.signin.missing");
     error.hidden = false;
     return;
   }
@@ -38,7 +38,7 @@ export async function signIn(event, start) {
     error.hidden = true;
     await start();
   } catch (failure) {
-    error.textContent = failure.status === 401 ? "Wrong email or password." : failure.message;
+    error.textContent = failure.status === 401 ? t("pane.signin.wrong") : failure.message;
     error.hidden = false;
   } finally {
     $("signin-submit").disabled = false;

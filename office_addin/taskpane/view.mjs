@@ -3,6 +3,8 @@
 // failure shows (a 401 means signed out: signin.mjs registers what to do then).
 export const Api = globalThis.EngageApi;
 export const $ = (id) => document.getElementById(id);
+/** The page's own words (shared/strings.js) in Office's or the browser's language. */
+export const t = (key, params) => globalThis.EngageStrings.t(key, params);
 
 export const state = {
   inOutlook: false,
@@ -18,7 +20,24 @@ export const state = {
   refreshAgain: false,
   renderedKey: null,
   pendingNotices: [],
+  outlookZone: null, // Outlook's time zone (IANA name), the default for times shown
 };
+
+const TZ_CHOSEN_KEY = "engage.tzChosen"; // the user picked a time zone here: Outlook's is no longer the default
+
+/** The settings the panel is shown with: times in Outlook's time zone until the user
+ *  picks one here (the server's default, UTC, is nobody's choice). */
+export function shownSettings() {
+  const settings = state.me.settings;
+  const chosen = localStorage.getItem(TZ_CHOSEN_KEY) === "1";
+  if (state.outlookZone && !chosen && settings.time_zone === "UTC") return { ...settings, time_zone: state.outlookZone };
+  return settings;
+}
+
+/** The user picked a time zone in Customization: Outlook's is no longer the default. */
+export function chooseTimeZone() {
+  localStorage.setItem(TZ_CHOSEN_KEY, "1");
+}
 
 export function setView(view, status) {
   $("app").dataset.view = view;
@@ -63,7 +82,7 @@ export function onSignedOut(handler) {
 
 export function apiFailure(error, what) {
   if (error && error.status === 401) {
-    signedOutHandler("Your sign-in has ended. Sign in again.");
+    signedOutHandler(t("pane.signinEnded"));
     return;
   }
   setStatus(`${what}: ${(error && error.message) || error}`, "error");
