@@ -51,6 +51,8 @@ def test_sign_in_from_the_task_pane(browser, live, launch_events):
     try:
         page = context.new_page()
         page.goto(f"{live.url}/addin/taskpane/taskpane.html")
+        # Pyodide's boot holds the page's main thread for a while on a loaded machine.
+        page.wait_for_function("() => window.EngageApi && EngageApi.engineState() !== 'starting'", timeout=90000)
         page.fill("#signin-email", USER)
         page.fill("#signin-password", "not the password")
         page.click("#signin-submit")
