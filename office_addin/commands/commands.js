@@ -277,7 +277,12 @@
       if (options.mode === "auto") return { status: "plain", decision };
       throw new NotTrackable(t(type === "text" ? "notice.plainText" : "notice.richText"));
     }
-    if (state && state.token) return { status: "already", where: state.where, decision };
+    if (state && state.token) {
+      // Pressed on an email tracked automatically: the sender's choice now, kept whatever
+      // the recipients become.
+      if (options.mode === "manual" && state.mode === "auto") await saveState(props, { ...state, mode: "manual" }, ms);
+      return { status: "already", where: state.where, decision };
+    }
     const body = await bodyHtmlOf(item, ms);
     if (engine.call("inspect_body", body, engage.publicUrl()).pixel) return { status: "already", decision };
 

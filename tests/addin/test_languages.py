@@ -96,6 +96,7 @@ def test_times_in_outlooks_time_zone_until_the_user_picks_one(browser, live, lau
         with pane.expect_response(lambda r: r.url.endswith("/api/v1/settings") and r.request.method == "PATCH"):
             pane.select_option("#set-tz", "UTC")  # picked here: no longer Outlook's
         pane.reload()
+        pane.wait_for_selector(".engage-panel", timeout=90000)  # Pyodide boots again
         event = article(pane, message["thread_id"]).locator("li.engage-event")
         event.wait_for(state="attached", timeout=30000)
         assert event.get_attribute("title").endswith(format_time_full(at, "UTC"))
