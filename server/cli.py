@@ -6,7 +6,9 @@ are registered on every app by ``create_app``; the ``engage`` entry point is ser
     engage create-user ann@acme.com --org Acme [--admin] [--password ...]
     engage token ann@acme.com              issue an API token (shown once)
     engage purge                           delete data past the retention period
-    engage serve                           migrate, then serve with granian
+    engage serve                           migrate, then serve with granian (prints the
+                                           first-run setup link while no user exists)
+    engage setup-url                       a new first-run setup link
 """
 
 from __future__ import annotations
@@ -99,6 +101,27 @@ def issue_token(email, label):
     click.echo(token)
 
 
+def _print_setup_url() -> bool:
+    from .admin.links import new_setup_link
+
+    url = new_setup_link()
+    if url is None:
+        return False
+    minutes = current_app.config["SETUP_LINK_MINUTES"]
+    click.echo(f"\nNo user yet: Engage is waiting for its first admin. Open this link to set it up\n"
+               f"(it works once, for {minutes:g} minutes; `engage setup-url` prints a new one):\n\n"
+               f"    {url}\n", err=False)
+    return True
+
+
+@click.command("setup-url")
+@with_appcontext
+def setup_url_command():
+    """Print a new one-time setup link (only while no user exists)."""
+    if not _print_setup_url():
+        raise click.ClickException("Engage already has users: admins invite people from /admin/users.")
+
+
 @click.command("purge")
 @click.option("--days", type=int, default=None, help="Default: RETENTION_DAYS (90).")
 @with_appcontext
@@ -150,6 +173,7 @@ def serve(host, port, workers, threads):
 
     upgrade()
     click.echo(f"Engage is listening on http://{host}:{port} (public URL {current_app.config['PUBLIC_URL']})")
+    _print_setup_url()
     base = {**os.environ}
     writer = subprocess.Popen([sys.executable, "-m", "server.cli", "writer"], env=base)
     web = subprocess.Popen(
@@ -179,7 +203,8 @@ def serve(host, port, workers, threads):
 
 from .salesforce.cli import salesforce_group  # noqa: E402  (engage salesforce configure|status|retry|deliver)
 
-COMMANDS = [create_org, create_user, issue_token, purge_command, serve, writer_command, salesforce_group]
+COMMANDS = [create_org, create_user, issue_token, purge_command, serve, writer_command, setup_url_command,
+            salesforce_group]
 
 
 def init_app(app) -> None:

@@ -22,6 +22,8 @@ ENV_KEYS = {
     "RETENTION_INTERVAL_SECONDS": ("ENGAGE_RETENTION_INTERVAL", float),
     "STREAMS_PER_PROCESS": ("ENGAGE_STREAMS_PER_PROCESS", int),
     "WARM_LINKS": ("ENGAGE_WARM_LINKS", lambda v: v.strip().lower() in ("1", "true", "yes", "on")),
+    "TOKEN_IDLE_DAYS": ("ENGAGE_TOKEN_IDLE_DAYS", float),
+    "SETUP_LINK_MINUTES": ("ENGAGE_SETUP_LINK_MINUTES", float),
 }
 
 
@@ -56,6 +58,12 @@ def default_config(instance_path: str) -> dict:
         "SELF_ADDRESS_DAYS": 7,  # how long an address the sender used counts as "the sender"
         "SELF_VIEW_SECONDS": 120,  # how long a "I am viewing this" report covers proxy loads
         "SIGNIN_ATTEMPTS_PER_MINUTE": 10,
+        # An API token unused for this long stops working (each use pushes it back).
+        "TOKEN_IDLE_DAYS": 30,
+        # One-time links: the first-run setup URL, invitations, password resets.
+        "SETUP_LINK_MINUTES": 60,
+        "INVITE_LINK_DAYS": 7,
+        "RESET_LINK_HOURS": 24,
         "STREAM_HEARTBEAT_SECONDS": 15.0,
         # Each open stream holds one of a worker's blocking threads; keep some free for
         # the pixel and the API (engage serve gives each worker 32 threads).

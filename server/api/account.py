@@ -51,6 +51,8 @@ def signin(body):
     ok = check_password_hash(user.password_hash if user and user.password_hash else _DUMMY_HASH, body["password"])
     if user is None or not ok:
         raise ApiError(401, "Wrong email or password.", code="bad_credentials")
+    if user.disabled_at is not None:
+        raise ApiError(403, "This account is disabled. Ask an admin of your organisation.", code="disabled")
     token = new_token(32)
     db.session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), label=body["label"] or "sign-in"))
     db.session.commit()

@@ -7,6 +7,7 @@ import ipaddress
 import threading
 import time
 from collections import defaultdict, deque
+from datetime import timedelta
 from functools import wraps
 
 import sqlalchemy as sa
@@ -40,6 +41,10 @@ def user_for_token(token: str) -> User | None:
     if row is None or not hmac.compare_digest(row.token_hash, digest):
         return None
     now = utcnow()
+    # Tokens expire when unused for TOKEN_IDLE_DAYS; every use pushes that back.
+    idle = timedelta(days=current_app.config["TOKEN_IDLE_DAYS"])
+    if (row.last_used_at or row.created_at) + idle <= now or row.user.disabled_at is not None:
+        return None
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 300:
         row.last_used_at = now
         db.session.commit()
