@@ -1,5 +1,5 @@
-"""Fixtures for the operator's pages and API: the server suite's real app on real
-databases (imported, not copied), and helpers to fill in forms like a browser."""
+"""Fixtures for the operator's pages and API: the shared real app on real databases,
+Chromium, and helpers to fill in forms like a browser."""
 
 from __future__ import annotations
 
@@ -7,19 +7,8 @@ import re
 
 import pytest
 
-from tests.server.conftest import (  # noqa: F401  (fixtures are found by name)
-    Account,
-    ann,
-    app,
-    backend,
-    bob,
-    client,
-    geo_db,
-    make_account,
-    pg_migrated,
-    pg_url,
-    sqlite_template,
-)
+# The app fixtures (app, client, make_account, ann, bob on SQLite and PostgreSQL) come
+# from tests/fixtures, loaded by tests/conftest.py.
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 

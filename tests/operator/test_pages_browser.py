@@ -10,11 +10,12 @@ import re
 
 import pytest
 
+from tests.fixtures.chromium import browser_fixtures
 from tests.live_server import ROOT, LiveServer
-from tests.support import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "test-artifacts"
+playwright_instance, browser = browser_fixtures("module")  # no other test runs beside Playwright
 
 
 @pytest.fixture
@@ -24,17 +25,6 @@ def server(tmp_path, geo_db):
     live.start()
     yield live
     live.stop()
-
-
-@pytest.fixture
-def chromium():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def _page(browser, errors: list):
@@ -51,7 +41,8 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"operator-{name}.png"), full_page=True)
 
 
-def test_first_hour_setup_invite_tokens_and_reset_in_chromium(server, chromium):
+def test_first_hour_setup_invite_tokens_and_reset_in_chromium(server, browser):
+    chromium = browser
     log = server.log_path.read_text()
     assert "waiting for its first admin" in log
     setup_url = re.search(r"(http://127\.0\.0\.1:\d+/setup/\S+)", log).group(1)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from tests.hostile.conftest import assert_api_error
+from tests.fixtures.api import assert_api_error
 
 
 def _age(app, account, **times) -> None:

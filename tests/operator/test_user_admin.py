@@ -8,7 +8,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from tests.hostile.conftest import assert_api_error
+from tests.fixtures.api import assert_api_error
 
 from .conftest import csrf_of, submit
 
