@@ -7,7 +7,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from client_py.model import merged_settings
-from client_py.recipients import classify_recipient
+from client_py.recipients import classify_recipient, is_valid_address
 from client_py.search import recipient_domains, search_key
 from client_py.snippet import build_snippet
 
@@ -56,7 +56,7 @@ def register_message(body):
     recipients = []
     for r in body["recipients"]:
         address = r["address"].strip().lower()
-        if "@" not in address or address.startswith("@") or address.endswith("@"):
+        if not is_valid_address(address):  # client_py's rules: what the clients accept
             raise ApiError(422, f"{r['address']!r} is not an email address.",
                            details={"json": {"recipients": [f"invalid address {r['address']!r}"]}})
         kind = classify_recipient(address, internal, settings["blocklist"])
