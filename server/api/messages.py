@@ -130,6 +130,7 @@ def delete_message(message_id: str):
     if db.session.execute(sa.select(Event.id).where(Event.message_id == message.id).limit(1)).first():
         raise ApiError(409, "This email has already been opened or clicked; its history is kept.")
     thread = message.thread
+    tokens = [link.token for link in message.links]
     db.session.delete(message)
     db.session.flush()
     if db.session.execute(sa.select(Message.id).where(Message.thread_id == thread.id).limit(1)).first():
@@ -137,4 +138,5 @@ def delete_message(message_id: str):
     else:
         db.session.delete(thread)
     db.session.commit()
+    services.get().links.forget(tokens)  # other processes notice within LinkCache.RECHECK_SECONDS
     return None

@@ -144,3 +144,46 @@ def test_a_pinned_extension_id_that_is_not_one_stops_the_start(tmp_path, geo_db)
 
     with pytest.raises(ValueError, match="not a Chrome extension id"):
         make_app(f"sqlite:///{tmp_path / 'c.db'}", tmp_path, geo_db, EXTENSION_IDS=["chrome-extension://x"])
+
+
+def _click(client, message):
+    from tests.server.helpers import path_of
+
+    return client.get(path_of(message["links"][0]["tracked_url"]))
+
+
+def test_a_deleted_emails_links_stop_redirecting_at_once(client, ann):
+    message = register(client, ann)
+    assert _click(client, message).status_code == 302
+    assert client.delete(f"/api/v1/messages/{message['id']}", headers=ann.headers).status_code == 204
+    assert _click(client, message).status_code == 404
+
+
+def test_purged_links_stop_redirecting(app, client, ann):
+    from datetime import timedelta
+
+    from server.retention import purge
+    from server.models import utcnow
+
+    message = register(client, ann)
+    assert _click(client, message).status_code == 302
+    with app.app_context():
+        purge(90, now=utcnow() + timedelta(days=91))
+    assert _click(client, message).status_code == 404
+
+
+def test_links_deleted_by_another_process_stop_redirecting_after_the_recheck(app, client, ann, monkeypatch):
+    import sqlalchemy as sa
+
+    from server.extensions import db
+    from server.models import Link
+    from server.tracking import LinkCache
+
+    message = register(client, ann)
+    assert _click(client, message).status_code == 302
+    with app.app_context():  # as another worker (or the writer's retention) would
+        db.session.execute(sa.delete(Link))
+        db.session.commit()
+    assert _click(client, message).status_code == 302  # this process cached it a moment ago
+    monkeypatch.setattr(LinkCache, "RECHECK_SECONDS", 0.0)
+    assert _click(client, message).status_code == 404
