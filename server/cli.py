@@ -152,6 +152,10 @@ def writer_command():
     app.extensions["engage"].drainer.close()
 
 
+WRITER_BACKOFF = (1.0, 60.0)  # seconds before restarting a dead writer: first, at most
+WRITER_HEALTHY_SECONDS = 60.0  # a writer that ran this long starts the backoff afresh
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
@@ -163,10 +167,12 @@ def serve(host, port, workers, threads):
     """Apply migrations, then serve with granian and one writer process.
 
     The workers only answer requests (pixels go to the spool); the writer stores
-    hits, runs retention and CRM delivery. Either exiting stops the other, so a
-    process manager (systemd, a container runtime) sees the failure and restarts."""
+    hits, runs retention and CRM delivery. A writer that dies is restarted, after 1 s,
+    then twice as long each time it dies again soon (at most a minute); granian exiting
+    stops everything, so a process manager (systemd, a container runtime) sees it."""
     import signal
     import subprocess
+    import threading
     import time
 
     from flask_migrate import upgrade
@@ -175,30 +181,49 @@ def serve(host, port, workers, threads):
     click.echo(f"Engage is listening on http://{host}:{port} (public URL {current_app.config['PUBLIC_URL']})")
     _print_setup_url()
     base = {**os.environ}
-    writer = subprocess.Popen([sys.executable, "-m", "server.cli", "writer"], env=base)
+
+    def start_writer() -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "server.cli", "writer"], env=base)
+
+    current = {"writer": start_writer()}
     web = subprocess.Popen(
         [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", host, "--port", str(port),
          "--workers", str(workers), "--blocking-threads", str(threads), "--no-ws", "server.wsgi:app"],
         env={"ENGAGE_STREAMS_PER_PROCESS": str(max(threads // 2, threads - 8)), **base,
              "ENGAGE_BACKGROUND_THREADS": "0", "ENGAGE_WARM_LINKS": "1"})
-    children = [web, writer]
+    stopping = threading.Event()
 
     def stop(*_):
-        for child in children:
+        stopping.set()
+        for child in (web, current["writer"]):
             if child.poll() is None:
                 child.terminate()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    while all(child.poll() is None for child in children):
-        time.sleep(0.5)
+    # The writer only stores what the workers spooled: when it dies, pixels and links are
+    # still answered and spooled, so it is restarted (with backoff if it keeps dying)
+    # instead of taking the web workers down with it.
+    backoff, started, restart_at = WRITER_BACKOFF[0], time.monotonic(), None
+    while web.poll() is None and not stopping.is_set():
+        now = time.monotonic()
+        if restart_at is None and current["writer"].poll() is not None:
+            if now - started > WRITER_HEALTHY_SECONDS:
+                backoff = WRITER_BACKOFF[0]
+            click.echo(f"ENGAGE WRITER EXITED (code {current['writer'].returncode}): restarting it in "
+                       f"{backoff:g} s; hits are answered and kept in the spool meanwhile", err=True)
+            restart_at, backoff = now + backoff, min(backoff * 2, WRITER_BACKOFF[1])
+        if restart_at is not None and now >= restart_at:
+            current["writer"], started, restart_at = start_writer(), now, None
+            click.echo(f"Engage writer restarted (pid {current['writer'].pid})", err=True)
+        stopping.wait(0.2)
     stop()
-    for child in children:
+    for child in (web, current["writer"]):
         try:
             child.wait(timeout=20)
         except subprocess.TimeoutExpired:
             child.kill()
-    raise SystemExit(web.returncode or writer.returncode or 0)
+    raise SystemExit(web.returncode or 0)
 
 
 from .salesforce.cli import salesforce_group  # noqa: E402  (engage salesforce configure|status|retry|deliver)
