@@ -20,6 +20,7 @@ from .spool import new_hit_id
 
 log = logging.getLogger(__name__)
 
+HEADER_VALUE_CAP = 200  # "prefetch", "Prefetch;prerender": a verdict needs a few words
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 KEPT_HEADERS = {  # the request headers the verdict looks at (server/classify.py)
     "HTTP_PURPOSE": "purpose", "HTTP_SEC_PURPOSE": "sec-purpose",
@@ -64,7 +65,8 @@ def hit_record(environ, kind: str, token: str, trusted_proxies) -> dict:
         "method": environ.get("REQUEST_METHOD", "GET")[:8],
         "ip": client_address(environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"), trusted_proxies),
         "ua": environ.get("HTTP_USER_AGENT", "")[:1000],
-        "headers": {name: environ[key] for key, name in KEPT_HEADERS.items() if key in environ},
+        # Capped like the agent: anyone can send 400 KB of headers to every pixel URL.
+        "headers": {name: environ[key][:HEADER_VALUE_CAP] for key, name in KEPT_HEADERS.items() if key in environ},
         "at": utcnow().isoformat(),
     }
 

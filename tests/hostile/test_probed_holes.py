@@ -187,3 +187,17 @@ def test_links_deleted_by_another_process_stop_redirecting_after_the_recheck(app
     assert _click(client, message).status_code == 302  # this process cached it a moment ago
     monkeypatch.setattr(LinkCache, "RECHECK_SECONDS", 0.0)
     assert _click(client, message).status_code == 404
+
+
+def test_header_values_are_capped_in_the_spooled_hit(app):
+    from werkzeug.test import EnvironBuilder
+
+    from server.fastpath import hit_record
+
+    huge = "prefetch" + "x" * 400_000
+    environ = EnvironBuilder(path="/p/abcdefghijklmnop1234.gif", headers={
+        "Purpose": huge, "Sec-Purpose": huge, "X-Purpose": huge, "X-Moz": huge, "User-Agent": huge}).get_environ()
+    record = hit_record(environ, "open", "abcdefghijklmnop1234", [])
+    assert set(record["headers"]) == {"purpose", "sec-purpose", "x-purpose", "x-moz"}
+    assert all(value.startswith("prefetch") and len(value) <= 200 for value in record["headers"].values())
+    assert len(json.dumps(record)) < 5_000
