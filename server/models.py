@@ -107,6 +107,17 @@ class OneTimeLink(db.Model):
     user: Mapped[Optional[User]] = relationship(foreign_keys=[user_id])
 
 
+class SigninFailure(db.Model):
+    """A wrong password, counted against its account and its address (keyed hashes of
+    both, never the raw values): the sign-in limit, shared by every server process."""
+
+    __tablename__ = "signin_failures"
+    __table_args__ = (sa.Index("ix_signin_failures_key_at", "key", "at"), sa.Index("ix_signin_failures_at", "at"))
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Thread(db.Model):
     """One conversation of one user, with the aggregates the panel sorts and filters on."""
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from flask import (Blueprint, Response, abort, current_app, g, redirect, render_template, request, send_file,
                    session, url_for)
 
-from ..api.auth import check_signin_rate, user_for_token
+from ..api.auth import check_signin_rate, record_signin_failure, user_for_token
 from ..addresses import client_address
 from ..errors import ApiError
 from ..extensions import db
@@ -159,15 +159,16 @@ def signin():
     error = None
     status = 200
     if form.validate_on_submit():
-        try:
-            check_signin_rate(form.email.data, _client_ip())
-        except ApiError as err:
-            return _page("signin.html", 429, form=form, error=err.description)
         user = db.session.execute(
             db.select(User).where(db.func.lower(User.email) == form.email.data)).scalar_one_or_none()
+        try:
+            check_signin_rate(form.email.data, _client_ip(), user)
+        except ApiError as err:
+            return _page("signin.html", 429, form=form, error=err.description)
         ok = check_password_hash(user.password_hash if user and user.password_hash else _DUMMY_HASH,
                                  form.password.data)
         if user is None or not ok:
+            record_signin_failure(form.email.data, _client_ip())
             error, status = "Wrong email or password.", 401
         elif user.disabled_at is not None or not user.is_admin:
             error, status = "These pages are for admins of an organisation, and this account is not one.", 403
