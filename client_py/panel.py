@@ -151,7 +151,8 @@ def _states_by_thread(states: Iterable[ThreadState] | Mapping[str, ThreadState] 
 
 
 def _thread(thread_id: str, dated_messages: list, dated_events: list, state: Mapping,
-            settings: Mapping, reset_at: datetime | None, now: datetime, days: int) -> dict:
+            settings: Mapping, reset_at: datetime | None, now: datetime, days: int,
+            totals: Mapping | None = None) -> dict:
     dated_messages.sort(key=lambda pair: pair[0] or _OLDEST, reverse=True)
     dated_events.sort(key=lambda pair: pair[0], reverse=True)
     messages = [message for _, message in dated_messages]
@@ -175,6 +176,16 @@ def _thread(thread_id: str, dated_messages: list, dated_events: list, state: Map
         if place not in PROXY_LABELS and place != UNKNOWN_PLACE:
             places.setdefault(place, None)
 
+    events_total = len(dated_events)
+    last_triggered = dated_events[0][0] if dated_events else None
+    if totals is not None:  # the events given are the latest few; these cover them all
+        opens, clicks = int(totals.get("opens") or 0), int(totals.get("clicks") or 0)
+        device_seen = set(totals.get("devices") or ())
+        places = dict.fromkeys(p for p in totals.get("places") or () if p not in PROXY_LABELS and p != UNKNOWN_PLACE)
+        last_engagement = parse_optional(totals.get("last_engagement_at"))
+        last_triggered = parse_optional(totals.get("last_triggered_at")) or last_triggered
+        events_total = max(int(totals.get("events_total") or 0), events_total)
+
     recipients: dict[str, Mapping] = {}
     for message in messages:
         for recipient in message.get("recipients") or ():
@@ -182,7 +193,6 @@ def _thread(thread_id: str, dated_messages: list, dated_events: list, state: Map
     recipients.pop("", None)
 
     last_sent = dated_messages[0][0]
-    last_triggered = dated_events[0][0] if dated_events else None
     last_activity = max((t for t in (last_sent, last_triggered) if t is not None), default=None)
     state_pinned = state.get("pinned")
     pinned = bool(state_pinned) if state_pinned is not None else any(
@@ -196,6 +206,8 @@ def _thread(thread_id: str, dated_messages: list, dated_events: list, state: Map
         "subject": latest.get("subject") or "",
         "messages": messages,
         "events": [event for _, event in dated_events],
+        # Every event of the thread; ``events`` may hold only the latest of them.
+        "events_total": events_total,
         "latest_message_id": latest.get("id"),
         "client": latest.get("client"),
         "pinned": pinned,
@@ -207,7 +219,7 @@ def _thread(thread_id: str, dated_messages: list, dated_events: list, state: Map
         "viewed_at": viewed_at and format_iso(viewed_at),
         "opens": opens,
         "clicks": clicks,
-        "not_counted": len(dated_events) - counted,
+        "not_counted": events_total - counted,
         "recipients": list(recipients.values()),
         "recipients_count": len(recipients),
         "devices": devices,
@@ -218,14 +230,14 @@ def _thread(thread_id: str, dated_messages: list, dated_events: list, state: Map
         "unread": _unread(pinned, auto_external, last_engagement, viewed_at, settings, reset_at),
         "in_window": _within(last_activity, now, days),
         "summary": thread_summary(opens, clicks, len(recipients), devices, list(places),
-                                  len(dated_events) - counted),
+                                  events_total - counted),
         "_sent": [sent for sent, _ in dated_messages],  # parsed once, reused by filters
         "_activity": last_activity,
     }
 
 
 def _build(messages: Iterable[MessageData], events: Iterable[EventData], states: Any,
-           settings: Mapping, now: datetime) -> list[dict]:
+           settings: Mapping, now: datetime, totals: Mapping | None = None) -> list[dict]:
     by_thread: dict[str, tuple[list, list]] = {}
     thread_of_message: dict[Any, tuple[list, list]] = {}
     for message in messages:
@@ -246,7 +258,7 @@ def _build(messages: Iterable[MessageData], events: Iterable[EventData], states:
     days = window_days(settings)
     threads = [
         _thread(thread_id, dated_messages, dated_events, state_of.get(thread_id) or {},
-                settings, reset_at, now, days)
+                settings, reset_at, now, days, (totals or {}).get(thread_id))
         for thread_id, (dated_messages, dated_events) in by_thread.items()
     ]
     threads.sort(key=lambda t: (t["_activity"] or _OLDEST, t["thread_id"]), reverse=True)
@@ -260,13 +272,17 @@ def _public(thread: dict) -> dict:
 
 def build_threads(messages: Iterable[MessageData], events: Iterable[EventData],
                   states: Any = None, settings: Mapping | None = None,
-                  now: str | datetime | None = None) -> list[dict]:
+                  now: str | datetime | None = None, totals: Mapping | None = None) -> list[dict]:
     """Group emails and events into thread dicts (see the module docstring), newest first.
 
     ``states`` is a list of ``ThreadState`` or a mapping from thread id to one.
     ``now`` only decides each thread's ``in_window`` flag.
+    ``totals`` maps a thread id to what all of its events add up to, when ``events``
+    holds only the latest few of a thread (the server pages the rest): ``opens``,
+    ``clicks``, ``events_total``, ``devices``, ``places`` (newest first),
+    ``last_engagement_at`` and ``last_triggered_at``.
     """
-    built = _build(messages, events, states, merged_settings(settings), resolve_now(now))
+    built = _build(messages, events, states, merged_settings(settings), resolve_now(now), totals)
     return [_public(thread) for thread in built]
 
 

@@ -175,6 +175,10 @@ def _render_thread(thread: Mapping, ctx: _Context, out: list[str]) -> None:
         _render_event(event, ctx, out)
     if not events:
         out.append('<li class="engage-none">No opens or clicks yet.</li>')
+    earlier = int(thread.get("events_total") or 0) - len(events)
+    if earlier > 0:  # the server sends a thread's latest events; the counts cover all
+        out.append(f'<li class="engage-more" data-thread-id="{_e(thread_id)}">'
+                   f'{earlier} earlier {"event" if earlier == 1 else "events"} not shown</li>')
     out.append("</ol></article>")
 
 

@@ -18,7 +18,7 @@ Engage is starting on $ENGAGE_PUBLIC_URL
   Gmail extension:     $ROOT/build/extension  (chrome://extensions > Load unpacked; zip: $ROOT/build/engage-extension.zip)
   Outlook add-in:      $ENGAGE_PUBLIC_URL/addin/manifest.xml
   Engagement panel:    $ENGAGE_PUBLIC_URL/panel
-Create a user:  .venv/bin/engage create-org Acme --domain acme.com && .venv/bin/engage create-user you@acme.com --org Acme
+First admin:         open the one-time setup link the server prints below (while no user exists)
 
 MSG
 exec "$VENV/bin/engage" serve --host "$HOST" --port "$PORT"

@@ -25,10 +25,19 @@ MIGRATIONS_DIR = str(Path(__file__).with_name("migrations"))
 EXTENSION_ORIGIN = re.compile(r"^chrome-extension://[a-p]{32}$")
 
 
+def extension_origins(pinned: list[str]) -> list:
+    """The Gmail extension's origins CORS lets in: exactly the ids the operator pinned
+    (ENGAGE_EXTENSION_IDS), or, when none is pinned, any extension id."""
+    for extension_id in pinned:
+        if not re.fullmatch(r"[a-p]{32}", extension_id):
+            raise ValueError(f"ENGAGE_EXTENSION_IDS: {extension_id!r} is not a Chrome extension id (32 letters a-p)")
+    return [f"chrome-extension://{i}" for i in pinned] if pinned else [EXTENSION_ORIGIN]
+
+
 def create_app(overrides: dict | None = None) -> Flask:
     instance = os.environ.get("ENGAGE_INSTANCE_PATH") or str(Path.cwd() / "instance")
     app = Flask(__name__, instance_path=(overrides or {}).get("INSTANCE_PATH", instance))
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True, mode=0o700)  # the key, the database
     app.config.update(config_mod.default_config(app.instance_path))
     app.config.update(config_mod.from_environment())
     app.config.update(overrides or {})
@@ -40,12 +49,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config["PUBLIC_URL"] = app.config["PUBLIC_URL"].rstrip("/")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    config_mod.create_private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     smorest_api.init_app(app)
     cors.init_app(
         app,
-        resources={r"/api/*": {"origins": [EXTENSION_ORIGIN, *app.config["CORS_ORIGINS"]]}},
+        resources={r"/api/*": {"origins": [*extension_origins(app.config["EXTENSION_IDS"]),
+                                            *app.config["CORS_ORIGINS"]]}},
         allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
         max_age=600,
     )
@@ -62,6 +73,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(tracking_bp)
     app.register_blueprint(web_bp)
     from .addin import bp as addin_bp; app.register_blueprint(addin_bp)  # noqa: E702 (Outlook add-in)
+    from .admin import init_app as init_admin; init_admin(app)  # noqa: E702 (setup, invitations, users)
     register_api(smorest_api)
 
     from . import cli

@@ -7,7 +7,9 @@ are registered on every app by ``create_app``; the ``engage`` entry point is ser
     engage token ann@acme.com              issue an API token (shown once)
     engage purge                           delete data past the retention period
     engage reclassify [--since DAYS]       decide stored hits' verdicts again (after the rules' data changed)
-    engage serve                           migrate, then serve with granian
+    engage serve                           migrate, then serve with granian (prints the
+                                           first-run setup link while no user exists)
+    engage setup-url                       a new first-run setup link
 """
 
 from __future__ import annotations
@@ -100,6 +102,27 @@ def issue_token(email, label):
     click.echo(token)
 
 
+def _print_setup_url() -> bool:
+    from .admin.links import new_setup_link
+
+    url = new_setup_link()
+    if url is None:
+        return False
+    minutes = current_app.config["SETUP_LINK_MINUTES"]
+    click.echo(f"\nNo user yet: Engage is waiting for its first admin. Open this link to set it up\n"
+               f"(it works once, for {minutes:g} minutes; `engage setup-url` prints a new one):\n\n"
+               f"    {url}\n", err=False)
+    return True
+
+
+@click.command("setup-url")
+@with_appcontext
+def setup_url_command():
+    """Print a new one-time setup link (only while no user exists)."""
+    if not _print_setup_url():
+        raise click.ClickException("Engage already has users: admins invite people from /admin/users.")
+
+
 @click.command("purge")
 @click.option("--days", type=int, default=None, help="Default: RETENTION_DAYS (90).")
 @with_appcontext
@@ -130,6 +153,10 @@ def writer_command():
     app.extensions["engage"].drainer.close()
 
 
+WRITER_BACKOFF = (1.0, 60.0)  # seconds before restarting a dead writer: first, at most
+WRITER_HEALTHY_SECONDS = 60.0  # a writer that ran this long starts the backoff afresh
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
@@ -141,48 +168,70 @@ def serve(host, port, workers, threads):
     """Apply migrations, then serve with granian and one writer process.
 
     The workers only answer requests (pixels go to the spool); the writer stores
-    hits, runs retention and CRM delivery. Either exiting stops the other, so a
-    process manager (systemd, a container runtime) sees the failure and restarts."""
+    hits, runs retention and CRM delivery. A writer that dies is restarted, after 1 s,
+    then twice as long each time it dies again soon (at most a minute); granian exiting
+    stops everything, so a process manager (systemd, a container runtime) sees it."""
     import signal
     import subprocess
+    import threading
     import time
 
     from flask_migrate import upgrade
 
     upgrade()
     click.echo(f"Engage is listening on http://{host}:{port} (public URL {current_app.config['PUBLIC_URL']})")
+    _print_setup_url()
     base = {**os.environ}
-    writer = subprocess.Popen([sys.executable, "-m", "server.cli", "writer"], env=base)
+
+    def start_writer() -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "server.cli", "writer"], env=base)
+
+    current = {"writer": start_writer()}
     web = subprocess.Popen(
         [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", host, "--port", str(port),
          "--workers", str(workers), "--blocking-threads", str(threads), "--no-ws", "server.wsgi:app"],
         env={"ENGAGE_STREAMS_PER_PROCESS": str(max(threads // 2, threads - 8)), **base,
              "ENGAGE_BACKGROUND_THREADS": "0", "ENGAGE_WARM_LINKS": "1"})
-    children = [web, writer]
+    stopping = threading.Event()
 
     def stop(*_):
-        for child in children:
+        stopping.set()
+        for child in (web, current["writer"]):
             if child.poll() is None:
                 child.terminate()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    while all(child.poll() is None for child in children):
-        time.sleep(0.5)
+    # The writer only stores what the workers spooled: when it dies, pixels and links are
+    # still answered and spooled, so it is restarted (with backoff if it keeps dying)
+    # instead of taking the web workers down with it.
+    backoff, started, restart_at = WRITER_BACKOFF[0], time.monotonic(), None
+    while web.poll() is None and not stopping.is_set():
+        now = time.monotonic()
+        if restart_at is None and current["writer"].poll() is not None:
+            if now - started > WRITER_HEALTHY_SECONDS:
+                backoff = WRITER_BACKOFF[0]
+            click.echo(f"ENGAGE WRITER EXITED (code {current['writer'].returncode}): restarting it in "
+                       f"{backoff:g} s; hits are answered and kept in the spool meanwhile", err=True)
+            restart_at, backoff = now + backoff, min(backoff * 2, WRITER_BACKOFF[1])
+        if restart_at is not None and now >= restart_at:
+            current["writer"], started, restart_at = start_writer(), now, None
+            click.echo(f"Engage writer restarted (pid {current['writer'].pid})", err=True)
+        stopping.wait(0.2)
     stop()
-    for child in children:
+    for child in (web, current["writer"]):
         try:
             child.wait(timeout=20)
         except subprocess.TimeoutExpired:
             child.kill()
-    raise SystemExit(web.returncode or writer.returncode or 0)
+    raise SystemExit(web.returncode or 0)
 
 
 from .salesforce.cli import salesforce_group  # noqa: E402  (engage salesforce configure|status|retry|deliver)
 from .hitpath.reclassify import reclassify_command  # noqa: E402  (engage reclassify [--since DAYS])
 
-COMMANDS = [create_org, create_user, issue_token, purge_command, serve, writer_command, salesforce_group,
-            reclassify_command]
+COMMANDS = [create_org, create_user, issue_token, purge_command, serve, writer_command, setup_url_command,
+            salesforce_group, reclassify_command]
 
 
 def init_app(app) -> None:

@@ -15,6 +15,7 @@ ENV_KEYS = {
     "SECRET_KEY": ("ENGAGE_SECRET_KEY", str),
     "TRUSTED_PROXIES": ("ENGAGE_TRUSTED_PROXIES", lambda v: [p.strip() for p in v.split(",") if p.strip()]),
     "CORS_ORIGINS": ("ENGAGE_CORS_ORIGINS", lambda v: [p.strip() for p in v.split(",") if p.strip()]),
+    "EXTENSION_IDS": ("ENGAGE_EXTENSION_IDS", lambda v: [p.strip() for p in v.split(",") if p.strip()]),
     "RETENTION_DAYS": ("ENGAGE_RETENTION_DAYS", int),
     "RULES_DIR": ("ENGAGE_RULES_DIR", str),
     "SPOOL_DIR": ("ENGAGE_SPOOL_DIR", str),
@@ -23,6 +24,8 @@ ENV_KEYS = {
     "RETENTION_INTERVAL_SECONDS": ("ENGAGE_RETENTION_INTERVAL", float),
     "STREAMS_PER_PROCESS": ("ENGAGE_STREAMS_PER_PROCESS", int),
     "WARM_LINKS": ("ENGAGE_WARM_LINKS", lambda v: v.strip().lower() in ("1", "true", "yes", "on")),
+    "TOKEN_IDLE_DAYS": ("ENGAGE_TOKEN_IDLE_DAYS", float),
+    "SETUP_LINK_MINUTES": ("ENGAGE_SETUP_LINK_MINUTES", float),
 }
 
 
@@ -44,6 +47,8 @@ def default_config(instance_path: str) -> dict:
         "TRUSTED_PROXIES": [],  # CIDRs whose X-Forwarded-For is believed
         # chrome-extension:// origins are allowed by pattern; add the add-in host here.
         "CORS_ORIGINS": [],
+        # Pin the Gmail extension's ids (chrome://extensions shows them); empty: any id.
+        "EXTENSION_IDS": [],
         "RETENTION_DAYS": 90,
         "RETENTION_INTERVAL_SECONDS": 3600,
         "RULES_DIR": None,
@@ -60,6 +65,12 @@ def default_config(instance_path: str) -> dict:
         "SELF_ADDRESS_DAYS": 7,  # how long an address the sender used counts as "the sender"
         "SELF_VIEW_SECONDS": 120,  # how long a "I am viewing this" report covers proxy loads
         "SIGNIN_ATTEMPTS_PER_MINUTE": 10,
+        # An API token unused for this long stops working (each use pushes it back).
+        "TOKEN_IDLE_DAYS": 30,
+        # One-time links: the first-run setup URL, invitations, password resets.
+        "SETUP_LINK_MINUTES": 60,
+        "INVITE_LINK_DAYS": 7,
+        "RESET_LINK_HOURS": 24,
         "STREAM_HEARTBEAT_SECONDS": 15.0,
         # Each open stream holds one of a worker's blocking threads; keep some free for
         # the pixel and the API (engage serve gives each worker 32 threads).
@@ -89,3 +100,26 @@ def ensure_secret_key(instance_path: str) -> str:
     with os.fdopen(fd, "w") as f:
         f.write(key)
     return key
+
+
+def create_private_sqlite_file(url: str) -> None:
+    """Create a SQLite database file readable by this user only (0600) before SQLite
+    creates it with the umask's mode (0644: world-readable). SQLite gives its -wal and
+    -shm files the database file's mode."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return
+    path = parsed.database
+    if not parsed.get_backend_name() == "sqlite" or not path or path == ":memory:" or path.startswith("file:"):
+        return
+    file = Path(path)
+    if file.exists():
+        return
+    file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass

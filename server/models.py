@@ -70,6 +70,8 @@ class User(db.Model):
     password_hash: Mapped[Optional[str]] = mapped_column(sa.String(300))
     settings: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set by an admin: the user can no longer sign in and their tokens are refused.
+    disabled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     org: Mapped[Org] = relationship(back_populates="users")
 
 
@@ -83,6 +85,37 @@ class ApiToken(db.Model):
     last_used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     user: Mapped[User] = relationship()
+
+
+class OneTimeLink(db.Model):
+    """A link that works once, until it expires: the first-run setup, an invitation,
+    a password reset. Only the hash of its secret is stored (like API tokens)."""
+
+    __tablename__ = "one_time_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(sa.String(16))  # setup | invite | reset
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    org_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("orgs.id", ondelete="CASCADE"))
+    user_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    email: Mapped[str] = mapped_column(sa.String(320), default="")
+    is_admin: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    org: Mapped[Optional[Org]] = relationship()
+    user: Mapped[Optional[User]] = relationship(foreign_keys=[user_id])
+
+
+class SigninFailure(db.Model):
+    """A wrong password, counted against its account and its address (keyed hashes of
+    both, never the raw values): the sign-in limit, shared by every server process."""
+
+    __tablename__ = "signin_failures"
+    __table_args__ = (sa.Index("ix_signin_failures_key_at", "key", "at"), sa.Index("ix_signin_failures_at", "at"))
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Thread(db.Model):

@@ -63,13 +63,18 @@ def encode_cursor(thread: Thread) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+MAX_ID = 2**63 - 1  # a thread id fits a signed 64-bit integer (PostgreSQL BIGINT, SQLite INTEGER)
+
+
 def decode_cursor(cursor: str):
+    from client_py.times import parse_time
+
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         at, tid = json.loads(raw)
-        from client_py.times import parse_time
-
-        return parse_time(at), int(tid)
+        if not isinstance(at, str) or type(tid) is not int or not 0 < tid <= MAX_ID:
+            raise ValueError("out of bounds")
+        return parse_time(at), tid
     except Exception:
         raise ApiError(400, "This page cursor is not valid; start again from the first page.",
                        code="invalid_cursor")

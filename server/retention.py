@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from .extensions import db
 from .models import Event, Link, Message, SelfView, SenderAddress, Thread, utcnow
@@ -32,6 +33,7 @@ def purge(days: int, now: datetime | None = None) -> PurgeResult:
     events = db.session.execute(
         sa.delete(Event).where(sa.or_(Event.at < cutoff, Event.message_id.in_(old_messages)))
     ).rowcount
+    purged_links = db.session.execute(sa.select(Link.token).where(Link.message_id.in_(old_messages))).scalars().all()
     db.session.execute(sa.delete(Link).where(Link.message_id.in_(old_messages)))
     messages = db.session.execute(sa.delete(Message).where(Message.sent_at < cutoff)).rowcount
     empty = sa.select(Thread.id).where(~sa.exists().where(Message.thread_id == Thread.id))
@@ -41,6 +43,8 @@ def purge(days: int, now: datetime | None = None) -> PurgeResult:
     ).rowcount
     db.session.execute(sa.delete(SenderAddress).where(SenderAddress.last_seen < cutoff))
     db.session.commit()
+    # This process's link cache forgets them now; the others within LinkCache.RECHECK_SECONDS.
+    current_app.extensions["engage"].links.forget(purged_links)
     return PurgeResult(events or 0, messages or 0, threads or 0)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sqlalchemy as sa
 from flask import Blueprint, current_app
 
@@ -11,14 +13,36 @@ from .extensions import db
 bp = Blueprint("web", __name__)
 
 
+@lru_cache(maxsize=1)
+def schema_head() -> str | None:
+    """The newest migration this code ships: the schema it needs."""
+    from alembic.script import ScriptDirectory
+
+    from . import MIGRATIONS_DIR
+
+    return ScriptDirectory(MIGRATIONS_DIR).get_current_head()
+
+
 @bp.get("/healthz")
 def healthz():
+    """``ok`` only when the database answers *and* holds the schema this code needs: a
+    database without tables (or not yet migrated) answers 503, so a load balancer sends
+    no traffic to a server that would fail every request."""
     try:
         db.session.execute(sa.text("SELECT 1"))
-        return {"status": "ok", "database": "ok"}
     except Exception:
         db.session.rollback()
         return {"status": "degraded", "database": "unreachable"}, 503
+    try:
+        versions = {row[0] for row in db.session.execute(sa.text("SELECT version_num FROM alembic_version"))}
+    except Exception:
+        db.session.rollback()
+        versions = set()
+    if schema_head() not in versions:
+        return {"status": "degraded", "database": "ok",
+                "schema": "outdated" if versions else "missing",
+                "message": "The database is not migrated: run `engage db upgrade`."}, 503
+    return {"status": "ok", "database": "ok", "schema": "ok"}
 
 
 @bp.get("/")

@@ -25,7 +25,43 @@ import * as selfView from "./self_view.js";
 import * as sendFlow from "./send_flow.js";
 import * as store from "./store.js";
 
-const { TARGET, MSG, listen } = globalThis.EngageMessages;
+const { TARGET, MSG, EngageError, listen } = globalThis.EngageMessages;
+
+// Who may ask for what. Everything comes from this extension (sender.id); Gmail's tab
+// (the content script, which shares a page with Gmail's own scripts and whatever they
+// load) may only ask for what the send path and the reading view need; sign-in, the
+// account, settings, the panel and the stream answer only the extension's own pages.
+const EXTENSION_ORIGIN = new URL(chrome.runtime.getURL("")).origin;
+const GMAIL_ORIGIN = "https://mail.google.com";
+const FROM_GMAIL = new Set([MSG.HELLO, MSG.DECIDE, MSG.PREPARE_SEND, MSG.VERIFY_BODY, MSG.SEND_OUTCOME,
+  MSG.SELF_VIEW, MSG.OPEN_OPTIONS]);
+
+function originOf(url) {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return "";
+  }
+}
+
+function senderChecked(handlers) {
+  const out = {};
+  for (const [id, handler] of Object.entries(handlers)) {
+    out[id] = (payload, sender) => {
+      const from = originOf(sender?.url || "");
+      const ours = sender?.id === chrome.runtime.id;
+      if (ours && (from === EXTENSION_ORIGIN || (from === GMAIL_ORIGIN && sender.tab && FROM_GMAIL.has(id)))) {
+        return handler(payload, sender);
+      }
+      throw new EngageError("forbidden_sender", `${id} is not answered for ${from || "this sender"}`);
+    };
+  }
+  return out;
+}
+
+// The token lives in chrome.storage.local (kept across restarts); content scripts must
+// not read it (store.js): only the extension's own pages and this worker may.
+store.restrictStorage();
 const SIDE_PANEL_PATH = "sidepanel/sidepanel.html";
 const REFRESH_ME_EVERY = 20; // polls (10 minutes)
 let polls = 0;
@@ -51,7 +87,7 @@ async function engineReady(info) {
   broadcast.toPages(MSG.STATE_CHANGED, {});
 }
 
-listen(TARGET.WORKER, {
+listen(TARGET.WORKER, senderChecked({
   [MSG.HELLO]: hello,
   [MSG.DECIDE]: sendFlow.decide,
   [MSG.PREPARE_SEND]: sendFlow.prepareSend,
@@ -72,7 +108,7 @@ listen(TARGET.WORKER, {
   [MSG.STREAM_EVENT]: live.onStreamEvent,
   [MSG.STREAM_STATE]: live.onStreamState,
   [MSG.STREAM_NEED_TICKET]: live.onNeedTicket,
-});
+}));
 
 chrome.alarms.onAlarm.addListener(async (alarm) => {
   if (alarm.name !== live.POLL_ALARM) return;

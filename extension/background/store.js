@@ -1,5 +1,6 @@
 // The one owner of the extension's storage. Nothing else reads or writes
-// chrome.storage: content scripts, the side panel and the options page ask the worker.
+// chrome.storage: content scripts, the side panel and the options page ask the worker
+// (and content scripts cannot: restrictStorage).
 //
 // chrome.storage.local (kept across restarts):
 //   session   {serverUrl, token, me: {user, org, settings, public_url}}  -- signed in
@@ -8,6 +9,15 @@
 //   aliases   {<Gmail thread id>: <thread id registered with the server>}
 // chrome.storage.session (until the browser quits): diagnostics for the options page
 // and the benchmark: pyodide start-up, the last send timings, the stream's state.
+
+// Content scripts run in Gmail's page and may read chrome.storage.local by default:
+// the session's API token must not be there for them. Trusted contexts only (the
+// worker, the offscreen document, the options page and the side panel); Chrome keeps
+// the setting across restarts.
+export async function restrictStorage() {
+  await chrome.storage.local.setAccessLevel({ accessLevel: "TRUSTED_CONTEXTS" });
+  await chrome.storage.session.setAccessLevel({ accessLevel: "TRUSTED_CONTEXTS" });
+}
 
 const SENT_KEEP = 2000; // the newest tracked emails remembered locally
 const TIMINGS_KEEP = 50;

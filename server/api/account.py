@@ -13,8 +13,9 @@ from .. import services
 from ..hitpath.addresses import client_address
 from ..errors import ApiError
 from ..extensions import db
+from ..hitpath.sender import note_sender_address
 from ..models import ApiToken, User, hash_token, new_token, utcnow
-from .auth import check_signin_rate, current_user, token_from_request
+from .auth import check_signin_rate, current_user, record_signin_failure, token_from_request
 from .base import secured
 from .schemas import MeOut, OrgOut, OrgPatch, SettingsSchema, SigninIn, SigninOut
 
@@ -44,16 +45,20 @@ def me_dict(user: User) -> dict:
 def signin(body):
     """Trade an email and password for an API token (for the extension and the add-in)."""
     ip = client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), services.get().trusted_proxies)
-    check_signin_rate(body["email"], ip)
     user = db.session.execute(
         sa.select(User).where(sa.func.lower(User.email) == body["email"].strip().lower())
     ).scalar_one_or_none()
+    check_signin_rate(body["email"], ip, user)
     ok = check_password_hash(user.password_hash if user and user.password_hash else _DUMMY_HASH, body["password"])
     if user is None or not ok:
+        record_signin_failure(body["email"], ip)
         raise ApiError(401, "Wrong email or password.", code="bad_credentials")
+    if user.disabled_at is not None:
+        raise ApiError(403, "This account is disabled. Ask an admin of your organisation.", code="disabled")
     token = new_token(32)
     db.session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), label=body["label"] or "sign-in"))
     db.session.commit()
+    note_sender_address(user.id, ip)  # a known device from now on (server/api/auth.py:known_device)
     return {"token": token, **me_dict(user)}
 
 

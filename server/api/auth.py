@@ -1,12 +1,10 @@
-"""Bearer-token authentication and the sign-in endpoint's rate limit."""
+"""Bearer-token authentication and the sign-in limit (shared through the database)."""
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
-import threading
-import time
-from collections import defaultdict, deque
+from datetime import timedelta
 from functools import wraps
 
 import sqlalchemy as sa
@@ -17,7 +15,7 @@ from ..hitpath.addresses import client_address
 from ..errors import ApiError
 from ..extensions import db
 from ..hitpath.sender import note_sender_address
-from ..models import ApiToken, User, hash_token, utcnow
+from ..models import ApiToken, SenderAddress, SigninFailure, User, hash_token, utcnow
 
 BEARER = "bearer"
 
@@ -40,6 +38,10 @@ def user_for_token(token: str) -> User | None:
     if row is None or not hmac.compare_digest(row.token_hash, digest):
         return None
     now = utcnow()
+    # Tokens expire when unused for TOKEN_IDLE_DAYS; every use pushes that back.
+    idle = timedelta(days=current_app.config["TOKEN_IDLE_DAYS"])
+    if (row.last_used_at or row.created_at) + idle <= now or row.user.disabled_at is not None:
+        return None
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 300:
         row.last_used_at = now
         db.session.commit()
@@ -69,47 +71,6 @@ def current_user() -> User:
     return g.user
 
 
-class SigninLimiter:
-    """At most N attempts a minute per address and per account, in this process.
-
-    Tokens are unguessable; passwords are what a guesser would go for."""
-
-    SWEEP_AT = 10_000  # keys held before stale ones are forgotten
-
-    def __init__(self):
-        self._hits: dict[str, deque] = defaultdict(deque)
-        self._lock = threading.Lock()
-        self._sweep_at = self.SWEEP_AT
-
-    def __len__(self) -> int:
-        return len(self._hits)
-
-    def _sweep(self, cutoff: float) -> None:
-        """Forget keys with no attempt since ``cutoff``: a guesser cycling through
-        addresses or accounts must not grow this without bound."""
-        for key in [k for k, q in self._hits.items() if not q or q[-1] <= cutoff]:
-            del self._hits[key]
-        self._sweep_at = max(self.SWEEP_AT, 2 * len(self._hits))  # amortised: not on every call
-
-    def check(self, keys: list[str], limit: int, window: float = 60.0) -> float:
-        """Record an attempt; return 0 when allowed, else seconds to wait."""
-        now = time.monotonic()
-        with self._lock:
-            if len(self._hits) >= self._sweep_at:
-                self._sweep(now - window)
-            wait = 0.0
-            for key in keys:
-                q = self._hits[key]
-                while q and q[0] <= now - window:
-                    q.popleft()
-                if len(q) >= limit:
-                    wait = max(wait, window - (now - q[0]))
-            if wait == 0.0:
-                for key in keys:
-                    self._hits[key].append(now)
-            return wait
-
-
 def address_key(ip: str) -> str:
     """Whom the per-address limit counts: an IPv4 address, or an IPv6 /64.
 
@@ -125,15 +86,59 @@ def address_key(ip: str) -> str:
     return str(addr)
 
 
-def check_signin_rate(email: str, ip: str) -> None:
+SIGNIN_WINDOW = timedelta(seconds=60)
+
+
+def _signin_keys(email: str, ip: str) -> tuple[str, str]:
+    """(address key, account key) as stored: keyed hashes, never the raw values. The
+    account is normalised as the sign-in lookup normalises the address, so
+    " Ann@Acme.example" buys no fresh allowance for the same account."""
+    svc = services.get()
+    return (svc.keyed_hash("signin-ip", address_key(ip))[:64],
+            svc.keyed_hash("signin-email", email.strip().lower())[:64])
+
+
+def known_device(user: User | None, ip: str) -> bool:
+    """The user signed in or used the API from this address recently (server/hitpath/sender.py
+    keeps those addresses, as keyed hashes, for SELF_ADDRESS_DAYS)."""
+    if user is None:
+        return False
+    cutoff = utcnow() - timedelta(days=current_app.config["SELF_ADDRESS_DAYS"])
+    ip_hash = services.get().keyed_hash("ip", ip)
+    return db.session.execute(sa.select(SenderAddress.user_id).where(
+        SenderAddress.user_id == user.id, SenderAddress.ip_hash == ip_hash, SenderAddress.last_seen >= cutoff)
+    ).first() is not None
+
+
+def check_signin_rate(email: str, ip: str, user: User | None = None) -> None:
+    """At most SIGNIN_ATTEMPTS_PER_MINUTE wrong passwords a minute per address and per
+    account, counted in the database, so every server process shares them.
+
+    The account's count does not apply to a device it is known on: wrong guesses from
+    elsewhere never lock the real user out of their own browser or mail client. The
+    address's own count always applies."""
     limit = current_app.config["SIGNIN_ATTEMPTS_PER_MINUTE"]
-    limiter = current_app.extensions.setdefault("engage_signin_limiter", SigninLimiter())
-    # The account key is normalised as the sign-in lookup normalises the address, so
-    # " Ann@Acme.example" cannot buy a fresh allowance for the same account.
-    wait = limiter.check([f"ip:{address_key(ip)}", f"email:{email.strip().lower()}"], limit)
-    if wait:
+    ip_key, email_key = _signin_keys(email, ip)
+    keys = [ip_key] if known_device(user, ip) else [ip_key, email_key]
+    now = utcnow()
+    since = now - SIGNIN_WINDOW
+    rows = db.session.execute(
+        sa.select(SigninFailure.key, sa.func.count(), sa.func.min(SigninFailure.at))
+        .where(SigninFailure.key.in_(keys), SigninFailure.at > since).group_by(SigninFailure.key)).all()
+    wait = 0.0
+    for _, count, oldest in rows:
+        if count >= limit:
+            wait = max(wait, (oldest + SIGNIN_WINDOW - now).total_seconds())
+    if wait > 0:
         raise ApiError(
             429,
             f"Too many sign-in attempts. Try again in {int(wait) + 1} seconds.",
             details={"retry_after": int(wait) + 1},
         )
+
+
+def record_signin_failure(email: str, ip: str) -> None:
+    now = utcnow()
+    db.session.execute(sa.delete(SigninFailure).where(SigninFailure.at <= now - SIGNIN_WINDOW))
+    db.session.add_all([SigninFailure(key=key, at=now) for key in _signin_keys(email, ip)])
+    db.session.commit()

@@ -7,7 +7,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from client_py.model import merged_settings
-from client_py.recipients import classify_recipient
+from client_py.recipients import classify_recipient, is_valid_address
 from client_py.search import recipient_domains, search_key
 from client_py.snippet import build_snippet
 
@@ -68,7 +68,7 @@ def register_message(body):
     recipients = []
     for r in body["recipients"]:
         address = r["address"].strip().lower()
-        if "@" not in address or address.startswith("@") or address.endswith("@"):
+        if not is_valid_address(address):  # client_py's rules: what the clients accept
             raise ApiError(422, f"{r['address']!r} is not an email address.",
                            details={"json": {"recipients": [f"invalid address {r['address']!r}"]}})
         kind = classify_recipient(address, internal, settings["blocklist"])
@@ -143,6 +143,7 @@ def delete_message(message_id: str):
     if db.session.execute(sa.select(Event.id).where(Event.message_id == message.id).limit(1)).first():
         raise ApiError(409, "This email has already been opened or clicked; its history is kept.")
     thread = message.thread
+    tokens = [link.token for link in message.links]
     db.session.delete(message)
     db.session.flush()
     if db.session.execute(sa.select(Message.id).where(Message.thread_id == thread.id).limit(1)).first():
@@ -150,4 +151,5 @@ def delete_message(message_id: str):
     else:
         db.session.delete(thread)
     db.session.commit()
+    services.get().links.forget(tokens)  # other processes notice within LinkCache.RECHECK_SECONDS
     return None

@@ -16,6 +16,9 @@ from client_py.search import PERIODS
 
 
 def _http_url(value: str) -> None:
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        # A CR/LF would be refused in the redirect's Location header at every click.
+        raise ValidationError("A link cannot contain control characters (line breaks, tabs).")
     parts = urlsplit(value)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise ValidationError("Only absolute http:// or https:// links can be tracked.")

@@ -14,9 +14,10 @@ from client_py.search import PanelQuery
 from ..errors import ApiError
 from ..extensions import db
 from ..hitpath.sender import report_self_view
-from ..models import Event, Link, Message, Thread, as_dict_time, utcnow
+from ..models import Message, Thread, as_dict_time, utcnow
 from ..panel_query import hidden_by_window, page_of_threads, unread_count
-from ..serialize import event_data, message_data, thread_state
+from ..serialize import message_data, thread_state
+from ..thread_events import latest_events, totals as thread_totals
 from .auth import current_user
 from .base import secured
 from .schemas import CounterOut, SelfViewIn, SelfViewOut, ThreadPage, ThreadPatch, ThreadQuery, ThreadStateOut
@@ -34,15 +35,10 @@ def threads_as_data(threads: list[Thread], settings: dict, now) -> list[dict]:
     ).scalars().all()
     messages = [message_data(m, by_pk[m.thread_id].client_thread_id) for m in rows]
     public = {m.id: m.public_id for m in rows}
-    events = []
-    if rows:
-        erows = db.session.execute(
-            sa.select(Event, Link.url)
-            .outerjoin(Link, Link.id == Event.link_id)
-            .where(Event.message_id.in_(public))
-        ).all()
-        events = [event_data(e, public[e.message_id], url) for e, url in erows]
-    built = build_threads(messages, events, [thread_state(t) for t in threads], settings, now)
+    # Each thread's latest events and what all of them add up to (server/thread_events.py).
+    events = latest_events(list(by_pk), public) if rows else []
+    sums = thread_totals(list(by_pk), {pk: t.client_thread_id for pk, t in by_pk.items()})
+    built = build_threads(messages, events, [thread_state(t) for t in threads], settings, now, totals=sums)
     order = {t.client_thread_id: i for i, t in enumerate(threads)}
     built.sort(key=lambda t: order.get(t["thread_id"], len(order)))
     return built

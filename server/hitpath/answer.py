@@ -19,6 +19,7 @@ import base64
 import logging
 import re
 import threading
+import time
 from collections import OrderedDict
 from datetime import datetime, timezone
 
@@ -37,6 +38,7 @@ from .spool import new_hit_id
 log = logging.getLogger(__name__)
 bp = Blueprint("tracking", __name__)
 
+HEADER_VALUE_CAP = 200  # "prefetch", "Prefetch;prerender": a verdict needs a few words
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 KEPT_HEADERS = {  # the request headers the verdicts look at (verdicts.py)
     "HTTP_PURPOSE": "purpose", "HTTP_SEC_PURPOSE": "sec-purpose",
@@ -87,7 +89,8 @@ def hit_record(environ, kind: str, token: str, trusted_proxies) -> dict:
         "method": environ.get("REQUEST_METHOD", "GET")[:8],
         "ip": client_address(environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"), trusted_proxies),
         "ua": environ.get("HTTP_USER_AGENT", "")[:1000],
-        "headers": {name: environ[key] for key, name in KEPT_HEADERS.items() if key in environ},
+        # Capped like the agent: anyone can send 400 KB of headers to every pixel URL.
+        "headers": {name: environ[key][:HEADER_VALUE_CAP] for key, name in KEPT_HEADERS.items() if key in environ},
         "at": utcnow().isoformat(),
     }
 
@@ -101,26 +104,41 @@ def keep_hit(flask_app, record: dict) -> None:
 
 class LinkCache:
     """Token -> URL for tracked links, so redirects keep working while the database is
-    unreachable. Links never change once registered; recent ones are loaded at start."""
+    unreachable. Recent ones are loaded at start.
+
+    A link is deleted with its email (by its sender, or by retention, in whichever
+    process): this process forgets it at once (``forget``), and every process checks an
+    entry against the database again once it is ``RECHECK_SECONDS`` old, keeping it
+    only while the database cannot answer."""
+
+    RECHECK_SECONDS = 30.0
 
     def __init__(self, size: int = 50_000):
         self.size = size
-        self._data: OrderedDict[str, str] = OrderedDict()
+        self._data: OrderedDict[str, tuple[str, float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, token: str) -> str | None:
+    def get(self, token: str) -> tuple[str, bool] | None:
+        """(url, fresh) or None; not fresh: check the database before trusting it."""
         with self._lock:
-            url = self._data.get(token)
-            if url is not None:
-                self._data.move_to_end(token)
-            return url
+            entry = self._data.get(token)
+            if entry is None:
+                return None
+            self._data.move_to_end(token)
+            url, checked = entry
+            return url, time.monotonic() - checked < self.RECHECK_SECONDS
 
     def put(self, token: str, url: str) -> None:
         with self._lock:
-            self._data[token] = url
+            self._data[token] = (url, time.monotonic())
             self._data.move_to_end(token)
             while len(self._data) > self.size:
                 self._data.popitem(last=False)
+
+    def forget(self, tokens) -> None:
+        with self._lock:
+            for token in tokens:
+                self._data.pop(token, None)
 
     def warm(self) -> int:
         rows = db.session.execute(sa.select(Link.token, Link.url).order_by(Link.id.desc()).limit(self.size)).all()
@@ -143,11 +161,21 @@ def store_now(record: dict) -> None:
 
 def _link_url(token: str) -> str | None:
     cache: LinkCache = services.get().links
-    url = cache.get(token)
-    if url is None:
+    cached = cache.get(token)
+    if cached is not None and cached[1]:
+        return cached[0]
+    try:
         url = db.session.execute(sa.select(Link.url).where(Link.token == token)).scalar_one_or_none()
-        if url is not None:
-            cache.put(token, url)
+    except Exception:
+        if cached is None:
+            raise
+        db.session.rollback()
+        cache.put(token, cached[0])  # the database is away: the link as it was, not asked again at once
+        return cached[0]
+    if url is None:
+        cache.forget([token])  # deleted (or purged) since it was cached
+    else:
+        cache.put(token, url)
     return url
 
 

@@ -55,7 +55,7 @@ class Spool:
 
     def __init__(self, directory: str | Path):
         self.dir = Path(directory)
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._fd: int | None = None  # opened on first use: a CLI command never makes a file
         self._size = 0
         self._lock = threading.Lock()
@@ -136,7 +136,7 @@ class Drainer:
 
     def __init__(self, directory: str | Path, ingest: Callable[[list[dict]], int], wake: threading.Event | None = None):
         self.dir = Path(directory)
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.ingest = ingest
         self.wake = wake or threading.Event()
         self._lock_fd: int | None = None

@@ -40,6 +40,8 @@ class Credentials:
     private_key_path: str | None
     api_version: str
     secrets: dict = field(repr=False, default_factory=dict)
+    # Where credentials and REST calls may go (server/salesforce/admin.py:allowed_hosts).
+    allowed_hosts: tuple = ()
 
     @property
     def token_url(self) -> str:
@@ -47,14 +49,23 @@ class Credentials:
 
 
 def credentials_of(cfg: SalesforceConfig, secret_key: str) -> Credentials:
+    from .admin import ConfigError, allowed_hosts, https_url
+
     try:
         secrets = unseal(secret_key, cfg.secrets_sealed)
     except UnreadableSecrets as err:
         raise Failure("CREDENTIALS_UNREADABLE", str(err) + "; configure Salesforce again", True) from None
+    hosts = allowed_hosts()
+    try:  # checked again here: a configuration stored before the check was this strict
+        instance_url = https_url(cfg.instance_url, "instance_url", hosts)
+        login_url = https_url(cfg.login_url, "login_url", hosts) if cfg.login_url else None
+    except ConfigError as err:
+        raise Failure("CONFIG_INVALID", f"{err}; configure Salesforce again", False) from None
     return Credentials(
-        instance_url=cfg.instance_url, login_url=cfg.login_url, auth_flow=cfg.auth_flow,
+        instance_url=instance_url, login_url=login_url, auth_flow=cfg.auth_flow,
         client_id=cfg.client_id, username=cfg.username, jwt_audience=cfg.jwt_audience,
         private_key_path=cfg.private_key_path, api_version=cfg.api_version, secrets=secrets,
+        allowed_hosts=hosts,
     )
 
 
@@ -108,11 +119,17 @@ def request_token(creds: Credentials, http: requests.Session) -> tuple[str, str]
         raise from_exception(err) from None
     if resp.status_code != 200:
         raise auth_failure(resp.status_code, resp.text)
+    from .admin import ConfigError, https_url
+
     try:
         body = resp.json()
-        return body["access_token"], body["instance_url"]
+        token, instance_url = body["access_token"], body["instance_url"]
     except (ValueError, KeyError, TypeError):
         raise Failure("AUTH_BAD_RESPONSE", "the token endpoint answered without a token", True) from None
+    try:  # the REST calls carry the session: only to a Salesforce host
+        return token, https_url(str(instance_url), "instance_url", creds.allowed_hosts)
+    except ConfigError:
+        raise Failure("AUTH_BAD_RESPONSE", "the token endpoint named an instance outside Salesforce", False) from None
 
 
 class SalesforceApi:

@@ -317,3 +317,21 @@ def test_panel_from_api_splits_categories_and_keeps_server_order():
     assert [t["thread_id"] for t in panel["other"]] == ["a", "c"]
     assert (panel["unread"], panel["total_shown"], panel["hidden_by_window"]) == (2, 3, 4)
     assert panel["display_window_days"] == 7 and panel["filtered"] is True
+
+
+def test_totals_cover_the_events_a_server_left_out():
+    """The server sends a thread's latest events and what all of them add up to."""
+    from client_py.panel import build_threads as build
+    from panel_fixtures import event as ev, message as msg
+
+    latest = [ev("m1", at="2026-11-27T08:05:00Z", verdict="human", device="mobile")]
+    totals = {"t1": {"opens": 900, "clicks": 40, "events_total": 1500, "devices": ["tablet", "desktop"],
+                     "places": ["Sweden", "Gmail", "France"], "last_engagement_at": "2026-11-27T08:05:00Z",
+                     "last_triggered_at": "2026-11-27T08:09:00Z"}}
+    (thread,) = build([msg()], latest, None, {}, "2026-11-28T00:00:00Z", totals=totals)
+    assert (thread["opens"], thread["clicks"], thread["not_counted"], thread["events_total"]) == (900, 40, 560, 1500)
+    assert thread["devices"] == ["desktop", "tablet"] and thread["places"] == ["Sweden", "France"]
+    assert thread["last_triggered_at"] == "2026-11-27T08:09:00Z"
+    assert len(thread["events"]) == 1
+    (alone,) = build([msg()], latest, None, {}, "2026-11-28T00:00:00Z")
+    assert alone["events_total"] == 1 and alone["opens"] == 1

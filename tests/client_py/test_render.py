@@ -211,3 +211,13 @@ def test_panel_css_is_self_contained_with_dark_mode():
     assert "prefers-color-scheme:dark" in PANEL_CSS.replace(" ", "")
     assert "url(" not in PANEL_CSS and "@import" not in PANEL_CSS
     assert ".engage-panel" in PANEL_CSS and "system-ui" in PANEL_CSS
+
+
+def test_events_left_out_by_the_server_are_mentioned():
+    messages, events = sample()
+    panel = build_panel(messages, events, [], {}, now=NOW)
+    thread = next(t for t in panel["pinned"] + panel["other"] if t["thread_id"] == "t1")
+    assert "earlier" not in render_thread(thread, {}, now=NOW)
+    page = Tags(render_thread({**thread, "events_total": len(thread["events"]) + 7}, {}, now=NOW))
+    (more,) = page.find("li", "engage-more")
+    assert more["data-thread-id"] == "t1" and "7 earlier events not shown" in "".join(page.text)

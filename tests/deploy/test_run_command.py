@@ -112,5 +112,12 @@ def test_run_sh_serves_from_a_clean_clone_with_a_fresh_venv(tmp_path):
         manifest = json.loads((folder / "manifest.json").read_text())
         assert manifest["manifest_version"] == 3
         assert list(folder.glob("wheels/client_py-*.whl")), "the extension carries the client_py wheel"
+
+        # A fresh server waits for its first admin and says where to go.
+        assert "waiting for its first admin" in output
+        setup = re.search(rf"({re.escape(url)}/setup/\S+)", output)
+        assert setup, f"run.sh's server prints the setup link:\n{output[-3000:]}"
+        status, headers, body = _get(setup.group(1))
+        assert status == 200 and b"Set up Engage" in body
     finally:
         _stop(proc)

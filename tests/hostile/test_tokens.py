@@ -185,15 +185,70 @@ def test_a_forged_forwarded_for_header_does_not_reset_the_address_limit(client, 
     assert_limited(signin(client, "x@acme.example", headers={"X-Forwarded-For": "192.0.2.250"}))
 
 
-def test_the_limiter_forgets_keys_once_their_window_has_passed(monkeypatch):
-    clock = [1000.0]
-    monkeypatch.setattr(auth_api.time, "monotonic", lambda: clock[0])
-    limiter = auth_api.SigninLimiter()
-    for n in range(auth_api.SigninLimiter.SWEEP_AT):
-        assert limiter.check([f"email:user{n}@x.example"], limit=10) == 0
-    clock[0] += 61
-    limiter.check(["email:late@x.example"], limit=10)
-    assert len(limiter) == 1
+def test_the_limiter_forgets_failures_once_their_window_has_passed(app, client, ann, few_attempts):
+    from datetime import timedelta
+
+    from server.extensions import db
+    from server.models import SigninFailure, utcnow
+
+    for n in range(LIMIT):
+        signin(client, f"user{n}@acme.example")
+    assert_limited(signin(client, "x@acme.example"))
+    with app.app_context():  # a minute later
+        db.session.execute(sa.update(SigninFailure).values(at=utcnow() - timedelta(seconds=61)))
+        db.session.commit()
+    assert_api_error(signin(client, "late@acme.example"), 401)
+    with app.app_context():  # old failures are deleted, not kept forever
+        assert db.session.execute(sa.select(sa.func.count()).select_from(SigninFailure)).scalar_one() == 2
+
+
+def test_failures_are_stored_as_keyed_hashes_only(app, client, ann, few_attempts):
+    from server.extensions import db
+    from server.models import SigninFailure
+
+    signin(client, ann.email, ip="203.0.113.9")
+    with app.app_context():
+        keys = db.session.execute(sa.select(SigninFailure.key)).scalars().all()
+    assert len(keys) == 2 and not any("203.0.113" in k or "ann" in k for k in keys)
+
+
+def test_guesses_from_elsewhere_never_lock_the_user_out_of_a_known_device(client, ann, few_attempts):
+    """Ten wrong passwords from ten addresses locked the real user out."""
+    home = "198.51.100.44"
+    assert client.get(ME, headers=ann.headers, environ_base={"REMOTE_ADDR": home}).status_code == 200
+    for n in range(LIMIT * 3):
+        signin(client, ann.email, ip=f"203.0.113.{n}")
+    assert_limited(signin(client, ann.email, ann.password, ip="203.0.113.250"))  # an unknown device
+    assert signin(client, ann.email, ann.password, ip=home).status_code == 200   # their own
+    # The known device's own wrong passwords still count against its address.
+    for _ in range(LIMIT):
+        assert_api_error(signin(client, ann.email, ip=home), 401)
+    assert_limited(signin(client, ann.email, ann.password, ip=home))
+
+
+def test_a_successful_sign_in_makes_the_device_known(client, ann, few_attempts):
+    assert signin(client, ann.email, ann.password, ip="198.51.100.60").status_code == 200
+    for n in range(LIMIT):
+        signin(client, ann.email, ip=f"203.0.113.{n}")
+    assert signin(client, ann.email, ann.password, ip="198.51.100.60").status_code == 200
+
+
+@BOTH_DATABASES
+def test_the_limit_is_shared_by_every_server_process(app, client, ann, few_attempts, tmp_path, geo_db):
+    """Two apps on one database stand for two granian workers (or two machines)."""
+    from server.extensions import db
+    from tests.fixtures.app import make_app
+
+    other = make_app(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "other", geo_db,
+                     SECRET_KEY=app.config["SECRET_KEY"], SIGNIN_ATTEMPTS_PER_MINUTE=LIMIT)
+    try:
+        for n in range(LIMIT):
+            signin(client, ann.email, ip=f"203.0.113.{n}")
+        assert_limited(signin(other.test_client(), ann.email, ip="203.0.113.77"))
+    finally:
+        other.extensions["engage"].spool.close()
+        with other.app_context():
+            db.engine.dispose()
 
 
 # --- pixel and click tokens -------------------------------------------------------------
