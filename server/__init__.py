@@ -21,7 +21,6 @@ from .error_handlers import register_error_handlers
 from .extensions import cors, db, migrate
 from .security_headers import add_security_headers
 
-MIGRATIONS_DIR = str(Path(__file__).with_name("migrations"))
 EXTENSION_ORIGIN = re.compile(r"^chrome-extension://[a-p]{32}$")
 
 
@@ -51,7 +50,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     config_mod.create_private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    migrate.init_app(app, db, directory=config_mod.MIGRATIONS_DIR)
     smorest_api.init_app(app)
     cors.init_app(
         app,

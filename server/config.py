@@ -7,6 +7,9 @@ import os
 import secrets
 from pathlib import Path
 
+#: Alembic's folder, shipped inside the package (pyproject package-data).
+MIGRATIONS_DIR = str(Path(__file__).with_name("migrations"))
+
 ENV_KEYS = {
     # name: (environment variable, parser)
     "SQLALCHEMY_DATABASE_URI": ("DATABASE_URL", str),

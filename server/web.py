@@ -18,7 +18,7 @@ def schema_head() -> str | None:
     """The newest migration this code ships: the schema it needs."""
     from alembic.script import ScriptDirectory
 
-    from . import MIGRATIONS_DIR
+    from .config import MIGRATIONS_DIR
 
     return ScriptDirectory(MIGRATIONS_DIR).get_current_head()
 

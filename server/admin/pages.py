@@ -21,7 +21,7 @@ from flask import (Blueprint, Response, abort, current_app, g, redirect, render_
                    session, url_for)
 
 from ..api.auth import check_signin_rate, record_signin_failure, user_for_token
-from ..addresses import client_address
+from ..hitpath.addresses import client_address
 from ..errors import ApiError
 from ..extensions import db
 from ..models import ApiToken, User, hash_token, utcnow

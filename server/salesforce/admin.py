@@ -3,20 +3,15 @@ showing it without secrets, listing the outbox, retrying, linking a record."""
 
 from __future__ import annotations
 
-import ipaddress
-import os
 import re
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app
-# requests' own URL parser (urllib3 comes with requests, which simple-salesforce uses).
-from urllib3.exceptions import LocationParseError
-from urllib3.util import parse_url
 
 from ..extensions import db
 from ..models import Message, as_dict_time, utcnow
 from . import outbox
+from .hosts import SALESFORCE_HOSTS, ConfigError, allowed_hosts, https_url  # noqa: F401  (re-exported)
 from .linking import object_for
 from .models import (DEFAULT_AUDIENCE, FLOWS, OBJECTS, STATUSES, SalesforceConfig, SalesforceLink,
                      SalesforceOutbox)
@@ -27,75 +22,6 @@ PLAIN_FIELDS = ("enabled", "instance_url", "login_url", "auth_flow", "client_id"
                 "private_key_path", "sobject", "first_open_field", "last_open_field", "api_version")
 FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}$")
 RECORD_ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
-
-
-#: Where Salesforce lives. Credentials are only ever sent to these hosts, so an org admin
-#: cannot point the server at an internal address (the token request carries secrets,
-#: and error summaries are shown back). SALESFORCE_EXTRA_HOSTS (app config) or
-#: ENGAGE_SALESFORCE_HOSTS (comma-separated, environment) add hosts, e.g. a test server.
-SALESFORCE_HOSTS = ("salesforce.com", "force.com", "cloudforce.com", "database.com", "salesforce.mil",
-                    "sfcrmproducts.cn")
-
-
-def allowed_hosts() -> tuple[str, ...]:
-    extra = list(current_app.config.get("SALESFORCE_EXTRA_HOSTS") or [])
-    extra += [h.strip() for h in os.environ.get("ENGAGE_SALESFORCE_HOSTS", "").split(",") if h.strip()]
-    return SALESFORCE_HOSTS + tuple(h.lower() for h in extra)
-
-
-class ConfigError(ValueError):
-    def __init__(self, message: str, field: str):
-        super().__init__(message)
-        self.field = field
-
-
-_HOST_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
-
-
-def _is_ip_literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-        return True
-    except ValueError:
-        return False
-
-
-def _host_allowed(host: str, hosts: tuple[str, ...]) -> bool:
-    """``host`` is one of ``hosts`` or a name under one. An address (IP literal) passes
-    only when the operator listed exactly that address (a test stand-in)."""
-    if _is_ip_literal(host):
-        return host in hosts
-    return bool(_HOST_NAME.match(host)) and any(host == h or host.endswith("." + h) for h in hosts
-                                                if not _is_ip_literal(h))
-
-
-def https_url(value: str, field: str, hosts: tuple[str, ...] | None = None) -> str:
-    """The origin ``https://host[:port]`` that ``value`` names, rebuilt from its parts.
-
-    Parsed with urllib3's ``parse_url``, the parser requests (the HTTP library the
-    delivery uses) sends with, so the host checked is the host connected to: with
-    ``urlsplit``, ``https://attacker.example\\.salesforce.com`` kept the backslash in
-    its host and passed, while requests connected to attacker.example. Nothing else
-    than a plain ASCII host name (or a listed address), an optional port and no path,
-    user, query or fragment is accepted."""
-    example = f"{field} must be an https:// address like https://acme.my.salesforce.com"
-    text = value.strip()
-    if not text.isascii() or any(ch in text for ch in "\\%@") or any(ord(ch) < 0x21 for ch in text):
-        raise ConfigError(example, field)
-    try:
-        parts = parse_url(text)
-    except LocationParseError:
-        raise ConfigError(example, field) from None
-    host = (parts.host or "").lower()
-    if (parts.scheme != "https" or not host or parts.auth or parts.query is not None
-            or parts.fragment is not None or (parts.path or "/") != "/"):
-        raise ConfigError(example, field)
-    if hosts is None:
-        if not (_HOST_NAME.match(host) or _is_ip_literal(host)):
-            raise ConfigError(example, field)
-    elif not _host_allowed(host, hosts):
-        raise ConfigError(f"{field} must be a Salesforce address (…{', …'.join(hosts[:3])})", field)
-    return f"https://{host}" + (f":{parts.port}" if parts.port is not None else "")
 
 
 def apply_config(org_id: int, changes: dict, secret_key: str, now: datetime | None = None) -> SalesforceConfig:

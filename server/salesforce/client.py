@@ -40,7 +40,7 @@ class Credentials:
     private_key_path: str | None
     api_version: str
     secrets: dict = field(repr=False, default_factory=dict)
-    # Where credentials and REST calls may go (server/salesforce/admin.py:allowed_hosts).
+    # Where credentials and REST calls may go (server/salesforce/hosts.py:allowed_hosts).
     allowed_hosts: tuple = ()
 
     @property
@@ -49,7 +49,7 @@ class Credentials:
 
 
 def credentials_of(cfg: SalesforceConfig, secret_key: str) -> Credentials:
-    from .admin import ConfigError, allowed_hosts, https_url
+    from .hosts import ConfigError, allowed_hosts, https_url
 
     try:
         secrets = unseal(secret_key, cfg.secrets_sealed)
@@ -119,7 +119,7 @@ def request_token(creds: Credentials, http: requests.Session) -> tuple[str, str]
         raise from_exception(err) from None
     if resp.status_code != 200:
         raise auth_failure(resp.status_code, resp.text)
-    from .admin import ConfigError, https_url
+    from .hosts import ConfigError, https_url
 
     try:
         body = resp.json()
