@@ -82,9 +82,13 @@ class Conn:
     def push(self, data: bytes, limit: int) -> bool:
         if self.closed:
             return False
-        if self.pending_bytes + len(data) > limit:
-            # The client does not read (or reads far slower than events come): drop it
-            # rather than buffer without bound; it resumes from Last-Event-ID.
+        if self.sending and self.pending_bytes + len(data) > limit:
+            # Still writing the last lot out and this much more waiting: the client does
+            # not read (or reads far slower than events come). Drop it rather than
+            # buffer without bound; it resumes from Last-Event-ID. (While not writing,
+            # what is pending goes out at once: at most one delivery batch.)
+            log.info("stream: dropped a client that does not read (user %s, %d bytes waiting)",
+                     self.user_id, self.pending_bytes)
             self.close(retry_hint(5000, 15000) + b": dropped: you read too slowly\n\n")
             return False
         self.pending.append(data)
@@ -411,7 +415,13 @@ class Hub:
                         await asyncio.wait_for(transport.send_bytes(conn.farewell), 1.0)
                     break
         except (asyncio.CancelledError, asyncio.TimeoutError):
-            pass  # dropped while writing to a client that does not read
+            # Dropped while writing to a client that does not read: leave the retry
+            # hint behind it if there is room (it reads it if it ever catches up).
+            if conn.farewell:
+                try:
+                    await asyncio.wait_for(transport.send_bytes(conn.farewell), 0.5)
+                except BaseException:
+                    pass
         except Exception:
             pass  # the client went away mid-write
         finally:
