@@ -140,10 +140,18 @@ class Crowd:
         return time.monotonic() - started
 
     def stop(self) -> None:
-        self.drop_all()
-        time.sleep(0.5)
+        async def finish():
+            for w in self.writers:
+                w.transport.abort()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(finish(), self.loop).result(timeout=60)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=10)
+        self.loop.close()
 
 
 def hit(port: int, path: str) -> float:
