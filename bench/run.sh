@@ -53,6 +53,8 @@ fi
 run pixel_throughput 480 "$PY" -u bench/pixel_throughput.py "${PIXEL[@]}"
 run panel_scale 360 "$PY" -u bench/panel_scale.py "${PANEL[@]}"
 run open_to_panel 180 "$PY" -u bench/open_to_panel.py
+if [ "$QUICK" = 1 ]; then STREAMS=(--quick); else STREAMS=(); fi
+run streams 900 "$PY" -u bench/streams.py "${STREAMS[@]}"
 run memory 180 "$PY" -u bench/memory.py
 run client_py_panel 240 "$PY" -u bench/client_py_panel.py "${CLIENT[@]}"
 if [ -f bench/extension_latency.py ]; then
@@ -73,7 +75,8 @@ def summary_rows(name):
     text = log.read_text(errors="replace") if log.exists() else ""
     return [[c.strip() for c in line.split("|")[1:]] for line in text.splitlines() if line.startswith("SUMMARY |")]
 
-rows = summary_rows("pixel_throughput") + summary_rows("panel_scale") + summary_rows("open_to_panel")
+rows = (summary_rows("pixel_throughput") + summary_rows("panel_scale") + summary_rows("open_to_panel")
+        + summary_rows("streams"))
 
 def median_of(text, label):
     m = re.search(rf"^\s*{re.escape(label)}\s+([\d.]+)", text, re.M)

@@ -3,11 +3,13 @@
 // are suspended when idle and would drop it) and the add-in's task pane. It uses no
 // chrome.* or Office API; tools/bundle.py copies it into each build's lib/.
 //
-// A stream URL carries a one-minute ticket. EventSource reconnects by itself after a
-// network error (resuming with Last-Event-ID) while the ticket is valid; once the
-// server refuses the URL (expired ticket, server back after a restart) the connection
-// is closed for good and we ask for a fresh ticket (`needTicket`, which answers by
-// calling `connect` with a new URL), backing off.
+// A stream URL carries a ticket that opens one stream, once. When the stream breaks,
+// EventSource retries that URL by itself (after the server's jittered `retry:` hint);
+// the used ticket is refused, the connection is closed for good and we ask for a fresh
+// ticket (`needTicket`, which answers by calling `connect` with a new URL), backing off
+// with jitter (after a server restart thousands of clients must not all come back in
+// the same second), and resume after the last event we got (`last_event_id`: a new
+// EventSource sends no Last-Event-ID).
 //
 // States, reported through `onState`: "idle" (not wanted), "connecting", "open",
 // "reconnecting" (EventSource retrying the same URL), "closed" (waiting to ask for a
@@ -15,12 +17,25 @@
 
 const BACKOFF_MS = [1000, 2000, 5000, 10000, 30000];
 
+/** The backoff step, spread over half to one and a half times itself. */
+export function jittered(ms, random = Math.random) {
+  return Math.round(ms * (0.5 + random()));
+}
+
+function withLastEventId(url, lastEventId) {
+  if (!lastEventId) return url;
+  const u = new URL(url);
+  u.searchParams.set("last_event_id", lastEventId);
+  return u.toString();
+}
+
 export function createStream({ onEvent, onState, needTicket }) {
   let source = null;
   let state = "idle";
   let failures = 0;
   let retryTimer = null;
   let wanted = false; // until disconnect(): a late needTicket failure must not retry
+  let lastEventId = "";
 
   function setState(next) {
     if (next === state) return;
@@ -49,7 +64,7 @@ export function createStream({ onEvent, onState, needTicket }) {
 
   function scheduleNewTicket() {
     clearTimeout(retryTimer);
-    const delay = BACKOFF_MS[Math.min(failures, BACKOFF_MS.length - 1)];
+    const delay = jittered(BACKOFF_MS[Math.min(failures, BACKOFF_MS.length - 1)]);
     failures += 1;
     retryTimer = setTimeout(() => {
       retryTimer = null;
@@ -61,7 +76,7 @@ export function createStream({ onEvent, onState, needTicket }) {
     close();
     wanted = true;
     setState("connecting");
-    const es = new EventSource(url);
+    const es = new EventSource(withLastEventId(url, lastEventId));
     source = es;
     es.addEventListener("open", () => {
       if (source !== es) return;
@@ -70,6 +85,7 @@ export function createStream({ onEvent, onState, needTicket }) {
     });
     es.addEventListener("engagement", (message) => {
       if (source !== es) return;
+      if (message.lastEventId) lastEventId = message.lastEventId;
       let data;
       try {
         data = JSON.parse(message.data);
@@ -104,6 +120,7 @@ export function createStream({ onEvent, onState, needTicket }) {
     close();
     wanted = false;
     failures = 0;
+    lastEventId = ""; // signed out: the next sign-in (maybe someone else) starts afresh
     setState("idle");
     return { state };
   }

@@ -7,8 +7,8 @@ are registered on every app by ``create_app``; the ``engage`` entry point is ser
     engage token ann@acme.com              issue an API token (shown once)
     engage purge                           delete data past the retention period
     engage reclassify [--since DAYS]       decide stored hits' verdicts again (after the rules' data changed)
-    engage serve                           migrate, then serve with granian (prints the
-                                           first-run setup link while no user exists)
+    engage serve                           migrate, then serve with granian (RSGI) and a writer
+                                           (prints the first-run setup link while no user exists)
     engage setup-url                       a new first-run setup link
 """
 
@@ -157,20 +157,48 @@ WRITER_BACKOFF = (1.0, 60.0)  # seconds before restarting a dead writer: first, 
 WRITER_HEALTHY_SECONDS = 60.0  # a writer that ran this long starts the backoff afresh
 
 
+def raise_open_file_limit() -> int:
+    """Every open live stream is a socket: lift this process's (and so its children's)
+    soft limit on open files to the hard limit. Returns the limit now in force."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 1 << 20, hard))
+        except (ValueError, OSError):
+            pass
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def web_command(host: str, port: int, workers: int, threads: int) -> list[str]:
+    """granian serving server.rsgi:app: the live streams on each worker's event loop,
+    the pixel inline, the rest of the Flask app on ``threads`` threads per worker."""
+    return [sys.executable, "-m", "granian", "--interface", "rsgi", "--host", host, "--port", str(port),
+            "--workers", str(workers), "--no-ws",
+            # Every open stream is a request in flight: granian's default (backlog /
+            # workers) would refuse new connections past a few hundred streams.
+            "--backpressure", "32768", "--backlog", "4096",
+            # hyper's per-connection buffer: 8 KB (request headers up to 8 KB, as nginx's
+            # default) instead of its default, 8 KB less memory per open stream.
+            "--http1-buffer-size", "8192", "server.rsgi:app"]
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 @click.option("--workers", default=2, type=int)
 @click.option("--threads", default=32, type=int,
-              help="Blocking threads per worker; a live stream holds one (ENGAGE_STREAMS_PER_PROCESS caps them).")
+              help="Threads per worker for the API and pages (live streams and the pixel need none).")
 @with_appcontext
 def serve(host, port, workers, threads):
     """Apply migrations, then serve with granian and one writer process.
 
-    The workers only answer requests (pixels go to the spool); the writer stores
-    hits, runs retention and CRM delivery. A writer that dies is restarted, after 1 s,
-    then twice as long each time it dies again soon (at most a minute); granian exiting
-    stops everything, so a process manager (systemd, a container runtime) sees it."""
+    The workers only answer requests (pixels go to the spool) and hold the live
+    streams; the writer stores hits, runs retention and CRM delivery. A writer that
+    dies is restarted, after 1 s, then twice as long each time it dies again soon (at
+    most a minute); granian exiting stops everything, so a process manager (systemd, a
+    container runtime) sees it."""
     import signal
     import subprocess
     import threading
@@ -179,7 +207,9 @@ def serve(host, port, workers, threads):
     from flask_migrate import upgrade
 
     upgrade()
-    click.echo(f"Engage is listening on http://{host}:{port} (public URL {current_app.config['PUBLIC_URL']})")
+    files = raise_open_file_limit()
+    click.echo(f"Engage is listening on http://{host}:{port} (public URL {current_app.config['PUBLIC_URL']}; "
+               f"open-file limit {files})")
     _print_setup_url()
     base = {**os.environ}
 
@@ -187,11 +217,9 @@ def serve(host, port, workers, threads):
         return subprocess.Popen([sys.executable, "-m", "server.cli", "writer"], env=base)
 
     current = {"writer": start_writer()}
-    web = subprocess.Popen(
-        [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", host, "--port", str(port),
-         "--workers", str(workers), "--blocking-threads", str(threads), "--no-ws", "server.wsgi:app"],
-        env={"ENGAGE_STREAMS_PER_PROCESS": str(max(threads // 2, threads - 8)), **base,
-             "ENGAGE_BACKGROUND_THREADS": "0", "ENGAGE_WARM_LINKS": "1"})
+    web = subprocess.Popen(web_command(host, port, workers, threads),
+                           env={**base, "ENGAGE_WSGI_THREADS": str(threads),
+                                "ENGAGE_BACKGROUND_THREADS": "0", "ENGAGE_WARM_LINKS": "1"})
     stopping = threading.Event()
 
     def stop(*_):

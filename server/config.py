@@ -26,6 +26,12 @@ ENV_KEYS = {
     "BACKGROUND_THREADS": ("ENGAGE_BACKGROUND_THREADS", lambda v: v.strip().lower() not in ("0", "false", "no", "off")),
     "RETENTION_INTERVAL_SECONDS": ("ENGAGE_RETENTION_INTERVAL", float),
     "STREAMS_PER_PROCESS": ("ENGAGE_STREAMS_PER_PROCESS", int),
+    "STREAMS_PER_USER": ("ENGAGE_STREAMS_PER_USER", int),
+    "STREAM_HEARTBEAT_SECONDS": ("ENGAGE_STREAM_HEARTBEAT", float),
+    "STREAM_TOKEN_CHECK_SECONDS": ("ENGAGE_STREAM_TOKEN_CHECK", float),
+    "STREAM_MAX_SECONDS": ("ENGAGE_STREAM_MAX_SECONDS", float),
+    "STREAM_BUFFER_BYTES": ("ENGAGE_STREAM_BUFFER_BYTES", int),
+    "STREAMS_PER_LOOP": ("ENGAGE_STREAMS_PER_LOOP", int),
     "WARM_LINKS": ("ENGAGE_WARM_LINKS", lambda v: v.strip().lower() in ("1", "true", "yes", "on")),
     "TOKEN_IDLE_DAYS": ("ENGAGE_TOKEN_IDLE_DAYS", float),
     "SETUP_LINK_MINUTES": ("ENGAGE_SETUP_LINK_MINUTES", float),
@@ -78,6 +84,18 @@ def default_config(instance_path: str) -> dict:
         # Each open stream holds one of a worker's blocking threads; keep some free for
         # the pixel and the API (engage serve gives each worker 32 threads).
         "STREAMS_PER_PROCESS": 24,
+        # One user's tabs and devices, per process (engage serve's event loop or a WSGI
+        # worker): a user (or a stolen token) cannot take every stream.
+        "STREAMS_PER_USER": 8,
+        # On the event loop (server/stream_hub.py): a stream costs a coroutine and its
+        # buffer. Past STREAM_BUFFER_BYTES unsent (a client that does not read) it is
+        # dropped with a retry hint; tokens are re-checked every few seconds; a stream
+        # is closed (the client reconnects) after STREAM_MAX_SECONDS so a half-open
+        # connection cannot linger; STREAMS_PER_LOOP bounds memory.
+        "STREAM_TOKEN_CHECK_SECONDS": 5.0,
+        "STREAM_MAX_SECONDS": 3600.0,
+        "STREAM_BUFFER_BYTES": 64 * 1024,
+        "STREAMS_PER_LOOP": 20000,
         # Spool drainer, retention and CRM delivery threads: on in server processes
         # (server/wsgi.py) and the writer, off for command-line tools and tests.
         "BACKGROUND_THREADS": False,

@@ -118,6 +118,16 @@ class SigninFailure(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class StreamTicketUse(db.Model):
+    """A stream ticket that has been used: tickets open one stream, once (the row's
+    primary key refuses the second use, in every process and on every machine).
+    Rows older than a ticket's lifetime are deleted; the ticket has expired anyway."""
+
+    __tablename__ = "stream_ticket_uses"
+    nonce: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 class Thread(db.Model):
     """One conversation of one user, with the aggregates the panel sorts and filters on."""
 

@@ -1,4 +1,6 @@
-"""Live delivery of new events to the sender's panels (server-sent events).
+"""Live delivery of new events to the sender's panels (server-sent events), for
+streams held in WSGI threads (``flask run``, tests). ``engage serve`` holds them on
+an event loop instead (server/stream_hub.py); publishing is the same for both.
 
 Every process keeps its subscribers. A new event wakes them in three ways:
 in the same process at once; across processes on PostgreSQL through
@@ -45,6 +47,7 @@ class Broker:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self.poll_interval = 0.2
+        self.hub = None  # server/stream_hub.Hub, when this process runs one
 
     @property
     def is_postgres(self) -> bool:
@@ -59,6 +62,8 @@ class Broker:
 
     def published_locally(self, user_id: int) -> None:
         self._wake(user_id)
+        if self.hub is not None:  # this process also serves streams on its event loop
+            self.hub.wake_from_thread(user_id)
 
     def _wake(self, user_id: int | None) -> None:
         with self._lock:
@@ -74,13 +79,16 @@ class Broker:
         with self._lock:
             return sum(len(subs) for subs in self._subs.values())
 
-    def subscribe(self, user_id: int, limit: int | None = None) -> Subscription | None:
-        """A new subscription, or None when this process already holds ``limit``
-        streams (each holds a server thread; the pixel must always find one free)."""
+    def subscribe(self, user_id: int, limit: int | None = None, per_user: int | None = None):
+        """A new subscription; None when this process already holds ``limit`` streams
+        (each holds a server thread; the pixel must always find one free); "user" when
+        this user already holds ``per_user`` of them (one user must not take them all)."""
         sub = Subscription(self, user_id)
         with self._lock:
             if limit is not None and sum(len(subs) for subs in self._subs.values()) >= limit:
                 return None
+            if per_user is not None and len(self._subs.get(user_id, ())) >= per_user:
+                return "user"
             self._subs[user_id].add(sub)
             if self._thread is None or not self._thread.is_alive():
                 target = self._listen_postgres if self.is_postgres else self._poll_sqlite

@@ -70,7 +70,8 @@ class LiveServer:
     port: int = field(default_factory=free_port)
     extra_env: dict = field(default_factory=dict)
     # "granian": the workers drain the spool themselves; "serve": `engage serve`, as in
-    # production (granian workers plus one writer process).
+    # production (granian workers plus one writer process); "rsgi": only the web
+    # processes `engage serve` runs (server/rsgi.py), draining the spool themselves.
     mode: str = "granian"
     threads: int | None = None  # `engage serve --threads` (its own default if None)
     settings: dict = field(default_factory=lambda: dict(TEST_SETTINGS))
@@ -110,6 +111,10 @@ class LiveServer:
         if self.mode == "serve":
             return [*ENGAGE, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers),
                     *(["--threads", str(self.threads)] if self.threads else [])]
+        if self.mode == "rsgi":  # the web processes of `engage serve`, draining the spool themselves
+            from server.cli import web_command
+
+            return web_command("127.0.0.1", self.port, self.workers, 8)
         return [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1",
                 "--port", str(self.port), "--workers", str(self.workers), "--blocking-threads", "8",
                 "--no-ws", "server.wsgi:app"]

@@ -48,6 +48,29 @@ def user_for_token(token: str) -> User | None:
     return row.user
 
 
+def token_id_for(token: str) -> int | None:
+    """The id of a valid token's row (for what is bound to that token: stream tickets,
+    open streams), or None."""
+    if user_for_token(token) is None:
+        return None
+    return db.session.execute(
+        sa.select(ApiToken.id).where(ApiToken.token_hash == hash_token(token))
+    ).scalar_one_or_none()
+
+
+def valid_token_ids(ids) -> set[int]:
+    """Which of these token ids still sign their user in (not revoked, user present):
+    the live stream checks its tokens with this while it stays open."""
+    ids = list(ids)
+    out: set[int] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        out.update(db.session.execute(
+            sa.select(ApiToken.id).where(ApiToken.id.in_(chunk), ApiToken.revoked_at.is_(None))
+        ).scalars())
+    return out
+
+
 def auth_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):

@@ -126,3 +126,51 @@ def test_a_last_event_id_we_sent_still_resumes_after_it(app, client, ann):
 ])
 def test_resume_id_reads_only_ids_this_server_sends(header, expected):
     assert resume_id(header) == expected
+
+
+# -- the holes found by probing (issue 11, section 3) ----------------------------------------
+
+
+def test_a_ticket_opens_one_stream_once(client, ann):
+    ticket = new_ticket(client, ann)
+    first = client.get(STREAM, query_string={"ticket": ticket}, buffered=False)
+    assert first.status_code == 200
+    first.close()
+    err = assert_api_error(client.get(STREAM, query_string={"ticket": ticket}), 401)
+    assert "used already" in err["message"]
+
+
+def test_a_ticket_stops_working_when_its_sign_in_ends(client, ann):
+    ticket = new_ticket(client, ann)
+    assert client.post("/api/v1/auth/signout", headers=ann.headers).status_code in (200, 204)
+    err = assert_api_error(client.get(STREAM, query_string={"ticket": ticket}), 401)
+    assert "sign in again" in err["message"]
+
+
+def test_an_open_stream_ends_at_sign_out_and_delivers_nothing_after_it(app, client, ann):
+    msg = register(client, ann)
+    resp = client.get(STREAM, headers=ann.headers, buffered=False)
+    chunks = iter(resp.response)
+    try:
+        assert "connected" in next(chunks).decode()
+        assert client.post("/api/v1/auth/signout", headers=ann.headers).status_code in (200, 204)
+        hit_pixel(app.test_client(), msg, ip=LONDON)  # wakes the stream
+        rest = "".join(chunk.decode() for chunk in chunks)  # the stream ends by itself
+    finally:
+        resp.close()
+    assert "signed-out" in rest and "engagement" not in rest
+
+
+def test_one_user_cannot_take_every_stream(app, client, ann, bob):
+    app.config["STREAMS_PER_USER"] = 2
+    held = [client.get(STREAM, headers=ann.headers, buffered=False) for _ in range(2)]
+    try:
+        assert [r.status_code for r in held] == [200, 200]
+        err = assert_api_error(client.get(STREAM, headers=ann.headers), 429)
+        assert "this user" in err["message"]
+        other = client.get(STREAM, headers=bob.headers, buffered=False)
+        assert other.status_code == 200
+        other.close()
+    finally:
+        for r in reversed(held):  # the test client's request contexts unwind last-in, first-out
+            r.close()
