@@ -199,7 +199,7 @@
       engage.me(options.meOptions),
     ]);
     if (options.mode === "auto") {
-      const decision = engine.call("auto_insert", recipients, me.org, me.settings);
+      const { decision } = engine.call("auto_insert", recipients, me.org, me.settings);
       if (!decision.applies) return { status: "skipped", reason: decision.reason };
     } else if (!recipients.length) {
       throw new NotTrackable("Add a recipient first, then track this email.");
@@ -232,7 +232,7 @@
   function wordsFor(error) {
     if (error instanceof NotTrackable) return error.message;
     if (error instanceof TimedOut) return "Engage is still starting. Try again in a moment.";
-    if (error && error.name === "ApiError") {
+    if (error && error.name === "EngageError" && error.fromServer) {
       if (error.status === 401) return "Your Engage sign-in has ended. Sign in again in the Engagement pane.";
       return `Engage could not register this email: ${error.message}`;
     }
@@ -276,7 +276,7 @@
         recipientsOf(item),
         engage.me({ maxAgeMs: ME_MAX_AGE_MS, staleOk: true, timeoutMs: 10000 }),
       ]);
-      const decision = engine.call("auto_insert", recipients, me.org, me.settings);
+      const { decision } = engine.call("auto_insert", recipients, me.org, me.settings);
       if (decision.applies) {
         const people = decision.external === 1 ? "1 external recipient" : `${decision.external} external recipients`;
         await informational(item, `Engage will track opens of this email when you send it (${people}).`, PREVIEW_KEY);
