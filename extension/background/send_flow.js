@@ -44,11 +44,15 @@ export async function prepareSend({ compose, budgetMs }) {
   if (!session) return notTracked("signed_out");
   if (compose.mode === "skip") return notTracked("skipped");
 
-  const deadline = { timeoutMs: Math.max(1, left()) };
-  const [inspected, analysis] = await Promise.all([
-    python("inspect_body", { body: compose.body, tracking_host: session.me.public_url }, deadline),
-    autoInsert(session, compose.recipients, deadline),
-  ]);
+  // One trip to Python on the send path: the body's facts and the decision together.
+  const analysis = await python("inspect_compose", {
+    body: compose.body,
+    tracking_host: session.me.public_url,
+    recipients: compose.recipients,
+    org: session.me.org,
+    settings: session.me.settings,
+  }, { timeoutMs: Math.max(1, left()) });
+  const inspected = analysis.body;
   timings.analyzeMs = performance.now() - started;
   if (inspected.kind !== "html") return notTracked("not_html", { decision: analysis.decision });
   if (!analysis.recipients.length) return notTracked("no_recipients", { decision: analysis.decision });

@@ -41,6 +41,14 @@ from client_py import snippet as snippet_rules
 from client_py.htmlscan import COMMENT, DECL, END, RAW, START, TEXT, VOID_ELEMENTS, index_at, tokenize
 
 
+def inspect_compose(body: str, tracking_host: str, recipients: list, org: dict | None,
+                    settings: dict | None) -> dict:
+    """``calls.inspect_body`` and ``calls.auto_insert`` in one answer: Gmail's send path
+    has 400 ms in all, so it asks Python once. ``{"body": ..., "decision", "recipients",
+    "rejected"}``."""
+    return {"body": calls.inspect_body(body, tracking_host), **calls.auto_insert(recipients, org, settings)}
+
+
 def _elements(markup: str) -> list[dict]:
     """``build_snippet``'s markup as nested {tag, attrs, children}, attributes in order."""
     roots: list[dict] = []
@@ -180,6 +188,7 @@ def ping() -> dict:
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     **calls.FUNCTIONS,
+    "inspect_compose": inspect_compose,
     "plan": plan,
     "verify": verify,
     "panel_css": panel_css,

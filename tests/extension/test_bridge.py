@@ -116,3 +116,13 @@ def test_verify_finds_the_pixel_and_the_tracked_links(bridge):
     assert bridge.verify(body, PIXEL, list(tracked.values()))["ok"] is True
     assert bridge.verify(REPLY, PIXEL, list(tracked.values())) == {
         "ok": False, "pixel": None, "missing_links": ["https://t.example.com/c/TrackedTokenAAAAAAAA"]}
+
+
+def test_inspect_compose_is_the_two_shared_calls_in_one_answer(bridge):
+    from client_py import calls
+
+    body = '<div>See <a href="https://acme.example/a">a</a></div>'
+    org, settings = {"internal_domains": ["acme.example"]}, {"auto_insert": True}
+    recipients = ["rae@prospect.example", "half-typed@"]
+    assert bridge.inspect_compose(body, "https://t.example.com", recipients, org, settings) == {
+        "body": calls.inspect_body(body, "https://t.example.com"), **calls.auto_insert(recipients, org, settings)}
