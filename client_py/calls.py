@@ -28,7 +28,8 @@ from typing import Any, Callable, Mapping
 
 from client_py.errors import EngageError, InvalidAddressError
 from client_py.links import rewrite_links, trackable_urls
-from client_py.panel import merged_settings, panel_from_api
+from client_py.model import merged_settings
+from client_py.panel import panel_from_api
 from client_py.recipients import auto_insert_decision, parse_recipients
 from client_py.render import render_panel
 from client_py.snippet import body_kind, find_snippet, insert_snippet, not_html_reason

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from client_py import calls
-from client_py.panel import merged_settings
+from client_py.model import merged_settings
 from client_py.snippet import not_html_reason
 
 
