@@ -13,6 +13,7 @@ offscreen document and the add-in's pages). Modules:
 - ``present``: times in the user's zone, places, devices, verdict labels
 - ``render``: the Engagement panel as escaped HTML
 - ``model``: the plain data shapes; ``errors``: the domain errors
+- ``calls``: the calls both clients make, JSON in and out, in one envelope
 """
 
 __version__ = "0.1.0"

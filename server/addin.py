@@ -52,7 +52,7 @@ MOVED = {
     "commands.js": "commands/commands.js",
 }
 BUILD_TYPES = {
-    ".mjs": "text/javascript", ".wasm": "application/wasm", ".zip": "application/zip",
+    ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".zip": "application/zip",
     ".json": "application/json", ".whl": "application/zip",
 }
 

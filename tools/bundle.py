@@ -7,7 +7,7 @@ definition of each, so the two clients cannot drift apart.
   (``pyodide_wheels.py --product``), with ``wheels/wheels.json`` naming them in the
   order a page unpacks them: ``{"wheels": ["client_py-….whl", "tzdata-….whl"]}``;
 - ``lib/``: the JavaScript both clients load (``LIB_FILES``: the Pyodide loader, and
-  ``client_js/``: the live-stream client), copied as it is.
+  ``client_js/``: the live-stream client and the one error class), copied as it is.
 
 A sibling script, not a package: the build scripts put ``tools/`` on ``sys.path``.
 """
@@ -25,7 +25,7 @@ PYODIDE_DIR = ROOT / "node_modules" / "pyodide"
 # What a page needs from the npm package to boot (docs/pyodide.md).
 PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
 # Shared JavaScript, copied into each build's lib/ under the same name.
-LIB_FILES = (TOOLS / "pyodide_boot.mjs", ROOT / "client_js" / "stream.mjs")
+LIB_FILES = (TOOLS / "pyodide_boot.mjs", ROOT / "client_js" / "stream.mjs", ROOT / "client_js" / "engage_error.js")
 WHEELS_JSON = "wheels.json"
 
 if str(TOOLS) not in sys.path:

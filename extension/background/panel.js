@@ -40,12 +40,10 @@ export async function render({ query = {}, cursor = null, keep = [], withCss = f
   const page = await sessionCall(session, "GET", `/threads?${threadParams(query, cursor)}`);
   const threads = cursor ? [...keep, ...page.threads] : page.threads;
   const settings = session.me.settings || {};
-  const { html, unread } = await python("render_panel", {
-    threads,
-    unread: page.unread,
+  const { html, unread } = await python("panel_html", {
+    page: { threads, unread: page.unread, hidden_by_window: page.hidden_by_window || 0 },
     settings,
     query,
-    hidden_by_window: page.hidden_by_window || 0,
   });
   badge.showUnread(page.unread).catch(() => {});
   const result = { html, threads, nextCursor: page.next_cursor, unread, timeZone: settings.time_zone };

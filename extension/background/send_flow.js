@@ -15,20 +15,16 @@ const { SERVER_SHARE } = globalThis.EngageConfig;
 const { EngageError, MSG } = globalThis.EngageMessages;
 const PLAN_RESERVE_MS = 40; // client_py's plan and the reply's trip back
 
-function rulesOf(session) {
-  const settings = session.me.settings || {};
-  return {
-    internal_domains: session.me.org?.internal_domains || [],
-    blocklist: settings.blocklist || [],
-    auto_insert: settings.auto_insert !== false,
-  };
+/** client_py's automatic-tracking decision for these recipients (client_py/calls.py). */
+function autoInsert(session, recipients, options) {
+  return python("auto_insert", { recipients, org: session.me.org, settings: session.me.settings }, options);
 }
 
 /** The compose toggle's question: would this email be tracked automatically? */
 export async function decide({ recipients = [] }) {
   const session = await store.getSession();
   if (!session) return { signedIn: false, decision: null };
-  const result = await python("decide", { recipients, ...rulesOf(session) }, { timeoutMs: 3000 });
+  const result = await autoInsert(session, recipients, { timeoutMs: 3000 });
   return { signedIn: true, ...result };
 }
 
@@ -48,15 +44,17 @@ export async function prepareSend({ compose, budgetMs }) {
   if (!session) return notTracked("signed_out");
   if (compose.mode === "skip") return notTracked("skipped");
 
-  const rules = rulesOf(session);
-  const analysis = await python("analyze", {
+  // One trip to Python on the send path: the body's facts and the decision together.
+  const analysis = await python("inspect_compose", {
     body: compose.body,
-    public_url: session.me.public_url,
+    tracking_host: session.me.public_url,
     recipients: compose.recipients,
-    ...rules,
+    org: session.me.org,
+    settings: session.me.settings,
   }, { timeoutMs: Math.max(1, left()) });
+  const inspected = analysis.body;
   timings.analyzeMs = performance.now() - started;
-  if (analysis.body_kind !== "html") return notTracked("not_html", { decision: analysis.decision });
+  if (inspected.kind !== "html") return notTracked("not_html", { decision: analysis.decision });
   if (!analysis.recipients.length) return notTracked("no_recipients", { decision: analysis.decision });
   if (compose.mode !== "manual" && !analysis.decision.applies) {
     return notTracked("decision", { decision: analysis.decision });
@@ -74,7 +72,7 @@ export async function prepareSend({ compose, budgetMs }) {
       thread_id: threadId,
       mode,
       client: "gmail",
-      links: analysis.links,
+      links: inspected.links,
       client_message_id: compose.draftId || null,
     },
     timeoutMs: serverMs,

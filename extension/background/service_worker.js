@@ -12,6 +12,7 @@
 //
 // Listeners are registered synchronously at the top level, as MV3 requires for the
 // worker to be woken by them.
+import "../lib/engage_error.js";
 import "../shared/constants.js";
 import "../shared/messages.js";
 import * as account from "./account.js";

@@ -2,8 +2,11 @@
 
 Runs in Pyodide inside the offscreen document's worker (see python_worker.js); the
 tests import it on CPython too.  JavaScript calls ``call(name, json_text)`` and gets
-``{"ok": true, "value": ...}`` or ``{"ok": false, "error": {"code", "message"}}`` back
-as JSON text, so no Python object ever leaks into JavaScript.
+client_py's one envelope back (``client_py.calls``: ``{"ok": true, "value": ...}`` or
+``{"ok": false, "error": {"code", "message"}}``), so no Python object ever leaks into
+JavaScript.  The calls the add-in makes too (``auto_insert``, ``inspect_body``,
+``tracked_body``, ``panel_html``) are ``client_py.calls``'s; this module adds what only
+the extension needs.
 
 Every decision is client_py's.  What this module adds is the translation of
 client_py's string edits into DOM edits, because Gmail's page enforces Trusted Types
@@ -22,57 +25,28 @@ and the content script may not assign ``innerHTML``:
   ``build_snippet``'s markup, so the content script builds exactly that markup with
   ``createElement``/``setAttribute``.
 
-``plan`` also returns the body client_py would have produced (``expected``): the
-content script compares the body's ``innerHTML`` after its edits with it.
+``plan`` also returns the body client_py would have produced (``expected``, which is
+``client_py.calls.tracked_body``): the content script compares the body's ``innerHTML``
+after its edits with it.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any, Callable
 
+from client_py import calls
 from client_py import links as links_rules
-from client_py import panel as panel_rules
-from client_py import recipients as recipient_rules
 from client_py import render
 from client_py import snippet as snippet_rules
-from client_py.errors import EngageError, InvalidAddressError
 from client_py.htmlscan import COMMENT, DECL, END, RAW, START, TEXT, VOID_ELEMENTS, index_at, tokenize
 
 
-def parse_recipients(items: list) -> tuple[list[dict], list[str]]:
-    """(valid recipients, rejected entries): one bad chip must not hide the others."""
-    valid: list[dict] = []
-    rejected: list[str] = []
-    seen: set[str] = set()
-    for item in items or ():
-        try:
-            parsed = recipient_rules.parse_recipients([item])
-        except InvalidAddressError:
-            rejected.append(item if isinstance(item, str) else str(item.get("address") or ""))
-            continue
-        for recipient in parsed:
-            if recipient["address"] not in seen:
-                seen.add(recipient["address"])
-                valid.append(recipient)
-    return valid, rejected
-
-
-def decide(recipients: list, internal_domains: list, blocklist: list, auto_insert: bool) -> dict:
-    """Whether automatic tracking applies to these recipients, in client_py's words."""
-    valid, rejected = parse_recipients(recipients)
-    decision = recipient_rules.auto_insert_decision(valid, internal_domains, blocklist, auto_insert)
-    return {"decision": decision.to_dict(), "recipients": valid, "rejected": rejected}
-
-
-def analyze(body: str, public_url: str, recipients: list, internal_domains: list,
-            blocklist: list, auto_insert: bool) -> dict:
-    """Everything the worker needs before registering: decision, body kind, links."""
-    result = decide(recipients, internal_domains, blocklist, auto_insert)
-    kind = snippet_rules.body_kind(body)
-    result["body_kind"] = kind
-    result["links"] = links_rules.trackable_urls(body, public_url) if kind == "html" else []
-    return result
+def inspect_compose(body: str, tracking_host: str, recipients: list, org: dict | None,
+                    settings: dict | None) -> dict:
+    """``calls.inspect_body`` and ``calls.auto_insert`` in one answer: Gmail's send path
+    has 400 ms in all, so it asks Python once. ``{"body": ..., "decision", "recipients",
+    "rejected"}``."""
+    return {"body": calls.inspect_body(body, tracking_host), **calls.auto_insert(recipients, org, settings)}
 
 
 def _elements(markup: str) -> list[dict]:
@@ -163,7 +137,7 @@ def plan(body: str, pixel_url: str, where: str, tracked: dict) -> dict:
             continue
         index = _anchor_index(anchors, link["start"])
         link_edits.append({"index": index, "url": link["url"], "href": new})
-    expected = links_rules.rewrite_links(with_pixel, tracked)
+    expected = calls.tracked_body(body, pixel_url, where, tracked)
     return {
         "expected": expected,
         "remove": list(reversed(remove)),
@@ -198,13 +172,6 @@ def _all_hrefs(body: str) -> list[str]:
     return [t.attr_value("href") or "" for t in tokenize(body) if t.kind == START and t.name == "a"]
 
 
-def render_panel(threads: list, unread: int, settings: dict, query: dict | None = None,
-                 hidden_by_window: int = 0, now: str | None = None) -> dict:
-    """The Engagement panel's HTML (escaped by client_py) from GET /threads data."""
-    panel = panel_rules.panel_from_api(threads, unread, settings, query, hidden_by_window)
-    return {"html": render.render_panel(panel, settings, now), "unread": panel["unread"]}
-
-
 def panel_css() -> str:
     return render.PANEL_CSS
 
@@ -220,11 +187,10 @@ def ping() -> dict:
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "decide": decide,
-    "analyze": analyze,
+    **calls.FUNCTIONS,
+    "inspect_compose": inspect_compose,
     "plan": plan,
     "verify": verify,
-    "render_panel": render_panel,
     "panel_css": panel_css,
     "badge_text": badge_text,
     "ping": ping,
@@ -232,15 +198,5 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 
 
 def call(name: str, payload: str) -> str:
-    """Run ``FUNCTIONS[name](**json.loads(payload))``; domain errors come back as data."""
-    function = FUNCTIONS.get(name)
-    if function is None:
-        return json.dumps({"ok": False, "error": {"code": "unknown_function",
-                                                  "message": f"engage_bridge has no function {name!r}"}})
-    try:
-        value = function(**json.loads(payload or "{}"))
-    except EngageError as error:
-        return json.dumps({"ok": False, "error": error.to_dict()})
-    except (TypeError, ValueError, KeyError) as error:
-        return json.dumps({"ok": False, "error": {"code": "bad_call", "message": f"{name}: {error}"}})
-    return json.dumps({"ok": True, "value": value})
+    """Run ``FUNCTIONS[name]`` on JSON keyword arguments; errors come back as data."""
+    return calls.call(FUNCTIONS, name, payload)

@@ -1,6 +1,7 @@
 // The offscreen document: relays Python calls to the Pyodide worker and keeps the
 // live stream. Offscreen documents may use chrome.runtime only, so the service worker
 // passes in what they need (the stream URL with its ticket) and owns everything else.
+import "../lib/engage_error.js";
 import "../shared/messages.js";
 import { createStream } from "../lib/stream.mjs";
 

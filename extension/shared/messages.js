@@ -2,7 +2,8 @@
 // the service worker, the offscreen document, the content script, the side panel and
 // the options page. A classic script (content scripts cannot be ES modules) that ES
 // modules load with `import "../shared/messages.js"`; it defines
-// `globalThis.EngageMessages` and nothing else.
+// `globalThis.EngageMessages` and nothing else. Errors are the one EngageError of
+// client_js/engage_error.js (lib/engage_error.js), loaded before this file everywhere.
 //
 // Every message is `{to, id, payload}`. `to` names the one context that answers it:
 // chrome.runtime.sendMessage reaches every extension page at once, so each listener
@@ -58,14 +59,8 @@
   const KNOWN = new Set(Object.values(MSG));
 
   /** An error that crosses a message boundary as {code, message}. */
-  class EngageError extends Error {
-    constructor(code, message, details) {
-      super(message);
-      this.name = "EngageError";
-      this.code = code;
-      this.details = details;
-    }
-  }
+  const { EngageError } = globalThis;
+  if (typeof EngageError !== "function") throw new Error("load lib/engage_error.js before shared/messages.js");
 
   function toWire(error) {
     return {
@@ -75,9 +70,7 @@
     };
   }
 
-  function fromWire(error) {
-    return new EngageError(error?.code || "internal", error?.message || "Unknown error", error?.details);
-  }
+  const fromWire = EngageError.fromWire;
 
   function timeout(ms, what) {
     return new Promise((_, reject) =>

@@ -262,7 +262,7 @@
     const { props, state } = loaded;
     let decision = null;
     if (options.mode === "auto") {
-      decision = engine.call("auto_insert", recipients, me.org, me.settings);
+      ({ decision } = engine.call("auto_insert", recipients, me.org, me.settings));
       if (!decision.applies) {
         if (state && state.token && state.mode === "auto") {
           await unqueue(item, props, state, ms);
@@ -322,7 +322,7 @@
   function wordsFor(error) {
     if (error instanceof NotTrackable) return error.message;
     if (error instanceof TimedOut) return t("notice.starting");
-    if (error && error.name === "ApiError") {
+    if (error && error.name === "EngageError" && error.fromServer) {
       if (error.status === 401) return t("notice.signedOut");
       return t("notice.apiError", { message: error.message });
     }

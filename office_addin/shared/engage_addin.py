@@ -1,31 +1,33 @@
 """The Outlook add-in's calls into client_py, with JSON in and JSON out.
 
 Pure: no I/O, standard library and client_py only. The add-in's pages load this file
-into Pyodide next to the client_py wheel (office_addin/engine.mjs) and call
-:func:`call` with a function name and a JSON array of arguments, so that only strings
-cross the JavaScript/Python boundary (no proxies to leak or destroy). CPython runs the
-same functions in tests/addin/test_engage_addin.py.
+into Pyodide next to the client_py wheel (office_addin/shared/engine.mjs) and call
+:func:`call` with a function name and a JSON array of arguments; the answer is
+client_py's one envelope (``client_py.calls``: ``{"ok": true, "value": ...}`` or
+``{"ok": false, "error": {"code", "message"}}``). CPython runs the same functions in
+tests/addin/test_engage_addin.py.
 
-The rules decided here rather than in client_py, because only the add-in has them:
-where the tracking image goes (:func:`insert_position`: only the add-in has a task pane
-to look at), and when Outlook cannot be trusted with a whole-body write and whether one
-kept the sender's content (:func:`rewrite_risk`, :func:`preserved`: Outlook's body API
-loses content in known cases, docs/addin.md).
+The calls the Gmail extension makes too (``auto_insert``, ``inspect_body``,
+``tracked_body``, ``panel_html``) are ``client_py.calls``'s. What is Outlook's own:
+where the tracking image goes (:func:`insert_position`, because only the add-in has a
+task pane to look at), client_py's words for a body Outlook reports as not HTML
+(:func:`not_html_message`: Outlook tells the kind, not a sample body), and when Outlook
+cannot be trusted with a whole-body write and whether one kept the sender's content
+(:func:`rewrite_risk`, :func:`preserved`: Outlook's body API loses content in known
+cases, docs/addin.md).
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from html import unescape
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
-from client_py.links import rewrite_links, trackable_urls
-from client_py.panel import merged_settings, panel_from_api
-from client_py.recipients import auto_insert_decision
-from client_py.render import render_panel
-from client_py.htmlscan import RAW, START, TEXT, tokenize
-from client_py.snippet import body_kind, build_snippet, find_snippet, insert_snippet, not_html_reason
+from client_py import calls
+from client_py.htmlscan import START, TEXT, tokenize
+from client_py.links import rewrite_links
+from client_py.model import merged_settings
+from client_py.snippet import build_snippet, not_html_reason
 
 #: Longest body Engage writes back whole: setAsync refuses over 1,000,000 characters
 #: (and throws rather than answering, office-js #6263), and Outlook's own normalisation
@@ -35,9 +37,6 @@ MAX_REWRITE_CHARS = 500_000
 #: inline items new Outlook keeps only part of the body (office-js #6944); half that.
 MAX_CLOUD_LINKS = 4
 _CLOUD_HOSTS = (".sharepoint.com", "onedrive.live.com", "1drv.ms")
-
-# Bodies that client_py.snippet.body_kind classifies as each kind, to get its own words
-# for "why this body cannot be tracked" (Outlook tells us the kind, not a sample body).
 
 
 def insert_position(taskpane_open: bool, settings: Mapping | None) -> str:
@@ -53,32 +52,9 @@ def insert_position(taskpane_open: bool, settings: Mapping | None) -> str:
     return where if where in ("first", "last") else "last"
 
 
-def inspect_body(body: str, tracking_host: str) -> dict:
-    """What the add-in needs to know before registering an email.
-
-    ``kind`` (html / plain_text / rich_text), ``pixel``: the pixel URL already in the
-    sender's part (then the email is tracked already), ``links``: the distinct trackable
-    link addresses in document order, ``reason``: why it cannot be tracked, or None.
-    """
-    kind = body_kind(body)
-    if kind != "html":
-        return {"kind": kind, "pixel": None, "links": [], "reason": not_html_message(kind)}
-    return {"kind": kind, "pixel": find_snippet(body), "links": trackable_urls(body, tracking_host), "reason": None}
-
-
 def not_html_message(kind: str) -> str:
     """client_py's words for why a ``plain_text`` or ``rich_text`` body cannot be tracked."""
     return not_html_reason(kind) or ""
-
-
-def tracked_body(body: str, pixel_url: str, where: str, links: list[Mapping]) -> str:
-    """``body`` with its registered links rewritten and the pixel at ``where``.
-
-    ``links`` is the server's ``[{url, tracked_url}]``. Links registered but no longer
-    in the body are ignored; an existing snippet is replaced (never two).
-    """
-    mapping = {link["url"]: link["tracked_url"] for link in links if link.get("tracked_url")}
-    return insert_snippet(rewrite_links(body, mapping), pixel_url, where)
 
 
 def snippet(pixel_url: str) -> str:
@@ -89,8 +65,7 @@ def snippet(pixel_url: str) -> str:
 def rewritten_body(body: str, links: list[Mapping]) -> str:
     """``body`` with its registered links rewritten and nothing else changed (the pixel
     is already queued to be added on send)."""
-    mapping = {link["url"]: link["tracked_url"] for link in links if link.get("tracked_url")}
-    return rewrite_links(body, mapping)
+    return rewrite_links(body, calls.link_mapping(links))
 
 
 def _inline_image(token) -> bool:
@@ -157,48 +132,17 @@ def preserved(expected: str, actual: str) -> bool:
             and all(got_links[k] >= n for k, n in links.items()))
 
 
-def auto_insert(recipients: list[Mapping], org: Mapping | None, settings: Mapping | None) -> dict:
-    """client_py's automatic-insertion decision for these recipients, as a dict."""
-    merged = merged_settings(settings)
-    decision = auto_insert_decision(
-        recipients,
-        (org or {}).get("internal_domains") or [],
-        merged.get("blocklist") or [],
-        bool(merged.get("auto_insert")),
-    )
-    return decision.to_dict()
-
-
-def panel_html(page: Mapping, settings: Mapping | None, query: Mapping | None = None,
-               now: str | None = None) -> str:
-    """The Engagement panel's HTML from a ``GET /api/v1/threads`` answer (escaped by client_py)."""
-    panel = panel_from_api(page.get("threads") or [], page.get("unread") or 0, settings,
-                           query, page.get("hidden_by_window") or 0)
-    return render_panel(panel, settings, now)
-
-
-_FUNCTIONS = {
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    **calls.FUNCTIONS,
     "insert_position": insert_position,
-    "inspect_body": inspect_body,
     "not_html_message": not_html_message,
-    "tracked_body": tracked_body,
     "snippet": snippet,
     "rewritten_body": rewritten_body,
     "rewrite_risk": rewrite_risk,
     "preserved": preserved,
-    "auto_insert": auto_insert,
-    "panel_html": panel_html,
 }
 
 
 def call(name: str, args_json: str) -> str:
-    """Run one of the functions above on JSON arguments; answer ``{"ok": value}`` or
-    ``{"error": {"type", "message"}}`` as JSON (a Python error never escapes as a JS one)."""
-    function = _FUNCTIONS.get(name)
-    if function is None:
-        return json.dumps({"error": {"type": "UnknownFunction", "message": f"no add-in function {name!r}"}})
-    try:
-        args: Any = json.loads(args_json)
-        return json.dumps({"ok": function(*args)})
-    except Exception as error:  # noqa: BLE001 - reported to the page, which decides
-        return json.dumps({"error": {"type": type(error).__name__, "message": str(error)}})
+    """Run ``FUNCTIONS[name]`` on a JSON array of arguments; errors come back as data."""
+    return calls.call(FUNCTIONS, name, args_json)

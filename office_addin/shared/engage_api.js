@@ -104,16 +104,9 @@
     }
   }
 
-  /** An error answer of the API, or a network failure (status 0). */
-  class ApiError extends Error {
-    constructor(status, code, message, details) {
-      super(message);
-      this.name = "ApiError";
-      this.status = status;
-      this.code = code;
-      this.details = details;
-    }
-  }
+  // An error answer of the API, or no answer (status 0): the one EngageError of
+  // client_js/engage_error.js (lib/engage_error.js, loaded before this file).
+  const EngageError = global.EngageError;
 
   async function request(method, path, body, options) {
     const opts = options || {};
@@ -135,7 +128,7 @@
       });
     } catch (error) {
       const timedOut = error && error.name === "AbortError";
-      throw new ApiError(0, timedOut ? "timeout" : "network",
+      throw new EngageError(timedOut ? "timeout" : "unreachable",
         timedOut ? "The Engage server did not answer in time." : "The Engage server cannot be reached.");
     } finally {
       clearTimeout(timer);
@@ -148,8 +141,9 @@
     }
     if (!response.ok) {
       const err = (payload && payload.error) || {};
-      throw new ApiError(response.status, err.code || "error",
-        err.message || `The Engage server answered ${response.status}.`, err.details);
+      const code = response.status === 401 ? "unauthorized" : err.code || `http_${response.status}`;
+      throw new EngageError(code, err.message || `The Engage server answered ${response.status}.`,
+        { status: response.status, ...(err.details ? { details: err.details } : {}) });
     }
     return payload;
   }
@@ -293,7 +287,6 @@
 
   global.EngageApi = {
     KEYS,
-    ApiError,
     publicUrl,
     token,
     setToken,

@@ -3,20 +3,14 @@
 // Booting takes a few seconds, so every page starts it as soon as it loads (importing
 // this module is enough) and waits for it only when it needs an answer. Only JSON
 // strings cross into Python and back (engage_addin.call), so no Python object leaks.
+import "../lib/engage_error.js";
 import { bootPyodide } from "../lib/pyodide_boot.mjs";
 
 const HERE = new URL("./", import.meta.url);
 // What tools/build_addin.py built (pyodide/, wheels/, lib/) is served one level up, at /addin/.
 const BASE = new URL("../", import.meta.url);
 
-/** An error reported by the Python side (its exception type and message). */
-export class EngineError extends Error {
-  constructor(type, message) {
-    super(message);
-    this.name = "EngineError";
-    this.type = type;
-  }
-}
+const { EngageError } = globalThis;
 
 async function fetchText(url) {
   const response = await fetch(url, { cache: "no-cache" });
@@ -39,11 +33,11 @@ async function boot() {
   const pyCall = module.call;
   return {
     timings: { ...timings, totalMs: performance.now() - started },
-    /** Call engage_addin.<name>(...args); throws EngineError for a Python error. */
+    /** Call engage_addin.<name>(...args); throws EngageError with client_py's code. */
     call(name, ...args) {
       const answer = JSON.parse(pyCall(name, JSON.stringify(args)));
-      if (answer.error) throw new EngineError(answer.error.type, answer.error.message);
-      return answer.ok;
+      if (!answer.ok) throw EngageError.fromWire(answer.error);
+      return answer.value;
     },
   };
 }

@@ -78,7 +78,7 @@ export async function showMore() {
 export async function render() {
   const engine = await startEngine();
   const q = query();
-  const html = engine.call("panel_html",
+  const { html } = engine.call("panel_html",
     { threads: state.threads, unread: state.unread, hidden_by_window: state.hidden },
     shownSettings(), { text: q.q, period: q.period, domain: q.domain || null,
                          sequence: q.sequence || null, step: q.step });

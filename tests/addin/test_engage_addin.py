@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from client_py import calls
 from client_py.snippet import find_snippet
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,68 +37,38 @@ def test_insert_position(pane_open, settings, expected):
     assert engage_addin.insert_position(pane_open, settings) == expected
 
 
-def test_inspect_body_lists_distinct_links_and_no_pixel_yet():
-    body = BODY.replace("-- Ann", '<a href="https://shop.example.org/pricing">again</a> <a href="mailto:a@b.c">m</a>')
-    info = engage_addin.inspect_body(body, "https://t.example.com")
-    assert info == {"kind": "html", "pixel": None, "links": ["https://shop.example.org/pricing"], "reason": None}
+@pytest.mark.parametrize(("kind", "words"), [("plain_text", "plain text"), ("rich_text", "Rich Text Format")])
+def test_not_html_message_is_client_pys_words_for_the_kind_outlook_reports(kind, words):
+    message = engage_addin.not_html_message(kind)
+    assert words in message and len(message) <= 150  # fits an Outlook notification message
+    assert engage_addin.not_html_message("html") == ""
 
 
-@pytest.mark.parametrize(("body", "kind", "words"), [
-    ("Hi Bob,\nsee you", "plain_text", "plain text"),
-    ("{\\rtf1\\ansi Hi}", "rich_text", "Rich Text Format"),
+def test_the_shared_calls_are_client_pys():
+    """auto_insert, inspect_body, tracked_body, panel_html: the same functions the Gmail
+    extension calls (tests/client_py/test_calls.py has their values)."""
+    for name, function in calls.FUNCTIONS.items():
+        assert engage_addin.FUNCTIONS[name] is function
+
+
+def test_auto_insert_answers_the_decision_outlook_recipients_get():
+    recipients = [{"name": "Bob", "address": "bob@client.example"}, {"name": "Cat", "address": "cat@acme.example"}]
+    result = engage_addin.FUNCTIONS["auto_insert"](recipients, {"internal_domains": ["acme.example"]},
+                                                   {"auto_insert": True, "blocklist": ["blocked.example"]})
+    assert result["decision"]["applies"] is True and result["decision"]["external"] == 1
+
+
+@pytest.mark.parametrize(("name", "args", "expected"), [
+    ("insert_position", [False, {"insert_at": "first"}], {"ok": True, "value": "first"}),
+    ("no_such_function", [], {"ok": False, "error": {"code": "unknown_function", "message": "no function 'no_such_function'"}}),
 ])
-def test_inspect_body_explains_why_a_body_cannot_be_tracked(body, kind, words):
-    info = engage_addin.inspect_body(body, "t.example.com")
-    assert info["kind"] == kind
-    assert words in info["reason"]
-    assert len(info["reason"]) <= 150  # fits an Outlook notification message
+def test_call_answers_client_pys_envelope(name, args, expected):
+    assert json.loads(engage_addin.call(name, json.dumps(args))) == expected
 
 
-def test_tracked_body_rewrites_links_and_puts_one_pixel_where_asked():
-    links = [{"url": "https://shop.example.org/pricing", "tracked_url": "https://t.example.com/c/tok1"}]
-    first = engage_addin.tracked_body(BODY, PIXEL, "first", links)
-    assert find_snippet(first) == PIXEL
-    assert first.index("engage-pixel") < first.index("Hi Bob")
-    assert 'href="https://t.example.com/c/tok1"' in first
-    last = engage_addin.tracked_body(first, PIXEL, "last", links)
-    assert last.count('class="engage-pixel"') == 1
-    assert last.index("engage-pixel") > last.index("-- Ann")
-    assert engage_addin.inspect_body(last, "t.example.com")["pixel"] == PIXEL
-
-
-@pytest.mark.parametrize(("recipients", "auto_on", "applies"), [
-    ([{"name": "Bob", "address": "bob@client.example"}], True, True),
-    ([{"name": "Cat", "address": "cat@acme.example"}], True, False),
-    ([{"name": "Dan", "address": "dan@blocked.example"}], True, False),
-    ([{"name": "Bob", "address": "bob@client.example"}], False, False),
-    ([], True, False),
-])
-def test_auto_insert_decision(recipients, auto_on, applies):
-    decision = engage_addin.auto_insert(recipients, {"internal_domains": ["acme.example"]},
-                                        {"auto_insert": auto_on, "blocklist": ["blocked.example"]})
-    assert decision["applies"] is applies
-    assert decision["reason"]
-
-
-def test_panel_html_renders_threads_from_the_api_page():
-    page = {"threads": [{"thread_id": "t1", "subject": "<b>Quote</b>", "pinned": True, "events": [],
-                         "latest_message_id": "m1", "client": "outlook", "summary": "Not opened yet"}],
-            "unread": 2, "hidden_by_window": 0}
-    html = engage_addin.panel_html(page, {"time_zone": "Europe/Paris"}, {"text": "quote"})
-    assert 'data-unread="2"' in html
-    assert "&lt;b&gt;Quote&lt;/b&gt;" in html
-
-
-@pytest.mark.parametrize(("name", "args", "key"), [
-    ("insert_position", [False, {"insert_at": "first"}], "ok"),
-    ("no_such_function", [], "error"),
-    ("tracked_body", ["plain words", PIXEL, "last", []], "error"),  # NotHtmlError reported, not raised
-])
-def test_call_answers_json(name, args, key):
-    answer = json.loads(engage_addin.call(name, json.dumps(args)))
-    assert list(answer) == [key]
-    if key == "error":
-        assert answer["error"]["message"]
+def test_call_reports_a_body_that_is_not_html_as_data():
+    answer = json.loads(engage_addin.call("tracked_body", json.dumps(["plain words", PIXEL, "last", []])))
+    assert answer["ok"] is False and answer["error"]["code"] == "not_html" and answer["error"]["message"]
 
 
 def owa_img(cid: str) -> str:

@@ -32,40 +32,20 @@ def test_call_reports_errors_as_data(bridge, name, args, code):
     assert reply["ok"] is False and reply["error"]["code"] == code
 
 
-def test_decide_keeps_the_good_chips_when_one_is_not_an_address(bridge):
-    result = bridge.decide(
-        [{"name": "Rae", "address": "RAE@Prospect.example"}, "Bob <bob@acme.example>", {"name": "", "address": "half-typed@"}],
-        internal_domains=["acme.example"], blocklist=[], auto_insert=True)
-    assert result["recipients"] == [{"name": "Rae", "address": "rae@prospect.example"},
-                                    {"name": "Bob", "address": "bob@acme.example"}]
-    assert result["rejected"] == ["half-typed@"]
-    assert result["decision"]["applies"] is True and result["decision"]["reason"] == "Tracking: 1 external recipient"
+def test_the_shared_calls_are_client_pys(bridge):
+    """auto_insert, inspect_body, tracked_body, panel_html: the same functions the
+    Outlook add-in calls (tests/client_py/test_calls.py has their values)."""
+    from client_py import calls
+
+    for name, function in calls.FUNCTIONS.items():
+        assert bridge.FUNCTIONS[name] is function
 
 
-@pytest.mark.parametrize(("recipients", "blocklist", "auto", "applies", "reason"), [
-    (["bob@acme.example"], [], True, False, "All recipients are inside your company"),
-    (["pat@partner.example"], ["partner.example"], True, False, "All external recipients are on your blocklist"),
-    (["rae@prospect.example"], [], False, False, "Automatic tracking is off"),
-    ([], [], True, False, "No recipients yet"),
-])
-def test_decide_says_why_not(bridge, recipients, blocklist, auto, applies, reason):
-    decision = bridge.decide(recipients, ["acme.example"], blocklist, auto)["decision"]
-    assert (decision["applies"], decision["reason"]) == (applies, reason)
-
-
-def test_analyze_lists_each_trackable_link_once_and_skips_tracked_and_quoted_ones(bridge):
-    body = ('<div>See <a href="https://acme.example/a">a</a>, <a href="https://acme.example/a">again</a>, '
-            '<a href="https://t.example.com/c/Zk3q9aaaaaaaaaaaaaaa">tracked</a>, '
-            '<a href="mailto:x@y.example">mail</a></div>'
-            '<div class="gmail_quote"><a href="https://quoted.example/">quoted</a></div>')
-    result = bridge.analyze(body, "https://t.example.com", ["rae@prospect.example"], ["acme.example"], [], True)
-    assert result["body_kind"] == "html"
-    assert result["links"] == ["https://acme.example/a"]
-
-
-def test_analyze_tells_plain_text_apart(bridge):
-    result = bridge.analyze("Hello Rae,\nsee you", "https://t.example.com", ["rae@prospect.example"], [], [], True)
-    assert result["body_kind"] == "plain_text" and result["links"] == []
+def test_call_takes_the_workers_keyword_arguments(bridge):
+    reply = call(bridge, "auto_insert", recipients=["rae@prospect.example", "half-typed@"],
+                 org={"internal_domains": ["acme.example"]}, settings={"auto_insert": True})
+    assert reply["ok"] is True
+    assert reply["value"]["rejected"] == ["half-typed@"] and reply["value"]["decision"]["applies"] is True
 
 
 REPLY = ('<div dir="ltr">Hi <b>Rae</b>,<div><br></div><div>Our <a href="https://acme.example/p?a=1&amp;b=2">prices</a>.'
@@ -138,11 +118,11 @@ def test_verify_finds_the_pixel_and_the_tracked_links(bridge):
         "ok": False, "pixel": None, "missing_links": ["https://t.example.com/c/TrackedTokenAAAAAAAA"]}
 
 
-def test_render_panel_escapes_what_the_server_sends(bridge):
-    thread = {"thread_id": "t1", "subject": "<img src=x onerror=alert(1)>", "pinned": False, "unread": False,
-              "summary": "Not opened yet", "messages": [], "events": [], "latest_message_id": "m1",
-              "client": "gmail", "last_activity_at": "2026-01-02T10:00:00Z", "recipients": []}
-    result = bridge.render_panel([thread], 0, {"time_zone": "UTC"}, {"text": ""}, 0, "2026-01-02T12:00:00Z")
-    assert "&lt;img src=x onerror=alert(1)&gt;" in result["html"]
-    assert "<img" not in result["html"]
-    assert result["unread"] == 0
+def test_inspect_compose_is_the_two_shared_calls_in_one_answer(bridge):
+    from client_py import calls
+
+    body = '<div>See <a href="https://acme.example/a">a</a></div>'
+    org, settings = {"internal_domains": ["acme.example"]}, {"auto_insert": True}
+    recipients = ["rae@prospect.example", "half-typed@"]
+    assert bridge.inspect_compose(body, "https://t.example.com", recipients, org, settings) == {
+        "body": calls.inspect_body(body, "https://t.example.com"), **calls.auto_insert(recipients, org, settings)}

@@ -63,7 +63,7 @@ def test_manifest_version_is_the_repositorys(manifest):
         assert manifest["version"] == tomllib.load(file)["project"]["version"]
 
 
-def test_manifest_asks_for_what_it_uses_and_no_more(manifest):
+def test_manifest_asks_for_what_it_uses_and_no_more(manifest, extension_dir):
     assert manifest["manifest_version"] == 3
     assert sorted(manifest["permissions"]) == sorted(
         ["storage", "offscreen", "sidePanel", "alarms", "notifications", "declarativeNetRequest"])
@@ -72,7 +72,9 @@ def test_manifest_asks_for_what_it_uses_and_no_more(manifest):
     (script,) = manifest["content_scripts"]
     assert script["matches"] == ["https://mail.google.com/*"] and script["run_at"] == "document_start"
     for path in [*script["js"], *script["css"]]:
-        assert (SOURCE / path).is_file(), path
+        # In what Chrome loads: lib/ (shared with the add-in) is added by the build.
+        assert (extension_dir / path).is_file(), path
+        assert (SOURCE / path).is_file() or path.startswith("lib/"), path
 
 
 def test_extension_pages_allow_webassembly_but_no_eval_or_remote_scripts(manifest):
@@ -133,3 +135,35 @@ def test_icons_are_pngs_of_their_size():
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
         assert struct.unpack(">II", data[16:24]) == (size, size)
         assert data == icons.draw_icon(size)  # drawn by the tool
+
+
+def test_the_one_error_class_knows_every_code_client_py_answers_with():
+    """client_js/engage_error.js (both clients' lib/) and client_py agree on the codes."""
+    import subprocess
+
+    import client_py.errors as errors
+    from client_py import calls
+
+    script = """
+      require(process.argv[1]);
+      const E = globalThis.EngageError;
+      const wire = E.fromWire({ code: "not_html", message: "m" });
+      const api = new E("http_500", "boom", { status: 500 });
+      console.log(JSON.stringify({
+        codes: Object.values(E.CODES),
+        wire: [wire instanceof Error, wire.name, wire.code, wire.status, wire.fromServer],
+        api: [api.status, api.fromServer, api.toWire()],
+        noAnswer: [new E("timeout", "t").status, new E("unreachable", "u").fromServer],
+      }));
+    """
+    result = subprocess.run(["node", "-e", script, str(ROOT / "client_js" / "engage_error.js")],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    python_codes = {cls.code for cls in (errors.EngageError, *errors.EngageError.__subclasses__())}
+    python_codes |= {calls.UNKNOWN_FUNCTION, calls.BAD_CALL, calls.INTERNAL}
+    python_codes.discard(errors.EngageError.code)  # the abstract base, never raised as such
+    assert python_codes <= set(answer["codes"]), python_codes - set(answer["codes"])
+    assert answer["wire"] == [True, "EngageError", "not_html", None, False]
+    assert answer["api"] == [500, True, {"code": "http_500", "message": "boom", "details": {"status": 500}}]
+    assert answer["noAnswer"] == [0, True]
