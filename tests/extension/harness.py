@@ -265,9 +265,15 @@ def save_settings(context, **changes) -> None:
     page.wait_for_selector("#settings-status[data-kind='ok']", timeout=10000)
 
 
-def open_gmail(context, hash_: str = "#inbox"):
+# The Gmail double's editor: "draft" models Gmail's (its own copy of the body, saved
+# while the user types, sent at Send); "dom" is the kindest Gmail, reading innerHTML.
+EDITOR_MODES = ("draft", "dom")
+
+
+def open_gmail(context, hash_: str = "#inbox", editor: str = "draft", hl: str | None = None):
     page = context.new_page()
-    page.goto(f"{GMAIL}{hash_}")
+    query = f"?editor={editor}" + (f"&hl={hl}" if hl else "")
+    page.goto(f"{GMAIL}{query}{hash_}")
     page.wait_for_function("document.documentElement.dataset.fakeGmailReady === 'true'")
     return page
 
@@ -329,6 +335,13 @@ class Compose:
     def body(self) -> str:
         return self.page.evaluate("(id) => fakeGmail.body(id)", self.id)
 
+    def saved(self) -> str:
+        """The body as Gmail's editor has it (what it saves and, in "draft" mode, sends)."""
+        return self.page.evaluate("(id) => fakeGmail.saved(id)", self.id)
+
+    def drafts(self) -> list[str]:
+        return self.page.evaluate("(id) => fakeGmail.drafts(id)", self.id)
+
     def type_recipient(self, field: str, address: str):
         box = self.page.locator(f"{self.sel} [name='{field}'] input.agP")
         box.fill(address)
@@ -342,7 +355,7 @@ class Compose:
         if how == "click":
             self.page.click(f"{self.sel} div.T-I.aoO")
         elif how == "shortcut":
-            self.page.click(f"{self.sel} [aria-label='Message Body']")
+            self.page.click(f"{self.sel} div[g_editable='true']")
             self.page.keyboard.press("Control+Enter")
         sent = self.ext.fake.wait_sent(before_sent + 1, page=self.page)
         record = next(s for s in sent[before_sent:] if s["composeId"] == self.id)
