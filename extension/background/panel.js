@@ -43,7 +43,8 @@ export async function render({ query = {}, cursor = null, keep = [], withCss = f
   const { html, unread } = await python("render_panel", {
     threads,
     unread: page.unread,
-    settings,
+    // client_py renders the panel in the browser's language (client_py/i18n.py).
+    settings: { ...settings, locale: chrome.i18n.getUILanguage() },
     query,
     hidden_by_window: page.hidden_by_window || 0,
   });

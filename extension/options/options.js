@@ -3,6 +3,8 @@
 const { TARGET, MSG, request, listen } = globalThis.EngageMessages;
 
 const $ = (id) => document.getElementById(id);
+const { t, localizePage } = globalThis.EngageI18n;
+localizePage(document);
 
 function ask(id, payload) {
   return request(TARGET.WORKER, id, payload, { timeoutMs: 20000 });
@@ -122,7 +124,7 @@ $("settings-form").addEventListener("submit", async (event) => {
       time_zone: $("time_zone").value.trim() || "UTC",
     });
     render(state);
-    setStatus("settings-status", "Saved", "ok");
+    setStatus("settings-status", t("saved"), "ok");
   } catch (error) {
     const fields = error.details?.details?.json;
     const detail = fields ? ` ${Object.values(fields).flat().join(" ")}` : "";
