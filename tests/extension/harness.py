@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import threading
 import time
@@ -147,10 +148,19 @@ class FakeGmail:
         route.fulfill(status=status, body=body, content_type=kind)
 
 
-def launch(playwright, extension_dir: Path, profile_dir: Path, fake: FakeGmail, viewport=(1280, 900)):
-    """Chromium with the extension loaded, Gmail and Google's image proxy routed."""
+def launch(playwright, extension_dir: Path, profile_dir: Path, fake: FakeGmail, viewport=(1280, 900),
+           locale: str | None = None):
+    """Chromium with the extension loaded, Gmail and Google's image proxy routed.
+
+    ``locale`` (``de-DE``) is the browser's display language, as a user's Chrome in
+    German has it: the UI language (``--lang``, and ``LANGUAGE`` which Chromium reads on
+    Linux) that chrome.i18n follows, and the pages' ``navigator.language``."""
+    language = {}
+    if locale:
+        language = {"locale": locale, "env": {**os.environ, "LANGUAGE": locale.replace("-", "_")},
+                    "extra_args": (f"--lang={locale}",)}
     context = launch_chromium(playwright, extension=extension_dir, profile=profile_dir,
-                              viewport={"width": viewport[0], "height": viewport[1]})
+                              viewport={"width": viewport[0], "height": viewport[1]}, **language)
     context.route("https://mail.google.com/**", fake.route_gmail)
     context.route(f"{PROXY_HOST}**", fake.proxy_fetch)
     return context
