@@ -59,7 +59,7 @@ def test_new_email_to_an_external_recipient_is_tracked_before_gmail_reads_it(ext
 
     sent, outcome = compose.send("click")
 
-    assert outcome["applied"] and outcome["reason"] == "auto"
+    assert outcome["applied"] and outcome["reason"] == "auto", outcome
     message = registered(ext, outcome["messageId"])
     assert sent["html"] == expected_body(original, message)
     assert find_snippet(sent["html"]) == message["pixel_url"]
