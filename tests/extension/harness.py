@@ -360,7 +360,7 @@ class Compose:
     def send(self, how: str = "click") -> tuple[dict, dict]:
         """Send; return (what Gmail sent, the send path's outcome)."""
         before_sent = len(self.ext.fake.sent)
-        before_outcomes = len(outcomes(self.ext))
+        before_outcomes = outcomes(self.ext)
         self.page.bring_to_front()
         if how == "click":
             self.page.click(f"{self.sel} div.T-I.aoO")
@@ -369,13 +369,19 @@ class Compose:
             self.page.keyboard.press("Control+Enter")
         sent = self.ext.fake.wait_sent(before_sent + 1, page=self.page)
         record = next(s for s in sent[before_sent:] if s["composeId"] == self.id)
-        outcome = wait_until(self.page, lambda: outcomes(self.ext)[before_outcomes:] or None,
-                                     what="the send outcome")[-1]
+        outcome = wait_until(self.page, lambda: new_outcomes(self.ext, before_outcomes),
+                             what="the send outcome")[-1]
         return record, outcome
 
 
 def outcomes(ext) -> list[dict]:
     return (diagnostics(ext.context) or {}).get("sendTimings", [])
+
+
+def new_outcomes(ext, before: list[dict]) -> list[dict]:
+    """The outcomes reported since ``before`` was read. The worker keeps only the last
+    50, so a count would stop growing; each outcome's timings make it unique."""
+    return [o for o in outcomes(ext) if o not in before]
 
 
 def registered(ext, message_id: str) -> dict:

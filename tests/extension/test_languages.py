@@ -27,6 +27,8 @@ WORDS = {
         "panel": ["Angeheftet", "Weitere verfolgte E-Mails"], "search": "Betreff oder Empfänger suchen",
         "today": r"^Heute, \d\d:\d\d$", "opened": "Geöffnet", "summary": "Einmal geöffnet", "device": "Computer",
         "open_email": "E-Mail öffnen", "not_opened": "Noch nicht geöffnet",
+        "options": {"title": "Engage für Gmail: Einstellungen", "#save": "Speichern",
+                    "#settings h2": "Verfolgung", "#health-python": "Bereit (gestartet in "},
     },
     "fr-FR": {
         "gmail_body": "Corps du message", "gmail_send": "Envoyer", "gmail_plain": "Mode texte brut",
@@ -37,6 +39,8 @@ WORDS = {
         "panel": ["Épinglés", "Autres e-mails suivis"], "search": "Rechercher un objet ou un destinataire",
         "today": r"^Aujourd’hui, \d\d:\d\d$", "opened": "Ouvert", "summary": "Ouvert une fois",
         "device": "Ordinateur", "open_email": "Ouvrir l’e-mail", "not_opened": "Pas encore ouvert",
+        "options": {"title": "Engage pour Gmail : paramètres", "#save": "Enregistrer",
+                    "#settings h2": "Suivi", "#health-python": "Prêt (démarré en "},
     },
 }
 
@@ -128,3 +132,14 @@ def test_a_tracked_email_and_its_open_in_the_panel_in_the_users_language(user):
     assert event.locator(".engage-device").inner_text() == user.words["device"]
     assert re.match(user.words["today"], event.locator("time").inner_text())
     assert panel.locator(f"{thread} .engage-summary").inner_text().startswith(user.words["summary"])
+
+
+def test_the_options_page_speaks_the_users_language(user):
+    page = harness.options_page(user.context)
+    page.reload()
+    page.wait_for_selector("#settings:not([hidden])")
+    words = dict(user.words["options"])
+    assert page.title() == words.pop("title")
+    assert page.evaluate("() => document.documentElement.lang").startswith(user.locale[:2])
+    for selector, text in words.items():
+        assert page.locator(selector).inner_text().startswith(text), selector

@@ -114,12 +114,12 @@ def test_enter_on_the_focused_send_button_sends_tracked(ext):
     compose = Compose.new(ext, to=[RAE], subject="Sent from the keyboard focus")
     compose.wait_toggle(tracked=True)
     original = compose.body()
-    before_sent, before_outcomes = len(ext.fake.sent), len(outcomes(ext))
+    before_sent, before_outcomes = len(ext.fake.sent), outcomes(ext)
     ext.gmail.bring_to_front()
     ext.gmail.focus(f"{compose.sel} div.T-I.aoO")
     ext.gmail.keyboard.press("Enter")
     sent = ext.fake.wait_sent(before_sent + 1, page=ext.gmail)[-1]
-    outcome = harness.wait_until(ext.gmail, lambda: outcomes(ext)[before_outcomes:], what="the outcome")[-1]
+    outcome = harness.wait_until(ext.gmail, lambda: harness.new_outcomes(ext, before_outcomes), what="the outcome")[-1]
     assert outcome["trigger"] == "keyboard" and outcome["applied"]
     assert sent["html"] == expected_body(original, registered(ext, outcome["messageId"]))
 
