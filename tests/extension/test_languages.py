@@ -11,7 +11,7 @@ import re
 import pytest
 
 from . import harness
-from .conftest import PASSWORD, ExtensionSession, make_user
+from .conftest import make_user, signed_in_session
 
 pytestmark = pytest.mark.browser
 RAE, BOB = harness.RAE, harness.BOB
@@ -50,18 +50,11 @@ def user(request, live, fake_gmail, extension_dir, playwright_instance, tmp_path
     """A browser in the user's language, signed in; Gmail open (in that language too)."""
     locale = request.param
     email, token = make_user(live, f"{request.module.__name__}_{locale[:2]}")
-    context = harness.launch(playwright_instance, extension_dir, tmp_path_factory.mktemp("profile"), fake_gmail,
-                             locale=locale)
-    session = ExtensionSession(context, live, email, token, fake_gmail)
-    try:
-        harness.wait_python_ready(context, harness.options_page(context))
-        harness.sign_in(context, live.url, email, PASSWORD)
-        session.gmail = harness.open_gmail(context)
+    with signed_in_session(playwright_instance, extension_dir, tmp_path_factory.mktemp("profile"), live, email,
+                           token, fake_gmail, locale=locale) as session:
         session.words = WORDS[locale]
         session.locale = locale
         yield session
-    finally:
-        context.close()
 
 
 def label(compose) -> str:
