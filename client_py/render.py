@@ -32,7 +32,8 @@ branch on ``data-action``):
     How many older threads the display window hides.
 
 Language: ``settings["locale"]`` (a BCP 47 tag the host reads from the browser's or
-Office's display language, e.g. ``de-DE``) picks the panel's words and how dates and
+Office's display language, e.g. ``de-DE``, and adds to the settings it passes; not a
+stored setting) picks the panel's words and how dates and
 numbers are written (:mod:`client_py.i18n`: English, German, French, Spanish; English
 for anything else).  The hooks above never change with the language.
 """
@@ -101,9 +102,10 @@ class _Context:
     """
 
     def __init__(self, settings: Mapping | None, now: str | datetime | None) -> None:
-        merged = merged_settings(settings)
-        self.lang = language(merged.get("locale"))
-        self.fmt = TimeFormatter(merged.get("time_zone"), now, self.lang)
+        # The display language is the host's, passed with the settings at render time;
+        # it is not a stored setting (merged_settings keeps only those).
+        self.lang = language((settings or {}).get("locale"))
+        self.fmt = TimeFormatter(merged_settings(settings).get("time_zone"), now, self.lang)
         self.pieces: dict[tuple, tuple[str, str, str]] = {}
 
     def event_pieces(self, event: Mapping) -> tuple[str, str, str]:
