@@ -119,7 +119,7 @@ def test_a_tracked_email_and_its_open_in_the_panel_in_the_users_language(user):
 
     assert harness.recipient_fetch(message["pixel_url"]) == (200, None)
     event = panel.locator(f'{thread} li.engage-event[data-verdict="human"]')
-    event.wait_for(state="attached", timeout=5000)
+    event.wait_for(state="attached", timeout=10000)  # the live stream, on a loaded machine
     panel.click(f"{thread} [data-action='toggle']")
     assert event.locator(".engage-kind").inner_text() == user.words["opened"]
     assert event.locator(".engage-device").inner_text() == user.words["device"]
