@@ -171,7 +171,8 @@ def test_several_compose_windows_at_once(ext):
 
     assert sent[internal.id]["html"] == originals[internal.id]
     pixels = {harness.pixel_of(sent[c.id]["html"]) for c in (first, third)}
-    assert None not in pixels and len(pixels) == 2
+    assert None not in pixels and len(pixels) == 2, (
+        outcomes(ext)[-3:], [(harness.pixel_of(sent[c.id]["dom"]), sent[c.id]["strays"]) for c in (first, third)])
     assert {"Window one", "Window three"} <= subjects_on_server(ext)
     assert "Window two (internal)" not in subjects_on_server(ext)
 
