@@ -142,10 +142,10 @@ MESSAGES: dict[str, dict[str, str | tuple[str, str]]] = {
                        "es": "Dispositivo desconocido"},
     "place.unknown": {"en": "Unknown", "de": "Unbekannt", "fr": "Inconnu", "es": "Desconocido"},
     "why.gmail_prefetch": {
-        "en": "Gmail fetched the image right after sending, before anyone could read it",
-        "de": "Gmail hat das Bild direkt nach dem Senden geladen, bevor es jemand lesen konnte",
-        "fr": "Gmail a chargé l’image juste après l’envoi, avant que quiconque ait pu le lire",
-        "es": "Gmail cargó la imagen justo después del envío, antes de que nadie pudiera leerlo"},
+        "en": "Gmail's prefetcher fetched the image ahead of time, not a person reading it",
+        "de": "Gmails Vorabruf hat das Bild vorab geladen, kein Mensch, der die E-Mail liest",
+        "fr": "Le préchargement de Gmail a chargé l’image à l’avance, pas une personne qui le lit",
+        "es": "La precarga de Gmail cargó la imagen por adelantado, no una persona leyéndolo"},
     "why.apple_mpp": {
         "en": "Apple Mail Privacy Protection loads images for every email, read or not",
         "de": "Apples E-Mail-Datenschutz lädt die Bilder jeder E-Mail, ob gelesen oder nicht",
@@ -162,9 +162,10 @@ MESSAGES: dict[str, dict[str, str | tuple[str, str]]] = {
         "fr": "Vous (ou quelqu’un de votre entreprise) l’avez ouvert",
         "es": "Tú (o alguien de tu empresa) lo abriste"},
     "why.duplicate": {
-        "en": "Same device again within 30 seconds", "de": "Dasselbe Gerät erneut innerhalb von 30 Sekunden",
-        "fr": "Le même appareil à nouveau en moins de 30 secondes",
-        "es": "El mismo dispositivo otra vez en menos de 30 segundos"},
+        "en": "Same address and device again within seconds: a repeat",
+        "de": "Dieselbe Adresse und dasselbe Gerät erneut innerhalb von Sekunden: eine Wiederholung",
+        "fr": "La même adresse et le même appareil à nouveau en quelques secondes : une répétition",
+        "es": "La misma dirección y el mismo dispositivo otra vez en segundos: una repetición"},
     "why.unknown": {
         "en": "Not recognised as a person reading the email",
         "de": "Nicht als Mensch erkannt, der die E-Mail liest",

@@ -121,7 +121,7 @@ def sample_panel(locale):
     ("de-DE", ["Angeheftet", "Weitere verfolgte E-Mails", "Heute, 09:05", "Geöffnet", "Mobilgerät",
                "Gmail-Vorabruf", "E-Mail öffnen", "(kein Betreff)", "An P0, P1, P2 und 2 weitere",
                "Einmal geöffnet, auf Mobilgerät, in Paris, Île-de-France, France",
-               "Gmail hat das Bild direkt nach dem Senden geladen", "Noch nicht geöffnet oder angeklickt."],
+               "Gmails Vorabruf hat das Bild vorab geladen", "Noch nicht geöffnet oder angeklickt."],
      ["Pinned", "Today", "Opened", "Open email", "No opens"]),
     ("fr-FR", ["Épinglés", "Autres e-mails suivis", "Aujourd’hui, 09:05", "Ouvert", "Préchargement Gmail",
                "Ouvrir l’e-mail", "(aucun objet)", "À P0, P1, P2 et 2 de plus", "Ouvert une fois"],
