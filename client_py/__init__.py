@@ -12,6 +12,8 @@ offscreen document and the add-in's pages). Modules:
 - ``panel``: threads, categories, the unread counter, the display window
 - ``present``: times in the user's zone, places, devices, verdict labels
 - ``render``: the Engagement panel as escaped HTML
+- ``i18n``: the panel's words in English, German, French and Spanish; dates, times and
+  numbers as each language writes them
 - ``model``: the plain data shapes; ``errors``: the domain errors
 - ``calls``: the calls both clients make, JSON in and out, in one envelope
 """

@@ -25,6 +25,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping
 
+from client_py.i18n import DEFAULT, join_and, language, number, plural, text
 from client_py.model import (DEFAULT_SETTINGS, ENGAGEMENT_VERDICTS, EventData, MessageData, ThreadState,
                              merged_settings)
 from client_py.present import PROXY_LABELS, UNKNOWN_PLACE, location_label
@@ -47,12 +48,16 @@ def counts_as_engagement(event: Mapping) -> bool:
     return event.get("verdict") in ENGAGEMENT_VERDICTS
 
 
-def why_not_counted(event: Mapping) -> str | None:
+def why_not_counted(event: Mapping, lang: str = DEFAULT) -> str | None:
     """Plain words on why an event is not engagement; ``None`` when it counts."""
     verdict = event.get("verdict")
     if verdict in ENGAGEMENT_VERDICTS:
         return None
-    why = _WHY_NOT_COUNTED.get(verdict or "", "Not recognised as a person reading the email")
+    lang = language(lang)
+    if lang != DEFAULT:
+        why = text(lang, f"why.{verdict if verdict in _WHY_NOT_COUNTED else 'unknown'}")
+    else:
+        why = _WHY_NOT_COUNTED.get(verdict or "", "Not recognised as a person reading the email")
     reason = " ".join(str(event.get("reason") or "").split())
     if verdict == "scanner" and reason:
         why = f"A security scanner or link checker: {reason}"  # the reason says what gave it away
@@ -117,9 +122,12 @@ def _and(words: list[str]) -> str:
 
 
 def thread_summary(opens: int, clicks: int, recipients_count: int, devices: list[str],
-                   places: list[str], not_counted: int = 0) -> str:
+                   places: list[str], not_counted: int = 0, lang: str = DEFAULT) -> str:
     """One plain-words line, e.g. ``Opened 3 times by one or more of 4 recipients, on
-    desktop and mobile, in 2 places``."""
+    desktop and mobile, in 2 places`` (in ``lang``: ``en``, ``de``, ``fr``, ``es``)."""
+    lang = language(lang)
+    if lang != DEFAULT:
+        return _localized_summary(lang, opens, clicks, recipients_count, devices, places, not_counted)
     if not opens and not clicks:
         if not_counted:
             return f"Not opened yet ({not_counted} {'event' if not_counted == 1 else 'events'} not counted)"
@@ -140,6 +148,49 @@ def thread_summary(opens: int, clicks: int, recipients_count: int, devices: list
     elif places:
         line += f", in {len(places)} places"
     return line
+
+
+def _localized_summary(lang: str, opens: int, clicks: int, recipients_count: int, devices: list[str],
+                       places: list[str], not_counted: int) -> str:
+    if not opens and not clicks:
+        line = text(lang, "summary.not_opened")
+        return f"{line} ({plural(lang, 'summary.not_counted', not_counted)})" if not_counted else line
+
+    def times(n: int) -> str:
+        if n in (1, 2):
+            return text(lang, "times.once" if n == 1 else "times.twice")
+        return text(lang, "times.n", n=number(n, lang))
+
+    actions = []
+    if opens:
+        actions.append(text(lang, "summary.opened", times=times(opens)))
+    if clicks:
+        actions.append(text(lang, "summary.clicked" if opens else "summary.clicked_first", times=times(clicks)))
+    line = text(lang, "summary.and").join(actions)
+    if recipients_count > 1:
+        key = "summary.by_one_of" if opens + clicks == 1 else "summary.by_some_of"
+        line += text(lang, key, n=number(recipients_count, lang))
+    if devices:
+        known = ("desktop", "mobile", "tablet")
+        words = [text(lang, f"summary.device.{d if d in known else 'unknown'}") for d in devices]
+        line += text(lang, "summary.on", devices=join_and(lang, words))
+    if len(places) == 1:
+        line += text(lang, "summary.in", place=places[0])
+    elif places:
+        line += text(lang, "summary.places", n=number(len(places), lang))
+    return line[:1].upper() + line[1:]  # "einmal geöffnet" starts a sentence
+
+
+def localized_summary(thread: Mapping, lang: str) -> str:
+    """A thread's summary in ``lang``, from the counts a thread dict carries (the
+    server's own ``summary`` is English); the given summary when counts are missing."""
+    lang = language(lang)
+    if lang == DEFAULT or "opens" not in thread:
+        return str(thread.get("summary") or "")
+    return thread_summary(int(thread.get("opens") or 0), int(thread.get("clicks") or 0),
+                          int(thread.get("recipients_count") or len(thread.get("recipients") or ())),
+                          list(thread.get("devices") or ()), list(thread.get("places") or ()),
+                          int(thread.get("not_counted") or 0), lang)
 
 
 def _states_by_thread(states: Iterable[ThreadState] | Mapping[str, ThreadState] | None) -> Mapping:

@@ -1,9 +1,10 @@
 """Plain-words labels for the panel: times in the user's zone, places, devices, verdicts.
 
-Pure: no I/O; the clock is read only when ``now`` is ``None``.  Month and day names
-are English and built here rather than by ``strftime``, so the output does not depend
-on the process locale (CPython and Pyodide agree).  An unknown time zone falls back
-to UTC instead of failing.
+Pure: no I/O; the clock is read only when ``now`` is ``None``.  Every label is in
+the language ``lang`` names (``en``, ``de``, ``fr``, ``es``: :mod:`client_py.i18n`),
+English by default; month and day names are built there rather than by ``strftime``,
+so the output does not depend on the process locale (CPython and Pyodide agree).  An
+unknown time zone falls back to UTC instead of failing.
 """
 
 from __future__ import annotations
@@ -11,26 +12,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Mapping
 
+from client_py.i18n import DEFAULT, Dates, language, text
 from client_py.model import ENGAGEMENT_VERDICTS, EventData
 from client_py.times import parse_time, resolve_now, zone
 
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
-
-_DEVICE_LABELS = {"desktop": "Desktop", "mobile": "Mobile", "tablet": "Tablet"}
-_VERDICT_LABELS = {
-    "human": "Opened",
-    "gmail": "Opened (via Gmail)",
-    "outlook": "Opened (via Outlook.com)",
-    "yahoo": "Opened (via Yahoo Mail)",
-    "confirmed": "Opened (confirmed by a click)",
-    "gmail_prefetch": "Gmail prefetch",
-    "apple_mpp": "Apple Mail Privacy Protection",
-    "scanner": "Security scanner",
-    "self": "You",
-    "duplicate": "Repeat",
-}
+_DEVICES = frozenset({"desktop", "mobile", "tablet"})
+_VERDICTS = frozenset({"human", "gmail", "outlook", "yahoo", "confirmed", "gmail_prefetch", "apple_mpp", "scanner",
+                       "self", "duplicate"})
 # Opens through these providers' image proxies carry the proxy's location, not the reader's.
 _PROXY_PLACES = {"gmail": "Gmail", "gmail_prefetch": "Gmail", "outlook": "Outlook.com", "yahoo": "Yahoo Mail"}
 PROXY_LABELS = frozenset(_PROXY_PLACES.values())
@@ -40,7 +28,8 @@ UNKNOWN_PLACE = "Unknown"
 class TimeFormatter:
     """Formats many times for one zone and one ``now``: the zone and today are looked up once."""
 
-    def __init__(self, tz_name: str | None, now: str | datetime | None = None) -> None:
+    def __init__(self, tz_name: str | None, now: str | datetime | None = None, lang: str = DEFAULT) -> None:
+        self.dates = Dates(language(lang))
         self.zone = zone(tz_name)
         self.today = resolve_now(now).astimezone(self.zone).date()
         self.yesterday = self.today - timedelta(days=1)
@@ -54,42 +43,26 @@ class TimeFormatter:
 
     def full(self, when: str | datetime) -> str:
         """``Thursday 27 November 2026, 05:44 CET``: for tooltips."""
-        return _full(self.local(when))
+        return self.dates.full(self.local(when))
 
     def short_and_full(self, when: str | datetime) -> tuple[str, str]:
         """Both forms from one parse, for the many event lines of a panel."""
         local = self.local(when)
-        return self._short(local), _full(local)
+        return self._short(local), self.dates.full(local)
 
     def _short(self, local: datetime) -> str:
-        clock = _clock12(local)
-        day = local.date()
-        if day == self.today:
-            return f"Today, {clock}"
-        if day == self.yesterday:
-            return f"Yesterday, {clock}"
-        year = "" if day.year == self.today.year else f" {day.year}"
-        return f"{_DAYS[day.weekday()][:3]} {day.day} {_MONTHS[day.month - 1][:3]}{year}, {clock}"
+        return self.dates.short(local, self.today)
 
 
-def _full(local: datetime) -> str:
-    return (f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local.year}, "
-            f"{local.hour:02d}:{local.minute:02d} {local.tzname() or 'UTC'}")
-
-
-def _clock12(local: datetime) -> str:
-    hour = local.hour % 12 or 12
-    return f"{hour}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
-
-
-def format_time(iso: str | datetime, tz_name: str | None, now: str | datetime | None = None) -> str:
+def format_time(iso: str | datetime, tz_name: str | None, now: str | datetime | None = None,
+                lang: str = DEFAULT) -> str:
     """A short time in the user's zone, relative to ``now``'s day: ``Today, 9:05 AM``."""
-    return TimeFormatter(tz_name, now).short(iso)
+    return TimeFormatter(tz_name, now, lang).short(iso)
 
 
-def format_time_full(iso: str | datetime, tz_name: str | None) -> str:
+def format_time_full(iso: str | datetime, tz_name: str | None, lang: str = DEFAULT) -> str:
     """A complete time with weekday and zone abbreviation, for tooltips."""
-    return _full(parse_time(iso).astimezone(zone(tz_name)))
+    return Dates(language(lang)).full(parse_time(iso).astimezone(zone(tz_name)))
 
 
 def relative_age(iso: str | datetime, now: str | datetime | None = None) -> str:
@@ -110,7 +83,7 @@ _AGE_UNITS = ((60 * 24 * 365, "year"), (60 * 24 * 30, "month"), (60 * 24 * 7, "w
               (60 * 24, "day"), (60, "hour"))
 
 
-def location_label(event: Mapping) -> str:
+def location_label(event: Mapping, lang: str = DEFAULT) -> str:
     """``Gmail``/``Outlook.com`` for proxied opens, else ``City, Region, Country``.
 
     Empty parts and repeats (a city-state whose region has the same name) are skipped;
@@ -126,24 +99,27 @@ def location_label(event: Mapping) -> str:
         if value and value.casefold() not in seen:
             seen.add(value.casefold())
             parts.append(value)
-    return ", ".join(parts) or UNKNOWN_PLACE
+    if parts:
+        return ", ".join(parts)
+    return UNKNOWN_PLACE if lang == DEFAULT else text(language(lang), "place.unknown")
 
 
-def device_label(device: str | None) -> str:
+def device_label(device: str | None, lang: str = DEFAULT) -> str:
     """``Desktop``, ``Mobile``, ``Tablet``, or ``Unknown device``."""
-    return _DEVICE_LABELS.get(device or "", "Unknown device")
+    return text(language(lang), f"device.{device if device in _DEVICES else 'unknown'}")
 
 
-def verdict_label(verdict: str | None) -> str:
+def verdict_label(verdict: str | None, lang: str = DEFAULT) -> str:
     """What the verdict means for an open, in a word or three."""
-    return _VERDICT_LABELS.get(verdict or "", "Unknown")
+    return text(language(lang), f"verdict.{verdict if verdict in _VERDICTS else 'unknown'}")
 
 
-def event_label(event: EventData) -> str:
+def event_label(event: EventData, lang: str = DEFAULT) -> str:
     """The headline of one event line: ``Opened``, ``Clicked``, ``Gmail prefetch``, …"""
+    lang = language(lang)
     verdict = event.get("verdict") or ""
     if event.get("kind") == "click":
         if verdict in ENGAGEMENT_VERDICTS:
-            return "Clicked"
-        return f"Click: {verdict_label(verdict)}"
-    return verdict_label(verdict)
+            return text(lang, "event.clicked")
+        return text(lang, "event.click_as", label=verdict_label(verdict, lang))
+    return verdict_label(verdict, lang)

@@ -214,13 +214,18 @@ def classify_recipient(address: str, internal_domains: Iterable[str], blocklist:
 
 @dataclass(frozen=True)
 class Decision:
-    """Whether the tracking image is inserted automatically, and why, in plain words."""
+    """Whether the tracking image is inserted automatically, and why, in plain words.
+
+    ``code`` names the reason for hosts that say it in the user's language: ``off``,
+    ``no_recipients``, ``external``, ``blocklisted``, ``internal``.
+    """
 
     applies: bool
     reason: str
     external: int = 0
     internal: int = 0
     blocklisted: int = 0
+    code: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -237,20 +242,20 @@ def auto_insert_decision(
     ``recipients`` takes anything :func:`parse_recipients` does (and raises like it).
     """
     if not auto_insert_on:
-        return Decision(False, "Automatic tracking is off")
+        return Decision(False, "Automatic tracking is off", code="off")
     parsed = parse_recipients(recipients)
     if not parsed:
-        return Decision(False, "No recipients yet")
+        return Decision(False, "No recipients yet", code="no_recipients")
     rules = _rules(internal_domains, blocklist)
     kinds = [_classify(r["address"], *rules) for r in parsed]
     counts = {kind: kinds.count(kind) for kind in ("external", "internal", "blocklisted")}
     if counts["external"]:
         n = counts["external"]
         noun = "recipient" if n == 1 else "recipients"
-        return Decision(True, f"Tracking: {n} external {noun}", **counts)
+        return Decision(True, f"Tracking: {n} external {noun}", **counts, code="external")
     if counts["blocklisted"]:
-        return Decision(False, "All external recipients are on your blocklist", **counts)
-    return Decision(False, "All recipients are inside your company", **counts)
+        return Decision(False, "All external recipients are on your blocklist", **counts, code="blocklisted")
+    return Decision(False, "All recipients are inside your company", **counts, code="internal")
 
 
 def first_last_name(recipient: Recipient | str) -> tuple[str, str]:

@@ -30,6 +30,12 @@ branch on ``data-action``):
     The events, newest first; a non-counting one carries ``span.engage-why``.
 ``p.engage-hidden-note``
     How many older threads the display window hides.
+
+Language: ``settings["locale"]`` (a BCP 47 tag the host reads from the browser's or
+Office's display language, e.g. ``de-DE``, and adds to the settings it passes; not a
+stored setting) picks the panel's words and how dates and
+numbers are written (:mod:`client_py.i18n`: English, German, French, Spanish; English
+for anything else).  The hooks above never change with the language.
 """
 
 from __future__ import annotations
@@ -40,8 +46,9 @@ from html import escape
 from typing import Mapping
 from urllib.parse import urlsplit
 
+from client_py.i18n import language, number, plural, text
 from client_py.model import ENGAGEMENT_VERDICTS, merged_settings
-from client_py.panel import why_not_counted
+from client_py.panel import localized_summary, why_not_counted
 from client_py.present import TimeFormatter, device_label, event_label, location_label
 
 _SAFE_URL_RE = re.compile(r"https?://[^\s\x00-\x1f\x7f]+", re.IGNORECASE)
@@ -75,13 +82,15 @@ def render_counter_badge(n: int) -> str:
     return "99+" if n > 99 else str(n)
 
 
-def _recipients_line(thread: Mapping) -> str:
+def _recipients_line(thread: Mapping, lang: str) -> str:
     people = [r.get("name") or r.get("address") or "" for r in thread.get("recipients") or ()]
     if not people:
         return ""
     shown = ", ".join(people[:_RECIPIENTS_SHOWN])
     more = len(people) - _RECIPIENTS_SHOWN
-    return f"To {shown} and {more} more" if more > 0 else f"To {shown}"
+    if more > 0:
+        return text(lang, "thread.to_more", people=shown, more=number(more, lang))
+    return text(lang, "thread.to", people=shown)
 
 
 class _Context:
@@ -93,7 +102,10 @@ class _Context:
     """
 
     def __init__(self, settings: Mapping | None, now: str | datetime | None) -> None:
-        self.fmt = TimeFormatter(merged_settings(settings).get("time_zone"), now)
+        # The display language is the host's, passed with the settings at render time;
+        # it is not a stored setting (merged_settings keeps only those).
+        self.lang = language((settings or {}).get("locale"))
+        self.fmt = TimeFormatter(merged_settings(settings).get("time_zone"), now, self.lang)
         self.pieces: dict[tuple, tuple[str, str, str]] = {}
 
     def event_pieces(self, event: Mapping) -> tuple[str, str, str]:
@@ -105,16 +117,17 @@ class _Context:
                None if counts else event.get("reason"))
         pieces = self.pieces.get(key)
         if pieces is None:
-            place = location_label(event)
-            kind = event_label(event)
+            lang = self.lang
+            place = location_label(event, lang)
+            kind = event_label(event, lang)
             if event.get("implied"):
-                kind += " (inferred from a click)"
-            why = "" if counts else f' <span class="engage-why">{_e(why_not_counted(event))}</span>'
+                kind += text(lang, "event.implied")
+            why = "" if counts else f' <span class="engage-why">{_e(why_not_counted(event, lang))}</span>'
             pieces = self.pieces[key] = (
                 f'<li class="engage-event" data-verdict="{_e(verdict)}" '
                 f'data-counts="{"true" if counts else "false"}" title="{_e(place)} · ',
                 f' <span class="engage-kind">{_e(kind)}</span>',
-                f' <span class="engage-device">{_e(device_label(event.get("device")))}</span>'
+                f' <span class="engage-device">{_e(device_label(event.get("device"), lang))}</span>'
                 f' <span class="engage-place">{_e(place)}</span>{why}</li>',
             )
         return pieces
@@ -137,6 +150,7 @@ def _render_event(event: Mapping, ctx: _Context, out: list[str]) -> None:
 
 
 def _render_thread(thread: Mapping, ctx: _Context, out: list[str]) -> None:
+    lang = ctx.lang
     thread_id = str(thread.get("thread_id") or "")
     unread = "true" if thread.get("unread") else "false"
     pinned = bool(thread.get("pinned"))
@@ -151,34 +165,36 @@ def _render_thread(thread: Mapping, ctx: _Context, out: list[str]) -> None:
         f'aria-expanded="false" aria-controls="{_e(events_id)}">'
     )
     if thread.get("unread"):
-        out.append('<span class="engage-dot" title="New activity"></span>')
-    out.append(f'<span class="engage-subject">{_e(thread.get("subject") or "(no subject)")}</span>')
-    recipients = _recipients_line(thread)
+        out.append(f'<span class="engage-dot" title="{_e(text(lang, "thread.new"))}"></span>')
+    subject = thread.get("subject") or text(lang, "thread.no_subject")
+    out.append(f'<span class="engage-subject">{_e(subject)}</span>')
+    recipients = _recipients_line(thread, lang)
     if recipients:
         addresses = ", ".join(r.get("address") or "" for r in thread.get("recipients") or ())
         out.append(f'<span class="engage-recipients" title="{_e(addresses)}">{_e(recipients)}</span>')
-    out.append(f'<span class="engage-summary">{_e(thread.get("summary"))}</span>')
+    out.append(f'<span class="engage-summary">{_e(localized_summary(thread, lang))}</span>')
     if activity:
         short, full = ctx.fmt.short_and_full(activity)
         out.append(f'<time class="engage-when" datetime="{_e(activity)}" title="{_e(full)}">{_e(short)}</time>')
-    action, label = ("unpin", "Unpin") if pinned else ("pin", "Pin")
+    action = "unpin" if pinned else "pin"
+    label = _e(text(lang, f"thread.{action}"))
     out.append(
         f'</button><button type="button" class="engage-pin" data-action="{action}" '
         f'data-thread-id="{_e(thread_id)}" aria-pressed="{"true" if pinned else "false"}" '
         f'title="{label}" aria-label="{label}">{"★" if pinned else "☆"}</button></div>'
         f'<a class="engage-open" href="#" data-action="open" data-thread-id="{_e(thread_id)}" '
-        f'data-message-id="{_e(thread.get("latest_message_id"))}">Open email</a>'
+        f'data-message-id="{_e(thread.get("latest_message_id"))}">{_e(text(lang, "thread.open"))}</a>'
         f'<ol class="engage-events" id="{_e(events_id)}" hidden>'
     )
     events = thread.get("events") or ()
     for event in events:
         _render_event(event, ctx, out)
     if not events:
-        out.append('<li class="engage-none">No opens or clicks yet.</li>')
+        out.append(f'<li class="engage-none">{_e(text(lang, "thread.no_events"))}</li>')
     earlier = int(thread.get("events_total") or 0) - len(events)
     if earlier > 0:  # the server sends a thread's latest events; the counts cover all
         out.append(f'<li class="engage-more" data-thread-id="{_e(thread_id)}">'
-                   f'{earlier} earlier {"event" if earlier == 1 else "events"} not shown</li>')
+                   f'{_e(plural(lang, "thread.earlier_events", earlier))}</li>')
     out.append("</ol></article>")
 
 
@@ -189,42 +205,41 @@ def render_thread(thread: Mapping, settings: Mapping | None, now: str | datetime
     return "".join(out)
 
 
-def _empty_text(category: str, panel: Mapping) -> str:
+def _empty_text(category: str, panel: Mapping, lang: str) -> str:
     if panel.get("filtered"):
-        return ("No pinned emails match your search." if category == "pinned"
-                else "No other tracked emails match your search.")
+        return text(lang, f"panel.empty.{category}.filtered")
     if category == "pinned":
-        return ("Nothing pinned. Emails you track by hand appear here; "
-                "pin any other tracked email to keep it here.")
-    days = panel.get("display_window_days") or 14
-    return (f"No other tracked emails in the last {days} days. "
-            "Emails tracked automatically appear here once they are sent.")
+        return text(lang, "panel.empty.pinned")
+    days = int(panel.get("display_window_days") or 14)
+    return plural(lang, "panel.empty.other", days, days=number(days, lang))
 
 
 def render_panel(panel: Mapping, settings: Mapping | None, now: str | datetime | None = None) -> str:
     """The whole Engagement panel from :func:`client_py.panel.build_panel`'s result."""
     ctx = _Context(settings, now)
+    lang = ctx.lang
     unread = int(panel.get("unread") or 0)
     out = [
-        f'<div class="engage-panel" data-unread="{unread}">'
-        f'<header class="engage-header"><h1 class="engage-title">Engagement</h1>'
+        f'<div class="engage-panel" data-unread="{unread}" lang="{lang}">'
+        f'<header class="engage-header"><h1 class="engage-title">{_e(text(lang, "panel.title"))}</h1>'
         f'<span class="engage-counter" data-action="reset-counter" '
-        f'title="Ctrl+double-click to reset" aria-label="{unread} unread">{unread}</span></header>'
+        f'title="{_e(text(lang, "panel.reset_hint"))}" aria-label="{_e(plural(lang, "panel.unread", unread))}">'
+        f'{_e(number(unread, lang))}</span></header>'
     ]
-    for category, heading in (("pinned", "Pinned"), ("other", "Other tracked emails")):
+    for category in ("pinned", "other"):
+        heading = _e(text(lang, f"panel.{category}"))
         threads = panel.get(category) or ()
         out.append(f'<section class="engage-category" data-category="{category}"><h2>{heading}</h2>')
         for thread in threads:
             _render_thread(thread, ctx, out)
         if not threads:
-            out.append(f'<p class="engage-empty">{_e(_empty_text(category, panel))}</p>')
+            out.append(f'<p class="engage-empty">{_e(_empty_text(category, panel, lang))}</p>')
         out.append("</section>")
     hidden = int(panel.get("hidden_by_window") or 0)
     if hidden:
-        days = panel.get("display_window_days") or 14
-        noun = "email is" if hidden == 1 else "emails are"
-        out.append(f'<p class="engage-hidden-note">{hidden} older {noun} hidden: '
-                   f'no activity for over {_e(days)} days.</p>')
+        days = int(panel.get("display_window_days") or 14)
+        note = plural(lang, "panel.hidden", hidden, days=number(days, lang))
+        out.append(f'<p class="engage-hidden-note">{_e(note)}</p>')
     out.append("</div>")
     return "".join(out)
 

@@ -6,7 +6,7 @@ install_server
 log "pip: installing test dependencies"
 "$PY" -m pip install -q -e "$ROOT[test]" >/dev/null
 install_node_deps
-apt_install chromium nginx-light  # browser tests; the reverse-proxy deployment test
+apt_install chromium chromium-l10n nginx-light  # browser tests (l10n: Chromium in German, French, ...); the reverse-proxy deployment test
 ensure_postgres
 build_clients
 "$PY" "$ROOT/tools/pyodide_wheels.py" >/dev/null

@@ -34,7 +34,9 @@ export async function clearBadge() {
 
 /** One desktop notification per thread: a newer event replaces the older one. */
 export async function notifyEngagement({ threadId, subject, event }) {
-  const verb = event.kind === "click" ? "Clicked" : "Opened";
+  // In the browser's language (_locales/), English where a message is missing.
+  const say = (key, english) => chrome.i18n.getMessage(key) || english;
+  const verb = event.kind === "click" ? say("notifyClicked", "Clicked") : say("notifyOpened", "Opened");
   const where = [event.device && event.device !== "unknown" ? event.device : null, event.location]
     .filter(Boolean)
     .join(" · ");
@@ -43,8 +45,8 @@ export async function notifyEngagement({ threadId, subject, event }) {
     await chrome.notifications.create(id, {
       type: "basic",
       iconUrl: chrome.runtime.getURL("icons/icon128.png"),
-      title: `${verb}: ${subject || "(no subject)"}`,
-      message: event.kind === "click" && event.url ? `${event.url}${where ? `\n${where}` : ""}` : where || "Just now",
+      title: `${verb}: ${subject || say("noSubject", "(no subject)")}`,
+      message: event.kind === "click" && event.url ? `${event.url}${where ? `\n${where}` : ""}` : where || say("justNow", "Just now"),
       priority: 1,
     });
   } catch (error) {

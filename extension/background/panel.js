@@ -42,7 +42,8 @@ export async function render({ query = {}, cursor = null, keep = [], withCss = f
   const settings = session.me.settings || {};
   const { html, unread } = await python("panel_html", {
     page: { threads, unread: page.unread, hidden_by_window: page.hidden_by_window || 0 },
-    settings,
+    // client_py renders the panel in the browser's language (client_py/i18n.py).
+    settings: { ...settings, locale: chrome.i18n.getUILanguage() },
     query,
   });
   badge.showUnread(page.unread).catch(() => {});

@@ -2,7 +2,7 @@
 // state: "auto" (client_py decides from the recipients), "manual" (tracked by hand,
 // so pinned) or "skip" (not tracked). One click flips what will happen to this email;
 // a second click goes back to automatic. The label says what will happen and the
-// tooltip says why, in client_py's words.
+// tooltip says why (client_py's reason, said in the browser's language: _locales/).
 //
 // A classic script: defines `globalThis.EngageCompose`. Built with createElement and
 // textContent only (Trusted Types).
@@ -13,6 +13,7 @@
   const { MSG } = globalThis.EngageMessages;
   const { DRAFT_THREAD_PREFIX } = globalThis.EngageConfig;
   const link = globalThis.EngageContent;
+  const { t } = globalThis.EngageI18n;
 
   const states = new WeakMap();
   const DECIDE_DELAY_MS = 200;
@@ -30,34 +31,38 @@
     return state.decision ? Boolean(state.decision.applies) : null;
   }
 
+  /** client_py's reason for its decision, in the browser's language when it has a code. */
+  function reasonOf(decision) {
+    switch (decision.code) {
+      case "off": return t("reasonOff");
+      case "no_recipients": return t("reasonNoRecipients");
+      case "external": return decision.external === 1 ? t("reasonExternalOne") : t("reasonExternalMany", [decision.external]);
+      case "blocklisted": return t("reasonBlocklisted");
+      case "internal": return t("reasonInternal");
+      default: return decision.reason || "";
+    }
+  }
+
   function describe(state) {
     if (!link.context.signedIn) {
-      return { label: "Engage: sign in", on: false, title: "Sign in to Engage (extension options) to track emails." };
+      return { label: t("toggleSignIn"), on: false, title: t("toggleSignInTitle") };
     }
     if (state.plain) {
-      return {
-        label: "Not tracked: plain text",
-        on: false,
-        disabled: true,
-        title: "Plain-text emails cannot carry a tracking image. Turn off Plain text mode "
-          + "(More options \u22ee \u203a Plain text mode) to track this email.",
-      };
+      return { label: t("togglePlain"), on: false, disabled: true, title: t("togglePlainTitle") };
     }
-    const reason = state.decision ? state.decision.reason : "";
     if (state.mode === "manual") {
-      return { label: "Tracked \u00b7 pinned", on: true,
-        title: "Tracked by hand: it will be pinned in Engagement. Click to send it without tracking." };
+      return { label: t("togglePinned"), on: true, title: t("togglePinnedTitle") };
     }
     if (state.mode === "skip") {
-      return { label: "Not tracked", on: false, title: "You turned tracking off for this email. Click to track it." };
+      return { label: t("toggleSkipped"), on: false, title: t("toggleSkippedTitle") };
     }
     if (!state.decision) {
-      return { label: "Tracking: auto", on: false,
-        title: "Tracked automatically when it has an external recipient." };
+      return { label: t("toggleAuto"), on: false, title: t("toggleAutoTitle") };
     }
+    const reason = reasonOf(state.decision);
     return state.decision.applies
-      ? { label: "Tracked", on: true, title: `${reason}. Click to send this one without tracking.` }
-      : { label: "Not tracked", on: false, title: `${reason}. Click to track this email by hand (it will be pinned).` };
+      ? { label: t("toggleTracked"), on: true, title: t("toggleTrackedTitle", [reason]) }
+      : { label: t("toggleNotTracked"), on: false, title: t("toggleNotTrackedTitle", [reason]) };
   }
 
   function render(state) {
@@ -65,7 +70,7 @@
     const view = describe(state);
     state.label.textContent = view.label;
     state.button.title = view.title;
-    state.button.setAttribute("aria-label", `Engage tracking: ${view.label}. ${view.title}`);
+    state.button.setAttribute("aria-label", t("toggleAria", [view.label, view.title]));
     state.button.setAttribute("aria-pressed", view.on ? "true" : "false");
     state.button.setAttribute("aria-disabled", view.disabled ? "true" : "false");
     state.button.dataset.engageState = state.plain ? "plain" : state.mode;

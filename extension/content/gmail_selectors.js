@@ -3,8 +3,12 @@
 // Gmail's markup is obfuscated and changes without notice, so each thing is found by a
 // list of selectors tried in order: first the one that matches today's Gmail, then
 // ones that rely on more stable facts (ARIA roles, form field names, attributes Gmail
-// has kept for years), last a structural guess. Text-based selectors (aria-label,
-// tooltips) come after class-based ones because they change with the user's language.
+// has kept for years), last a structural guess. Gmail translates every label,
+// aria-label and tooltip into the user's language ("Nachrichtentext", "Senden",
+// "Nur-Text-Modus") but not its classes, roles and form field names (subjectbox,
+// composeid, g_editable): so structure and attributes come first, and where words are
+// needed at all they are data for several languages (LOCALIZED below), never English
+// alone.
 // tests/extension/test_gmail_selectors.py runs each list against the Gmail-like test
 // page with the preferred selectors' hooks removed, so every fallback is exercised.
 //
@@ -14,23 +18,44 @@
   "use strict";
   if (globalThis.EngageGmail) return;
 
+  // The words Gmail shows, in the languages Engage speaks and a few more of Gmail's
+  // most used, each as Gmail writes it. Used only after every structural selector.
+  const LOCALIZED = Object.freeze({
+    body: ["Message Body", "Nachrichtentext", "Corps du message", "Cuerpo del mensaje",
+      "Corpo del messaggio", "Corpo da mensagem", "Berichttekst"],
+    send: ["Send", "Senden", "Envoyer", "Enviar", "Invia", "Verzenden"],
+    subject: ["Subject", "Betreff", "Objet", "Asunto", "Oggetto", "Assunto", "Onderwerp"],
+    plainText: ["plain text", "plain-text", "Nur-Text", "texte brut", "texto sin formato",
+      "testo normale", "texto simples", "platte tekst"],
+  });
+
+  function localized(name, selector) {
+    return LOCALIZED[name].map(selector);
+  }
+
   const SELECTORS = Object.freeze({
     // The editable message body of a compose window.
     body: [
-      'div[aria-label="Message Body"][contenteditable="true"]',
       'div.Am.editable[contenteditable="true"]',
       'div[g_editable="true"][contenteditable="true"]',
       'div[contenteditable="true"][role="textbox"][aria-multiline="true"]',
+      ...localized("body", (label) => `div[aria-label="${label}"][contenteditable="true"]`),
     ],
     // The Send button (not "Schedule send", which is the arrow next to it).
+    // InboxSDK's `.IZ .Up > div > [role=button]` is the structural one.
     sendButton: [
       'div.T-I.aoO[role="button"]',
-      '[role="button"][data-tooltip^="Send"]',
-      '[role="button"][aria-label^="Send"]',
+      '.IZ .Up > div > [role="button"]',
+      ...localized("send", (word) => `[role="button"][data-tooltip^="${word}"]`),
+      ...localized("send", (word) => `[role="button"][aria-label^="${word}"]`),
     ],
     // The compose window around a body: pop-up, inline reply / forward, full screen.
     composeRoot: ['div[role="dialog"]', "div.M9", "div.AD", "form.bAs"],
-    subject: ['input[name="subjectbox"]', 'input[name="subject"]', 'input[placeholder="Subject"]'],
+    subject: [
+      'input[name="subjectbox"]',
+      'input[name="subject"]',
+      ...localized("subject", (word) => `input[placeholder="${word}"]`),
+    ],
     // Recipient chips in the To / Cc / Bcc rows (today's chips, then older Gmail).
     recipientChip: ['[data-hovercard-id*="@"]', "span[email]", "[data-email]"],
     // Older Gmail kept the recipients in form fields as "Name <address>" lists.
@@ -49,8 +74,8 @@
     // The row of buttons at the bottom of a compose window, Send first.
     toolbarRow: ["tr.btC", "div.btC"],
     // Gmail's plain-text mode: the checked "Plain text mode" item of the compose's
-    // "More options" menu (Gmail keeps the menu once it was opened), or the form field
-    // older Gmail used.
+    // "More options" menu (Gmail keeps the menu once it was opened; its words are in
+    // LOCALIZED.plainText), or the form field older Gmail used.
     plainTextItem: ['[role="menuitemcheckbox"][aria-checked="true"]'],
     plainTextField: ['input[name="ishtml"][value="0"]'],
     // The open conversation: its heading carries Gmail's thread id.
@@ -60,7 +85,12 @@
     messageBody: ["div.a3s", "div.ii.gt", "div[data-message-id] div[dir]"],
   });
 
-  const PLAIN_TEXT_WORDS = /plain[\s-]?text/i;
+  const PLAIN_TEXT_WORDS = LOCALIZED.plainText.map((word) => word.toLocaleLowerCase());
+
+  function saysPlainText(text) {
+    const words = (text || "").toLocaleLowerCase().replace(/\s+/g, " ");
+    return PLAIN_TEXT_WORDS.some((word) => words.includes(word));
+  }
   // Gmail's thread ids: the 16 hex digits of its URLs (legacy ids).
   const GMAIL_THREAD_ID = /^[0-9a-f]{12,20}$/i;
 
@@ -166,7 +196,7 @@
 
   function isPlainText(compose) {
     if (first(compose, "plainTextField")) return true;
-    return all(compose, "plainTextItem").some((item) => PLAIN_TEXT_WORDS.test(item.textContent || ""));
+    return all(compose, "plainTextItem").some((item) => saysPlainText(item.textContent));
   }
 
   function meaningful(value) {
@@ -228,6 +258,7 @@
 
   globalThis.EngageGmail = Object.freeze({
     SELECTORS,
+    LOCALIZED,
     first,
     all,
     matches,

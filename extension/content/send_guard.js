@@ -1,8 +1,9 @@
 // The send path. Catches Send (mouse, keyboard on the button) and Ctrl/Cmd+Enter in
 // the capture phase at the window, before any Gmail handler; holds the email while the
 // worker registers it and client_py plans the body (both warm: the offscreen document
-// is already running), applies the plan with DOM calls, then clicks Send again for
-// Gmail, which then reads the edited body.
+// is already running), applies the plan with DOM calls, tells Gmail's editor about
+// the change the way it notices typing (editor_signal.js: Gmail sends its own copy of
+// the body, not the DOM), and once the editor has taken it clicks Send again for Gmail.
 //
 // It never blocks and never waits long: whatever goes wrong (signed out, server down
 // or slow, extension reloaded, a plan that does not fit), the email is sent untouched
@@ -18,6 +19,7 @@
   if (globalThis.EngageSendGuard) return;
   const G = globalThis.EngageGmail;
   const Edit = globalThis.EngageBodyEdit;
+  const Editor = globalThis.EngageEditor;
   const Compose = globalThis.EngageCompose;
   const link = globalThis.EngageContent;
   const { MSG } = globalThis.EngageMessages;
@@ -57,7 +59,10 @@
         return outcome;
       }
       if (gesture.outcome || timeLeft(gesture) <= 0) throw Object.assign(new Error(), { code: "late" });
-      const edit = Edit.apply(body, reply.plan);
+      const applied = Edit.apply(body, reply.plan);
+      // Every change to the body, and every undo, is announced to Gmail's editor.
+      Editor.changed(body);
+      const edit = { exact: applied.exact, undo: () => { applied.undo(); Editor.changed(body); } };
       gesture.marks.edited = performance.now();
       if (!edit.exact) {
         gesture.pendingUndo = edit.undo; // the deadline puts the body back if it comes first
@@ -113,6 +118,12 @@
     if (gesture.done || !gesture.released || !gesture.outcome) return;
     gesture.done = true;
     clearTimeout(gesture.expiry);
+    // Gmail sends what its editor took: Send goes through once the editor has taken the
+    // last change (or undo) announced for this body, a task or two from now.
+    Editor.settled(G.bodyOf(state.compose)).then(() => send(state, gesture), () => send(state, gesture));
+  }
+
+  function send(state, gesture) {
     const sentAt = performance.now();
     state.gesture = null;
     replayClick(state.compose);
@@ -129,6 +140,7 @@
       holdFromPressMs: sentAt - gesture.startedAt,
       holdFromReleaseMs: sentAt - gesture.releasedAt,
       prepareMs: (gesture.marks.prepared || sentAt) - gesture.startedAt,
+      editedMs: gesture.marks.edited ? gesture.marks.edited - gesture.startedAt : null,
     });
   }
 

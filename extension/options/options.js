@@ -3,6 +3,8 @@
 const { TARGET, MSG, request, listen } = globalThis.EngageMessages;
 
 const $ = (id) => document.getElementById(id);
+const { t, localizePage } = globalThis.EngageI18n;
+localizePage(document);
 
 function ask(id, payload) {
   return request(TARGET.WORKER, id, payload, { timeoutMs: 20000 });
@@ -30,23 +32,24 @@ function fillZones() {
 }
 
 function describeStream(stream) {
-  const names = { open: "Connected", connecting: "Connecting…", reconnecting: "Reconnecting…",
-    closed: "Disconnected (retrying; the counter is polled meanwhile)", idle: "Off" };
-  return stream ? names[stream.state] || stream.state : "–";
+  const names = { open: "streamOpen", connecting: "streamConnecting", reconnecting: "streamReconnecting",
+    closed: "streamClosed", idle: "streamIdle" };
+  return stream ? (names[stream.state] ? t(names[stream.state]) : stream.state) : "–";
 }
 
 function describePython(python) {
-  if (!python) return "Starting…";
+  if (!python) return t("pythonStarting");
   if (python.state === "ready") {
-    const seconds = ((python.coldStartMs ?? python.timings?.totalMs ?? 0) / 1000).toFixed(1);
-    return `Ready (started in ${seconds} s)`;
+    const seconds = ((python.coldStartMs ?? python.timings?.totalMs ?? 0) / 1000)
+      .toLocaleString(globalThis.EngageI18n.uiLanguage(), { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+    return t("pythonReady", [seconds]);
   }
-  return python.state === "failed" ? `Failed: ${python.error}` : "Starting…";
+  return python.state === "failed" ? t("pythonFailed", [python.error]) : t("pythonStarting");
 }
 
 function describeSend(timings) {
   const last = timings && timings[timings.length - 1];
-  if (!last) return "No email sent yet";
+  if (!last) return t("noSendYet");
   const what = last.applied ? "tracked" : `not tracked (${last.reason})`;
   return `${what}, held ${Math.round(last.holdFromReleaseMs)} ms`;
 }
@@ -66,8 +69,8 @@ function render(state) {
   $("account-server").textContent = state.serverUrl;
   const domains = state.org.internal_domains || [];
   $("account-domains").textContent = domains.length
-    ? `Your company's domains (never tracked): ${domains.join(", ")}`
-    : "Your company has no internal domains set: every recipient counts as external.";
+    ? t("companyDomains", [domains.join(", ")])
+    : t("noCompanyDomains");
   const s = state.settings || {};
   $("auto_insert").checked = Boolean(s.auto_insert);
   $("notify_on_open").checked = Boolean(s.notify_on_open);
@@ -85,7 +88,7 @@ $("signin-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const button = $("signin-button");
   button.disabled = true;
-  setStatus("signin-status", "Signing in…");
+  setStatus("signin-status", t("signingIn"));
   try {
     const state = await ask(MSG.SIGN_IN, {
       serverUrl: $("server").value,
@@ -110,7 +113,7 @@ $("settings-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const button = $("save");
   button.disabled = true;
-  setStatus("settings-status", "Saving…");
+  setStatus("settings-status", t("saving"));
   try {
     const blocklist = $("blocklist").value.split(/[\n,;]+/).map((s) => s.trim()).filter(Boolean);
     const insertAt = document.querySelector('input[name="insert_at"]:checked');
@@ -122,7 +125,7 @@ $("settings-form").addEventListener("submit", async (event) => {
       time_zone: $("time_zone").value.trim() || "UTC",
     });
     render(state);
-    setStatus("settings-status", "Saved", "ok");
+    setStatus("settings-status", t("saved"), "ok");
   } catch (error) {
     const fields = error.details?.details?.json;
     const detail = fields ? ` ${Object.values(fields).flat().join(" ")}` : "";

@@ -5,6 +5,7 @@
 const { TARGET, MSG, request, listen } = globalThis.EngageMessages;
 
 const $ = (id) => document.getElementById(id);
+globalThis.EngageI18n.localizePage(document); // the page's own words; the list is client_py's
 const panel = $("panel");
 const LIVE_DEBOUNCE_MS = 80;
 const CLOCK_REFRESH_MS = 60000;

@@ -140,21 +140,21 @@ def test_an_unencodable_internal_domain_still_matches_itself():
 
 
 @pytest.mark.parametrize(
-    ("recipients", "auto_on", "applies", "reason"),
+    ("recipients", "auto_on", "applies", "reason", "code"),
     [
-        ("jane@client.com", False, False, "Automatic tracking is off"),
-        ("", True, False, "No recipients yet"),
-        ([], True, False, "No recipients yet"),
-        ("a@acme.com, b@sales.acme.com", True, False, "All recipients are inside your company"),
-        ("a@acme.com, x@blocked.com", True, False, "All external recipients are on your blocklist"),
-        ("x@blocked.com, vip@client.com", True, False, "All external recipients are on your blocklist"),
-        ("a@acme.com, jane@client.com", True, True, "Tracking: 1 external recipient"),
-        ("jane@client.com; bob@other.org, x@blocked.com", True, True, "Tracking: 2 external recipients"),
+        ("jane@client.com", False, False, "Automatic tracking is off", "off"),
+        ("", True, False, "No recipients yet", "no_recipients"),
+        ([], True, False, "No recipients yet", "no_recipients"),
+        ("a@acme.com, b@sales.acme.com", True, False, "All recipients are inside your company", "internal"),
+        ("a@acme.com, x@blocked.com", True, False, "All external recipients are on your blocklist", "blocklisted"),
+        ("x@blocked.com, vip@client.com", True, False, "All external recipients are on your blocklist", "blocklisted"),
+        ("a@acme.com, jane@client.com", True, True, "Tracking: 1 external recipient", "external"),
+        ("jane@client.com; bob@other.org, x@blocked.com", True, True, "Tracking: 2 external recipients", "external"),
     ],
 )
-def test_auto_insert_decision(recipients, auto_on, applies, reason):
+def test_auto_insert_decision(recipients, auto_on, applies, reason, code):
     decision = auto_insert_decision(recipients, ["acme.com"], ["blocked.com", "vip@client.com"], auto_on)
-    assert (decision.applies, decision.reason) == (applies, reason)
+    assert (decision.applies, decision.reason, decision.code) == (applies, reason, code)
 
 
 def test_decision_counts_each_kind_and_is_frozen_plain_data():
@@ -163,7 +163,7 @@ def test_decision_counts_each_kind_and_is_frozen_plain_data():
     )
     assert decision.to_dict() == {
         "applies": True, "reason": "Tracking: 1 external recipient",
-        "external": 1, "internal": 1, "blocklisted": 1,
+        "external": 1, "internal": 1, "blocklisted": 1, "code": "external",
     }
     with pytest.raises(dataclasses.FrozenInstanceError):
         decision.applies = False  # type: ignore[misc]

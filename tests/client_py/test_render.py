@@ -56,7 +56,7 @@ def sample():
 def test_panel_root_header_and_categories():
     html = panel_html(*sample())
     page = Tags(html)
-    assert page.find("div", "engage-panel") == [{"class": "engage-panel", "data-unread": "1"}]
+    assert page.find("div", "engage-panel") == [{"class": "engage-panel", "data-unread": "1", "lang": "en"}]
     (counter,) = page.find("span", "engage-counter")
     assert (counter["data-action"], counter["title"]) == ("reset-counter", "Ctrl+double-click to reset")
     assert [s["data-category"] for s in page.find("section", "engage-category")] == ["pinned", "other"]

@@ -80,10 +80,12 @@ class ExtensionSession:
 
 
 @contextlib.contextmanager
-def signed_in_session(playwright, extension_dir: Path, profile: Path, server, email: str, token: str, fake):
+def signed_in_session(playwright, extension_dir: Path, profile: Path, server, email: str, token: str, fake,
+                      locale: str | None = None):
     """Chromium with the extension, signed in to ``server`` as ``email`` through the
-    options page once the engine is ready, with a Gmail tab open; closed afterwards."""
-    context = harness.launch(playwright, extension_dir, profile, fake)
+    options page once the engine is ready, with a Gmail tab open; closed afterwards.
+    ``locale``: the browser's display language (harness.launch)."""
+    context = harness.launch(playwright, extension_dir, profile, fake, locale=locale)
     session = ExtensionSession(context, server, email, token, fake)
     try:
         harness.wait_python_ready(context, harness.options_page(context))

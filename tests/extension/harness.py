@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import threading
 import time
@@ -147,10 +148,19 @@ class FakeGmail:
         route.fulfill(status=status, body=body, content_type=kind)
 
 
-def launch(playwright, extension_dir: Path, profile_dir: Path, fake: FakeGmail, viewport=(1280, 900)):
-    """Chromium with the extension loaded, Gmail and Google's image proxy routed."""
+def launch(playwright, extension_dir: Path, profile_dir: Path, fake: FakeGmail, viewport=(1280, 900),
+           locale: str | None = None):
+    """Chromium with the extension loaded, Gmail and Google's image proxy routed.
+
+    ``locale`` (``de-DE``) is the browser's display language, as a user's Chrome in
+    German has it: the UI language (``--lang``, and ``LANGUAGE`` which Chromium reads on
+    Linux) that chrome.i18n follows, and the pages' ``navigator.language``."""
+    language = {}
+    if locale:
+        language = {"locale": locale, "env": {**os.environ, "LANGUAGE": locale.replace("-", "_")},
+                    "extra_args": (f"--lang={locale}",)}
     context = launch_chromium(playwright, extension=extension_dir, profile=profile_dir,
-                              viewport={"width": viewport[0], "height": viewport[1]})
+                              viewport={"width": viewport[0], "height": viewport[1]}, **language)
     context.route("https://mail.google.com/**", fake.route_gmail)
     context.route(f"{PROXY_HOST}**", fake.proxy_fetch)
     return context
@@ -265,9 +275,15 @@ def save_settings(context, **changes) -> None:
     page.wait_for_selector("#settings-status[data-kind='ok']", timeout=10000)
 
 
-def open_gmail(context, hash_: str = "#inbox"):
+# The Gmail double's editor: "draft" models Gmail's (its own copy of the body, saved
+# while the user types, sent at Send); "dom" is the kindest Gmail, reading innerHTML.
+EDITOR_MODES = ("draft", "dom")
+
+
+def open_gmail(context, hash_: str = "#inbox", editor: str = "draft", hl: str | None = None):
     page = context.new_page()
-    page.goto(f"{GMAIL}{hash_}")
+    query = f"?editor={editor}" + (f"&hl={hl}" if hl else "")
+    page.goto(f"{GMAIL}{query}{hash_}")
     page.wait_for_function("document.documentElement.dataset.fakeGmailReady === 'true'")
     return page
 
@@ -329,6 +345,13 @@ class Compose:
     def body(self) -> str:
         return self.page.evaluate("(id) => fakeGmail.body(id)", self.id)
 
+    def saved(self) -> str:
+        """The body as Gmail's editor has it (what it saves and, in "draft" mode, sends)."""
+        return self.page.evaluate("(id) => fakeGmail.saved(id)", self.id)
+
+    def drafts(self) -> list[str]:
+        return self.page.evaluate("(id) => fakeGmail.drafts(id)", self.id)
+
     def type_recipient(self, field: str, address: str):
         box = self.page.locator(f"{self.sel} [name='{field}'] input.agP")
         box.fill(address)
@@ -337,22 +360,28 @@ class Compose:
     def send(self, how: str = "click") -> tuple[dict, dict]:
         """Send; return (what Gmail sent, the send path's outcome)."""
         before_sent = len(self.ext.fake.sent)
-        before_outcomes = len(outcomes(self.ext))
+        before_outcomes = outcomes(self.ext)
         self.page.bring_to_front()
         if how == "click":
             self.page.click(f"{self.sel} div.T-I.aoO")
         elif how == "shortcut":
-            self.page.click(f"{self.sel} [aria-label='Message Body']")
+            self.page.click(f"{self.sel} div[g_editable='true']")
             self.page.keyboard.press("Control+Enter")
         sent = self.ext.fake.wait_sent(before_sent + 1, page=self.page)
         record = next(s for s in sent[before_sent:] if s["composeId"] == self.id)
-        outcome = wait_until(self.page, lambda: outcomes(self.ext)[before_outcomes:] or None,
-                                     what="the send outcome")[-1]
+        outcome = wait_until(self.page, lambda: new_outcomes(self.ext, before_outcomes),
+                             what="the send outcome")[-1]
         return record, outcome
 
 
 def outcomes(ext) -> list[dict]:
     return (diagnostics(ext.context) or {}).get("sendTimings", [])
+
+
+def new_outcomes(ext, before: list[dict]) -> list[dict]:
+    """The outcomes reported since ``before`` was read. The worker keeps only the last
+    50, so a count would stop growing; each outcome's timings make it unique."""
+    return [o for o in outcomes(ext) if o not in before]
 
 
 def registered(ext, message_id: str) -> dict:

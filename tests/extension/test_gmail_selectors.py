@@ -79,7 +79,7 @@ def test_an_inline_reply_belongs_to_its_conversation(gmail):
 def test_plain_text_mode_is_recognised(gmail):
     cid = new_compose(gmail)
     sel = harness.compose_selector(cid)
-    gmail.click(f"{sel} [aria-label='More options']")
+    gmail.click(f"{sel} div.J-JN-M-I[role='button']")  # More options
     gmail.click(f"{sel} [role='menuitemcheckbox']")
     assert lookup(gmail, cid, "G.isPlainText(c)") is True
 
@@ -104,12 +104,14 @@ def test_pixels_behind_gmails_proxy_are_found_in_shown_messages_only(gmail):
 # (lookup, JavaScript that removes the hooks of the selectors tried before, check)
 FALLBACKS = [
     ("body", "", "G.bodyOf(c) && G.bodyOf(c).isContentEditable"),
-    ("body", "b.removeAttribute('aria-label')", "G.bodyOf(c) && G.bodyOf(c).isContentEditable"),
-    ("body", "b.removeAttribute('aria-label'); b.classList.remove('Am')", "G.bodyOf(c).isContentEditable"),
-    ("body", "b.removeAttribute('aria-label'); b.classList.remove('Am'); b.removeAttribute('g_editable')",
+    ("body", "b.classList.remove('Am')", "G.bodyOf(c) && G.bodyOf(c).isContentEditable"),
+    ("body", "b.classList.remove('Am'); b.removeAttribute('g_editable')", "G.bodyOf(c).isContentEditable"),
+    ("body", "b.classList.remove('Am'); b.removeAttribute('g_editable'); b.removeAttribute('role')",
      "G.bodyOf(c).isContentEditable"),
     ("sendButton", "s.classList.remove('aoO')", "G.sendButtonOf(c).textContent === 'Send'"),
-    ("sendButton", "s.classList.remove('aoO'); s.removeAttribute('data-tooltip')",
+    ("sendButton", "s.classList.remove('aoO'); s.closest('td').classList.remove('Up')",
+     "G.sendButtonOf(c).textContent === 'Send'"),
+    ("sendButton", "s.classList.remove('aoO'); s.closest('td').classList.remove('Up'); s.removeAttribute('data-tooltip')",
      "G.sendButtonOf(c).textContent === 'Send'"),
     ("composeRoot", "c.removeAttribute('role')", "G.composeOf(G.bodyOf(c)) === c"),
     ("subject", "c.querySelector('[name=subjectbox]').setAttribute('name', 'subject')", "G.subjectOf(c) === 'Hello there'"),
@@ -145,3 +147,73 @@ def test_thread_heading_fallback_and_the_url(gmail):
     assert gmail.evaluate("() => EngageGmail.openThreadId(document)") == harness.SEED_THREAD
     gmail.evaluate("() => document.querySelector('h2').removeAttribute('data-legacy-thread-id')")
     assert gmail.evaluate("() => EngageGmail.openThreadId(document)") == harness.SEED_THREAD  # from the URL
+
+
+# Gmail in the user's language: the double's every label translated, as Gmail's are.
+LANGUAGES = {
+    "de": {"body": "Nachrichtentext", "send": "Senden", "plain": "Nur-Text-Modus"},
+    "fr": {"body": "Corps du message", "send": "Envoyer", "plain": "Mode texte brut"},
+    "es": {"body": "Cuerpo del mensaje", "send": "Enviar", "plain": "Modo de texto sin formato"},
+}
+
+
+@pytest.fixture(params=sorted(LANGUAGES))
+def localized_gmail(request, plain_browser, fake_gmail):
+    page = plain_browser.new_page()
+    page.goto(f"{fake_gmail.url}/mail/u/0/?hl={request.param}#inbox")
+    page.wait_for_function("document.documentElement.dataset.fakeGmailReady === 'true'")
+    page.evaluate(content_script("gmail_selectors.js"))
+    yield page, LANGUAGES[request.param]
+    page.close()
+
+
+def test_gmail_in_another_language_is_read_completely(localized_gmail):
+    page, words = localized_gmail
+    cid = new_compose(page)
+    sel = harness.compose_selector(cid)
+    assert page.get_attribute(f"{sel} div[g_editable]", "aria-label") == words["body"]  # the page is translated
+    found = lookup(page, cid, """({
+        body: G.bodyOf(c) === c.querySelector('[g_editable]'),
+        send: G.sendButtonOf(c).textContent,
+        root: G.composeOf(G.bodyOf(c)) === c,
+        subject: G.subjectOf(c),
+        recipients: G.recipientsOf(c).map(r => r.address),
+        plain: G.isPlainText(c),
+    })""")
+    assert found == {"body": True, "send": words["send"], "root": True, "subject": "Hello there",
+                     "recipients": ["rae@prospect.example", "bob@acme.example"], "plain": False}
+    page.click(f"{sel} div.J-JN-M-I[role='button']")  # More options
+    page.click(f"{sel} [role='menuitemcheckbox']")
+    assert page.inner_text(f"{sel} [role='menuitemcheckbox']") == words["plain"]
+    assert lookup(page, cid, "G.isPlainText(c)") is True
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_localized_label_fallbacks_find_the_body_and_send(plain_browser, fake_gmail, language):
+    """With every structural hook gone, the words of the page's language still work."""
+    page = plain_browser.new_page()
+    try:
+        page.goto(f"{fake_gmail.url}/mail/u/0/?hl={language}#inbox")
+        page.wait_for_function("document.documentElement.dataset.fakeGmailReady === 'true'")
+        page.evaluate(content_script("gmail_selectors.js"))
+        cid = new_compose(page)
+        assert lookup(page, cid, """(() => {
+            const b = G.bodyOf(c), s = G.sendButtonOf(c);
+            b.classList.remove('Am'); b.removeAttribute('g_editable'); b.removeAttribute('role');
+            s.classList.remove('aoO'); s.closest('td').classList.remove('Up');
+            return G.bodyOf(c) === b && G.sendButtonOf(c) === s;
+        })()""") is True
+    finally:
+        page.close()
+
+
+def test_an_unchecked_menu_item_or_another_checked_one_is_not_plain_text(gmail):
+    cid = new_compose(gmail)
+    assert lookup(gmail, cid, """(() => {
+        const other = document.createElement('div');
+        other.setAttribute('role', 'menuitemcheckbox');
+        other.setAttribute('aria-checked', 'true');
+        other.textContent = 'Standardm\u00e4\u00dfig im Vollbildmodus';  // "Default to full screen"
+        c.querySelector('[role=menu]').append(other);
+        return G.isPlainText(c);
+    })()""") is False

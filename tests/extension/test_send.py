@@ -1,6 +1,10 @@
 """Tracking in Gmail compose, end to end: real Chromium with the built extension, the
 Gmail double enforcing Trusted Types, a real Engage server. Each test looks at the
-body Gmail would send and at what the server registered."""
+body Gmail would send and at what the server registered.
+
+Every test runs against both editors of the Gmail double: "draft" (Gmail's: it sends
+its own copy of the body, updated only from the editing events it listens to) and
+"dom" (reads innerHTML at Send)."""
 
 from __future__ import annotations
 
@@ -30,6 +34,17 @@ def subjects_on_server(ext) -> set[str]:
     return {t["subject"] for t in ext.threads()}
 
 
+@pytest.fixture(scope="module", autouse=True, params=harness.EDITOR_MODES)
+def editor(request, ext):
+    """The module's tests once with each editor of the Gmail double, in a tab of its own."""
+    page = harness.open_gmail(ext.context, editor=request.param)
+    previous, ext.gmail = ext.gmail, page
+    assert page.evaluate("() => fakeGmail.editor") == request.param
+    yield request.param
+    ext.gmail = previous
+    page.close()
+
+
 @pytest.fixture(autouse=True)
 def no_trusted_types_violations(ext):
     before = len(ext.fake.csp_reports)
@@ -44,7 +59,7 @@ def test_new_email_to_an_external_recipient_is_tracked_before_gmail_reads_it(ext
 
     sent, outcome = compose.send("click")
 
-    assert outcome["applied"] and outcome["reason"] == "auto"
+    assert outcome["applied"] and outcome["reason"] == "auto", outcome
     message = registered(ext, outcome["messageId"])
     assert sent["html"] == expected_body(original, message)
     assert find_snippet(sent["html"]) == message["pixel_url"]
@@ -59,6 +74,28 @@ def test_new_email_to_an_external_recipient_is_tracked_before_gmail_reads_it(ext
     assert pricing["tracked_url"] in sent["html"]
     assert harness.recipient_fetch(pricing["tracked_url"]) == (302, "https://acme.example/pricing?plan=pro&seats=5")
     assert outcome["holdFromReleaseMs"] < BUDGET_MS
+    assert sent["strays"] == 0  # the editor took no key event for typing
+
+
+def test_what_the_user_typed_is_sent_byte_identical_with_the_pixel(ext, editor):
+    compose = Compose.new(ext, to=[RAE], subject="Typed by hand", body=BODY_WITH_LINK)
+    compose.wait_toggle(tracked=True)
+    ext.gmail.click(f"{compose.sel} div[g_editable='true'] div")  # into the first line
+    ext.gmail.keyboard.press("End")
+    ext.gmail.keyboard.type(" Ünïcødé & <tags>, typed.")
+    ext.gmail.wait_for_function("(id) => fakeGmail.saved(id) === fakeGmail.body(id)", arg=compose.id)
+    original = compose.body()
+    assert "Ünïcødé &amp; &lt;tags&gt;, typed." in original
+    if editor == "draft":  # Gmail's editor saved what was typed as a draft
+        ext.gmail.wait_for_function("(id) => fakeGmail.drafts(id).includes(fakeGmail.body(id))", arg=compose.id)
+
+    sent, outcome = compose.send()
+
+    assert outcome["applied"]
+    message = registered(ext, outcome["messageId"])
+    assert sent["html"] == expected_body(original, message)
+    assert len(harness.PIXEL_RE.findall(sent["html"])) == 1
+    assert sent["html"] == sent["dom"]  # what Gmail sent is what the writer saw
 
 
 def test_ctrl_enter_sends_tracked(ext):
@@ -77,12 +114,12 @@ def test_enter_on_the_focused_send_button_sends_tracked(ext):
     compose = Compose.new(ext, to=[RAE], subject="Sent from the keyboard focus")
     compose.wait_toggle(tracked=True)
     original = compose.body()
-    before_sent, before_outcomes = len(ext.fake.sent), len(outcomes(ext))
+    before_sent, before_outcomes = len(ext.fake.sent), outcomes(ext)
     ext.gmail.bring_to_front()
     ext.gmail.focus(f"{compose.sel} div.T-I.aoO")
     ext.gmail.keyboard.press("Enter")
     sent = ext.fake.wait_sent(before_sent + 1, page=ext.gmail)[-1]
-    outcome = harness.wait_until(ext.gmail, lambda: outcomes(ext)[before_outcomes:], what="the outcome")[-1]
+    outcome = harness.wait_until(ext.gmail, lambda: harness.new_outcomes(ext, before_outcomes), what="the outcome")[-1]
     assert outcome["trigger"] == "keyboard" and outcome["applied"]
     assert sent["html"] == expected_body(original, registered(ext, outcome["messageId"]))
 
@@ -134,7 +171,8 @@ def test_several_compose_windows_at_once(ext):
 
     assert sent[internal.id]["html"] == originals[internal.id]
     pixels = {harness.pixel_of(sent[c.id]["html"]) for c in (first, third)}
-    assert None not in pixels and len(pixels) == 2
+    assert None not in pixels and len(pixels) == 2, (
+        outcomes(ext)[-3:], [(harness.pixel_of(sent[c.id]["dom"]), sent[c.id]["strays"]) for c in (first, third)])
     assert {"Window one", "Window three"} <= subjects_on_server(ext)
     assert "Window two (internal)" not in subjects_on_server(ext)
 
@@ -185,7 +223,7 @@ def test_toggle_skips_one_external_email(ext):
 def test_plain_text_mode_is_not_tracked_and_the_toggle_says_why(ext):
     compose = Compose.new(ext, to=[RAE], subject="Plain words")
     compose.wait_toggle(tracked=True)
-    ext.gmail.click(f"{compose.sel} [aria-label='More options']")
+    ext.gmail.click(f"{compose.sel} div.J-JN-M-I[role='button']")  # More options
     ext.gmail.click(f"{compose.sel} [role='menuitemcheckbox']")
     compose.wait_toggle(tracked=False, state="plain")
     assert compose.toggle().inner_text() == "Not tracked: plain text"

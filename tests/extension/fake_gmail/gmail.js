@@ -11,8 +11,27 @@
 //    options" menu holding "Plain text mode".
 //  - Send acts like Gmail's buttons (closure CustomButton): on mouseup after a mousedown
 //    on the button, or Enter on the focused button; Ctrl/Cmd+Enter anywhere in the
-//    compose. At that moment the body's innerHTML is what "Gmail sends": it is recorded
-//    in window.fakeGmail.sent and POSTed to /_fake/sent.
+//    compose. What "Gmail sends" is recorded in window.fakeGmail.sent and POSTed to
+//    /_fake/sent.
+//  - Gmail's editor (the default, `?editor=draft`): Gmail keeps its own copy of the
+//    body and saves it as a draft while the user writes; on Send it sends what it saved,
+//    not what the DOM holds now (KartikTalwar/gmail.js #802: "the email contents is
+//    constantly passed off to the gmail-servers as the user authors it, and when you
+//    click Send gmail just instructs to save the message already uploaded"; #170: "I can
+//    change the compose DOM, but when sending, the change has no effect"). The copy is
+//    re-read only after an editing event the editor listens to (key events, input,
+//    paste, cut, drop, composition end), a task later, as an editor that batches
+//    changes does; a DOM change with no such event is never sent. A synthetic
+//    keypress that arrives in the same task as a DOM change the editor has not seen
+//    yet is taken for typing: its key code goes into the body as a character (InboxSDK
+//    sends its draft-save key event a task later because "if it's done synchronously
+//    [...] Gmail interprets the fake keypress and decides to add a '¾'
+//    character", GmailComposeView._triggerDraftSave). Drafts are saved DRAFT_SAVE_MS
+//    after the last change the editor noticed (window.fakeGmail.drafts).
+//  - `?editor=dom`: the kindest Gmail, which reads the body's innerHTML at Send.
+//  - Gmail's UI language (`?hl=xx`, else the browser's language): every label,
+//    aria-label and tooltip is translated (en, de, fr, es); classes, roles and form
+//    field names (subjectbox, composeid, g_editable) are not, as in Gmail.
 //  - the conversation view: h2.hP[data-legacy-thread-id], messages in div.a3s, with
 //    every image shown through "https://ci3.googleusercontent.com/meips/<id>#<original>",
 //    as Gmail's image proxy does.
@@ -27,8 +46,40 @@
     + '<div dir="ltr" class="gmail_signature" data-smartmail="gmail_signature"><div dir="ltr">'
     + 'Ann Seller | Acme<br><a href="https://acme.example/" target="_blank">acme.example</a></div></div>';
   const PROXY = "https://ci3.googleusercontent.com/meips/";
+  const PARAMS = new URLSearchParams(location.search);
+  const EDITOR = PARAMS.get("editor") === "dom" ? "dom" : "draft";
+  const DRAFT_SAVE_MS = 300; // Gmail waits a few seconds; shorter here so tests see drafts
 
-  const state = { threads: new Map(), composes: new Map(), sent: [], nextCompose: 1 };
+  // Gmail's labels in the languages the tests use (Gmail's own wording).
+  const LABELS = {
+    en: { compose: "Compose", inbox: "Inbox", sent: "Sent", newMessage: "New Message", to: "To", cc: "Cc",
+      bcc: "Bcc", recipients: (f) => `${f} recipients`, subject: "Subject", body: "Message Body", send: "Send",
+      sendTip: "Send \u202a(Ctrl-Enter)\u202c", more: "More options", plain: "Plain text mode",
+      reply: "Reply", forward: "Forward", sentToast: "Message sent", wrote: (d, f) => `On ${d} ${f} wrote:`,
+      fwd: "Forwarded message", from: "From", date: "Date" },
+    de: { compose: "Schreiben", inbox: "Posteingang", sent: "Gesendet", newMessage: "Neue Nachricht", to: "An",
+      cc: "Cc", bcc: "Bcc", recipients: (f) => `${f}-Empf\u00e4nger`, subject: "Betreff", body: "Nachrichtentext",
+      send: "Senden", sendTip: "Senden \u202a(Strg-Eingabetaste)\u202c", more: "Weitere Optionen",
+      plain: "Nur-Text-Modus", reply: "Antworten", forward: "Weiterleiten", sentToast: "Nachricht gesendet",
+      wrote: (d, f) => `Am ${d} schrieb ${f}:`, fwd: "Weitergeleitete Nachricht", from: "Von", date: "Datum",
+ },
+    fr: { compose: "Nouveau message", inbox: "Bo\u00eete de r\u00e9ception", sent: "Messages envoy\u00e9s",
+      newMessage: "Nouveau message", to: "\u00c0", cc: "Cc", bcc: "Cci", recipients: (f) => `Destinataires (${f})`,
+      subject: "Objet", body: "Corps du message", send: "Envoyer", sendTip: "Envoyer \u202a(Ctrl+Entr\u00e9e)\u202c",
+      more: "Plus d'options", plain: "Mode texte brut", reply: "R\u00e9pondre", forward: "Transf\u00e9rer",
+      sentToast: "Message envoy\u00e9", wrote: (d, f) => `Le ${d}, ${f} a \u00e9crit\u00a0:`,
+      fwd: "Message transf\u00e9r\u00e9", from: "De", date: "Date" },
+    es: { compose: "Redactar", inbox: "Recibidos", sent: "Enviados", newMessage: "Mensaje nuevo", to: "Para",
+      cc: "CC", bcc: "CCO", recipients: (f) => `Destinatarios (${f})`, subject: "Asunto", body: "Cuerpo del mensaje",
+      send: "Enviar", sendTip: "Enviar \u202a(Ctrl-Intro)\u202c", more: "M\u00e1s opciones",
+      plain: "Modo de texto sin formato", reply: "Responder", forward: "Reenviar", sentToast: "Mensaje enviado",
+      wrote: (d, f) => `El ${d}, ${f} escribi\u00f3:`, fwd: "Mensaje reenviado", from: "De", date: "Fecha" },
+  };
+  const LANG = ((PARAMS.get("hl") || navigator.language || "en").toLowerCase().split("-")[0]);
+  const T = LABELS[LANG] || LABELS.en;
+  document.documentElement.lang = LABELS[LANG] ? LANG : "en";
+
+  const state = { threads: new Map(), composes: new Map(), sent: [], drafts: [], nextCompose: 1 };
   // Compose ids unique across page loads: the tests' HTTP server sees every page's sends.
   const PAGE = Math.random().toString(36).slice(2, 8);
   const $main = document.getElementById("main");
@@ -118,8 +169,8 @@
         el("span", { class: "gD", email: message.from.address, name: message.from.name }, message.from.name),
         ` ${message.date || ""}`), body));
     }
-    const reply = el("span", { class: "ams bkH", role: "link", tabindex: "0" }, "Reply");
-    const forward = el("span", { class: "ams bkG", role: "link", tabindex: "0" }, "Forward");
+    const reply = el("span", { class: "ams bkH", role: "link", tabindex: "0" }, T.reply);
+    const forward = el("span", { class: "ams bkG", role: "link", tabindex: "0" }, T.forward);
     reply.addEventListener("click", () => openReply(id, "reply"));
     forward.addEventListener("click", () => openReply(id, "forward"));
     container.append(el("div", { class: "amn" }, reply, " ", forward));
@@ -148,8 +199,8 @@
   }
 
   function recipientRow(field, people) {
-    const input = el("input", { class: "agP aFw", "aria-label": `${field === "to" ? "To" : field === "cc" ? "Cc" : "Bcc"} recipients`, type: "text" });
-    const row = el("div", { class: `aoD hl ${field}`, name: field }, el("span", { class: "label" }, field === "to" ? "To" : field.toUpperCase()));
+    const input = el("input", { class: "agP aFw", "aria-label": T.recipients(T[field]), type: "text" });
+    const row = el("div", { class: `aoD hl ${field}`, name: field }, el("span", { class: "label" }, T[field]));
     const commit = () => {
       const parts = input.value.split(/[,;]/).map((s) => s.trim()).filter(Boolean);
       input.value = "";
@@ -175,35 +226,89 @@
     }));
   }
 
+  // -- Gmail's editor ----------------------------------------------------------------
+  // What the editor listens to on the body. A change that comes with none of these is
+  // invisible to it.
+  const EDITING_EVENTS = ["keydown", "keypress", "keyup", "input", "paste", "cut", "drop", "compositionend"];
+
+  /** A synthetic keypress taken for typing: its key code as a character at the caret. */
+  function strayCharacter(body, code) {
+    if (!code) return;
+    const text = document.createTextNode(String.fromCharCode(code));
+    const selection = document.getSelection();
+    const range = selection && selection.rangeCount ? selection.getRangeAt(0) : null;
+    if (range && body.contains(range.startContainer)) range.insertNode(text);
+    else (body.firstElementChild || body).append(text);
+  }
+
+  function makeEditor(composeId, body) {
+    const editor = { copy: body.innerHTML, pending: false, saveTimer: null, strays: 0, noticed: 0 };
+    // Records pending here are DOM changes made in the current task that the editor
+    // has not seen (the callback empties them at the end of every task).
+    const unseen = new MutationObserver(() => {});
+    unseen.observe(body, { childList: true, subtree: true, characterData: true, attributes: true });
+    const saveDraft = () => {
+      editor.saveTimer = null;
+      state.drafts.push({ composeId, html: editor.copy, savedAt: Date.now() });
+    };
+    /** Read the body into the editor's copy (after a noticed event, or Gmail's own change). */
+    editor.take = () => {
+      unseen.takeRecords();
+      if (body.innerHTML === editor.copy) return;
+      editor.copy = body.innerHTML;
+      clearTimeout(editor.saveTimer);
+      editor.saveTimer = setTimeout(saveDraft, DRAFT_SAVE_MS);
+    };
+    const notice = (event) => {
+      if (event.type === "keypress" && !event.isTrusted && unseen.takeRecords().length) {
+        editor.strays += 1;
+        strayCharacter(body, event.charCode || event.keyCode);
+      }
+      editor.noticed += 1;
+      if (editor.pending) return;
+      editor.pending = true;
+      setTimeout(() => {
+        editor.pending = false;
+        editor.take();
+      }, 0);
+    };
+    for (const type of EDITING_EVENTS) body.addEventListener(type, notice);
+    return editor;
+  }
+
   function buildCompose(id, { to = [], cc = [], bcc = [], subject = "", bodyHtml, inline = false }) {
     const root = inline
       ? el("div", { class: "M9", "data-test-compose": id })
-      : el("div", { class: "nH Hd", role: "dialog", "aria-label": subject || "New Message", "data-test-compose": id });
-    if (!inline) root.append(el("div", { class: "aYF" }, subject || "New Message"));
+      : el("div", { class: "nH Hd", role: "dialog", "aria-label": subject || T.newMessage, "data-test-compose": id });
+    if (!inline) root.append(el("div", { class: "aYF" }, subject || T.newMessage));
     const draft = el("input", { type: "hidden", name: "draft", value: "undefined" });
     const form = el("form", { class: "bAs", method: "POST", enctype: "multipart/form-data" },
       el("input", { type: "hidden", name: "composeid", value: `c${Date.now()}${id}` }),
       draft,
       recipientRow("to", to), recipientRow("cc", cc), recipientRow("bcc", bcc),
-      el("input", { class: "aoT", name: "subjectbox", placeholder: "Subject", value: subject }));
+      el("input", { class: "aoT", name: "subjectbox", placeholder: T.subject, "aria-label": T.subject, value: subject }));
     form.addEventListener("submit", (e) => e.preventDefault());
     const body = el("div", {
       class: "Am Al editable LW-avf tS-tW", id: `:${id}b`, contenteditable: "true", role: "textbox",
-      "aria-label": "Message Body", "aria-multiline": "true", g_editable: "true", tabindex: "1",
+      "aria-label": T.body, "aria-multiline": "true", g_editable: "true", tabindex: "1",
     });
     setHtml(body, bodyHtml);
+    const editor = makeEditor(id, body);
     const send = el("div", {
       class: "T-I J-J5-Ji aoO v7 T-I-atl L3", role: "button", tabindex: "1",
-      "data-tooltip": "Send \u202a(Ctrl-Enter)\u202c", "aria-label": "Send \u202a(Ctrl-Enter)\u202c",
-    }, "Send");
-    const plainItem = el("div", { role: "menuitemcheckbox", "aria-checked": "false", class: "J-N" }, "Plain text mode");
+      "data-tooltip": T.sendTip, "aria-label": T.sendTip,
+    }, T.send);
+    const plainItem = el("div", { role: "menuitemcheckbox", "aria-checked": "false", class: "J-N" }, T.plain);
     const menu = el("div", { role: "menu", hidden: "" }, plainItem);
-    const more = el("div", { class: "J-JN-M-I", role: "button", "aria-label": "More options", "data-tooltip": "More options" }, "\u22ee");
+    const more = el("div", { class: "J-JN-M-I", role: "button", "aria-label": T.more, "data-tooltip": T.more }, "\u22ee");
     more.addEventListener("click", () => { menu.hidden = !menu.hidden; });
     plainItem.addEventListener("click", () => {
       const on = plainItem.getAttribute("aria-checked") !== "true";
       plainItem.setAttribute("aria-checked", String(on));
-      if (on) body.textContent = body.innerText; // formatting goes, as in Gmail
+      if (on) {
+        body.textContent = body.innerText; // formatting goes, as in Gmail
+        editor.take();
+      }
       menu.hidden = true;
     });
     const row = el("tr", { class: "btC" },
@@ -223,15 +328,15 @@
     });
     // Gmail saves a draft soon after opening: then the draft id is known.
     setTimeout(() => draft.setAttribute("value", `#msg-a:r-${Math.floor(Math.random() * 1e15)}`), 500);
-    return { root, body };
+    return { root, body, editor };
   }
 
   function openCompose(options = {}) {
     const id = `c${PAGE}-${state.nextCompose++}`;
     const bodyHtml = options.bodyHtml ?? `<div dir="ltr">${escapeHtml(options.text || "")}<br></div>${SIGNATURE}`;
-    const { root, body } = buildCompose(id, { ...options, bodyHtml, inline: false });
+    const { root, body, editor } = buildCompose(id, { ...options, bodyHtml, inline: false });
     $dock.append(root);
-    state.composes.set(id, { id, root, body, kind: "new", threadId: null });
+    state.composes.set(id, { id, root, body, editor, kind: "new", threadId: null });
     return id;
   }
 
@@ -240,11 +345,11 @@
     const from = `${escapeHtml(last.from.name)} &lt;<a href="mailto:${last.from.address}">${last.from.address}</a>&gt;`;
     if (kind === "forward") {
       return '<div class="gmail_quote gmail_quote_container"><div dir="ltr" class="gmail_attr">'
-        + `---------- Forwarded message ---------<br>From: ${from}<br>Date: ${last.date}<br>`
-        + `Subject: ${escapeHtml(thread.subject)}<br>To: ${escapeHtml(ME.name)} &lt;${ME.address}&gt;<br></div><br><br>`
+        + `---------- ${T.fwd} ---------<br>${T.from}: ${from}<br>${T.date}: ${last.date}<br>`
+        + `${T.subject}: ${escapeHtml(thread.subject)}<br>${T.to}: ${escapeHtml(ME.name)} &lt;${ME.address}&gt;<br></div><br><br>`
         + `${last.html}</div>`;
     }
-    return `<div class="gmail_quote gmail_quote_container"><div dir="ltr" class="gmail_attr">On ${last.date} ${from} wrote:<br></div>`
+    return `<div class="gmail_quote gmail_quote_container"><div dir="ltr" class="gmail_attr">${T.wrote(last.date, from)}<br></div>`
       + '<blockquote class="gmail_quote" style="margin:0px 0px 0px 0.8ex;border-left:1px solid rgb(204,204,204);padding-left:1ex">'
       + `${last.html}</blockquote></div>`;
   }
@@ -260,9 +365,9 @@
     const id = `c${PAGE}-${state.nextCompose++}`;
     const bodyHtml = `<div dir="ltr">${escapeHtml(text)}<br></div><br>${quoteOf(thread, kind)}`;
     const subject = `${kind === "forward" ? "Fwd" : "Re"}: ${thread.subject}`;
-    const { root, body } = buildCompose(id, { to, subject, bodyHtml, inline: true });
+    const { root, body, editor } = buildCompose(id, { to, subject, bodyHtml, inline: true });
     $main.querySelector(".nH.if").append(root);
-    state.composes.set(id, { id, root, body, kind, threadId });
+    state.composes.set(id, { id, root, body, editor, kind, threadId });
     return id;
   }
 
@@ -270,7 +375,7 @@
     const compose = state.composes.get(id);
     if (!compose || compose.sent) return;
     compose.sent = true;
-    const { root, body } = compose;
+    const { root, body, editor } = compose;
     const plain = root.querySelector('[role="menuitemcheckbox"]').getAttribute("aria-checked") === "true";
     const record = {
       composeId: id,
@@ -280,7 +385,11 @@
       cc: chipsOf(root, "cc"),
       bcc: chipsOf(root, "bcc"),
       subject: root.querySelector('input[name="subjectbox"]').value,
-      html: body.innerHTML,
+      // Gmail's editor sends its saved copy; the kind double reads the DOM now.
+      html: EDITOR === "dom" ? body.innerHTML : editor.copy,
+      editor: EDITOR,
+      dom: body.innerHTML,
+      strays: editor.strays,
       plain,
       threadId: compose.threadId || hex16(),
       sentAt: Date.now(),
@@ -298,7 +407,12 @@
     setTimeout(() => { toast.hidden = true; }, 1500);
   }
 
-  document.querySelector('[gh="cm"]').addEventListener("click", () => openCompose());
+  const composeButton = document.querySelector('[gh="cm"]');
+  composeButton.textContent = T.compose;
+  document.querySelector('a[href="#inbox"]').textContent = T.inbox;
+  document.querySelector('a[href="#sent"]').textContent = T.sent;
+  document.getElementById("toast").textContent = T.sentToast;
+  composeButton.addEventListener("click", () => openCompose());
   window.addEventListener("hashchange", route);
   route();
 
@@ -309,8 +423,18 @@
     compose: openCompose,
     reply: (threadId, text) => openReply(threadId, "reply", text),
     forward: (threadId, text) => openReply(threadId, "forward", text),
-    setBody: (id, html) => setHtml(state.composes.get(id).body, html),
+    editor: EDITOR,
+    lang: LABELS[LANG] ? LANG : "en",
+    // Gmail itself filling a body (as when it opens a draft): its editor knows.
+    setBody: (id, html) => {
+      const compose = state.composes.get(id);
+      setHtml(compose.body, html);
+      compose.editor.take();
+    },
     body: (id) => state.composes.get(id)?.body.innerHTML ?? null,
+    saved: (id) => state.composes.get(id)?.editor.copy ?? null,
+    noticed: (id) => state.composes.get(id)?.editor.noticed ?? null,
+    drafts: (id) => state.drafts.filter((d) => d.composeId === id).map((d) => d.html),
     openComposes: () => [...state.composes.keys()],
     sent: state.sent,
     threads: () => [...state.threads.values()].map((t) => ({ id: t.id, subject: t.subject, count: t.messages.length })),
