@@ -42,18 +42,19 @@ def free_port() -> int:
 
 
 def wait_answering(url: str, proc: subprocess.Popen | None = None, timeout: float = 60,
-                   log: Path | None = None) -> None:
-    """Wait until ``url`` answers below 500; fail at once if ``proc`` exits meanwhile."""
+                   log: Path | None = None, below: int = 500) -> None:
+    """Wait until ``url`` answers with a status below ``below``; fail at once if ``proc``
+    exits meanwhile."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"{url}: the server exited\n{log.read_text()[-3000:] if log else ''}")
         try:
             with urllib.request.urlopen(url, timeout=3) as r:
-                if r.status < 500:
+                if r.status < below:
                     return
         except urllib.error.HTTPError as err:
-            if err.code < 500:
+            if err.code < below:
                 return
         except (urllib.error.URLError, OSError):
             pass
@@ -129,7 +130,7 @@ class LiveServer:
                 cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
         try:
-            wait_answering(self.url + "/healthz", self.proc, timeout=timeout, log=self.log_path)
+            wait_answering(self.url + "/healthz", self.proc, timeout=timeout, log=self.log_path, below=300)
         except RuntimeError:
             self.stop()
             raise

@@ -158,7 +158,7 @@ def launch(playwright, extension_dir: Path, profile_dir: Path, fake: FakeGmail, 
     language = {}
     if locale:
         language = {"locale": locale, "env": {**os.environ, "LANGUAGE": locale.replace("-", "_")},
-                    "extra_args": (f"--lang={locale}",)}
+                    "args": (f"--lang={locale}",)}
     context = launch_chromium(playwright, extension=extension_dir, profile=profile_dir,
                               viewport={"width": viewport[0], "height": viewport[1]}, **language)
     context.route("https://mail.google.com/**", fake.route_gmail)

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
+from tests.fixtures.app import empty_pg_database
 from tests.live_server import TRUST_LOCAL_PROXY, LiveServer
 
 from .helpers import CHROME_DESKTOP, LONDON
@@ -26,7 +27,7 @@ def live(request, tmp_path, geo_db):
         url = f"sqlite:///{tmp_path / 'live.db'}"
     else:
         url = request.getfixturevalue("pg_url")
-        _reset_pg(url)
+        empty_pg_database(url)
     server = LiveServer(instance=tmp_path, database_url=url, geo_db=geo_db, workers=2,
                         extra_env=TRUST_LOCAL_PROXY)
     server.migrate()
@@ -35,13 +36,6 @@ def live(request, tmp_path, geo_db):
     server.token = token
     yield server
     server.stop()
-
-
-def _reset_pg(url: str) -> None:
-    eng = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with eng.begin() as c:
-        c.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    eng.dispose()
 
 
 def register(server, thread_id="t1"):

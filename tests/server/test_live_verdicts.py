@@ -14,17 +14,17 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
-from tests.live_server import LiveServer
+from tests.fixtures.app import empty_pg_database
+from tests.live_server import TRUST_LOCAL_PROXY, LiveServer
 
 from .helpers import CHROME_DESKTOP, IPHONE_MAIL
-from .test_live import _reset_pg
 
-TRUST_LOCAL_PROXY = {"ENGAGE_TRUSTED_PROXIES": "127.0.0.1/32", "ENGAGE_SPOOL_RETIRE_SECONDS": "2"}
+SERVER_ENV = {**TRUST_LOCAL_PROXY, "ENGAGE_SPOOL_RETIRE_SECONDS": "2"}
 
 
 def _serve(tmp_path, url, geo_db, name="a", **env) -> LiveServer:
     return LiveServer(instance=tmp_path / name, database_url=url, geo_db=geo_db, workers=2, mode="serve",
-                      extra_env={**TRUST_LOCAL_PROXY, **env})
+                      extra_env={**SERVER_ENV, **env})
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -32,7 +32,7 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'live.db'}"
     url = request.getfixturevalue("pg_url")
-    _reset_pg(url)
+    empty_pg_database(url)
     return url
 
 
@@ -112,7 +112,7 @@ def _flood(server, msg):
 
 
 def test_two_servers_on_one_postgres_store_a_flood_with_the_verdicts_of_one(tmp_path, geo_db, pg_url):
-    _reset_pg(pg_url)
+    empty_pg_database(pg_url)
     # Another machine: its own instance folder, spool and writer; the same secret key,
     # as docs/deploy.md requires (address hashes must agree).
     key = {"ENGAGE_SECRET_KEY": "a shared key for the two test servers, 32+ chars"}
