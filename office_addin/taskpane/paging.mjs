@@ -80,7 +80,9 @@ export async function render() {
   const q = query();
   const { html } = engine.call("panel_html",
     { threads: state.threads, unread: state.unread, hidden_by_window: state.hidden },
-    shownSettings(), { text: q.q, period: q.period, domain: q.domain || null,
+    // client_py renders the panel in Office's display language (client_py/i18n.py).
+    { ...shownSettings(), locale: globalThis.EngageStrings.language() },
+    { text: q.q, period: q.period, domain: q.domain || null,
                          sequence: q.sequence || null, step: q.step });
   const host = $("panel");
   // client_py escapes every value and emits no scripts or handlers (client_py/render.py).

@@ -61,6 +61,8 @@ def test_task_pane_in_german(browser, live, launch_events):
         pane.wait_for_selector("#main:not([hidden])", timeout=30000)
         pane.wait_for_selector('#live[data-live="on"]', timeout=30000)
         assert pane.inner_text("#live") == "Live"
+        # The panel itself is client_py's, in Office's display language too.
+        pane.wait_for_selector('#panel .engage-panel[lang="de"]', timeout=30000)
         assert pane.get_attribute("#q", "placeholder") == "Betreff oder Empfänger suchen"
         assert pane.inner_text("#category option[value=all]") == "Alle E-Mails"
         assert pane.inner_text("#period option[value='7d']") == "Letzte 7 Tage"
