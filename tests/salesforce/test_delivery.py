@@ -85,7 +85,9 @@ def test_a_restart_in_the_middle_of_the_queue_loses_nothing_and_doubles_nothing(
 
     # A new server process on the same database and instance folder.
     second = make_app(s.app.config["SQLALCHEMY_DATABASE_URI"], s.app.instance_path, geo_db,
-                      SALESFORCE_CA_BUNDLE=s.app.config["SALESFORCE_CA_BUNDLE"])
+                      SALESFORCE_CA_BUNDLE=s.app.config["SALESFORCE_CA_BUNDLE"],
+                      # configured like the first: the stand-in's address is an allowed host
+                      SALESFORCE_EXTRA_HOSTS=s.app.config["SALESFORCE_EXTRA_HOSTS"])
     worker = Deliverer(second, clock=s.clock, owner="worker-2")
     with second.app_context():
         assert worker.run_due()["delivered"] == 2  # the dead process's row is still leased to it
