@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
@@ -58,9 +58,16 @@ def message_filter(query: PanelQuery, settings: dict, now: datetime):
     return sa.exists().where(Message.thread_id == Thread.id, *conds)
 
 
-def encode_cursor(thread: Thread) -> str:
-    raw = json.dumps([as_dict_time(thread.last_activity_at), thread.id]).encode()
+def encode_time_cursor(at: datetime, row_id: int) -> str:
+    """A keyset cursor ``(at, id)``. The time keeps its microseconds: the API's
+    millisecond times would skip the rows whose time falls within the same millisecond
+    as the page's last row but after it."""
+    raw = json.dumps([at.astimezone(timezone.utc).isoformat(timespec="microseconds"), row_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def encode_cursor(thread: Thread) -> str:
+    return encode_time_cursor(thread.last_activity_at, thread.id)
 
 
 MAX_ID = 2**63 - 1  # a thread id fits a signed 64-bit integer (PostgreSQL BIGINT, SQLite INTEGER)

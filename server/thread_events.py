@@ -8,9 +8,6 @@ devices, the places); ``GET /api/v1/threads/<id>/events`` pages through the rest
 
 from __future__ import annotations
 
-import base64
-import json
-
 import sqlalchemy as sa
 
 from client_py.model import ENGAGEMENT_VERDICTS
@@ -19,7 +16,7 @@ from client_py.present import location_label
 from .errors import ApiError
 from .extensions import db
 from .models import Event, Link, Message, as_dict_time
-from .panel_query import MAX_ID
+from .panel_query import decode_cursor, encode_time_cursor
 from .serialize import event_data
 
 EVENTS_PER_THREAD = 20
@@ -80,31 +77,14 @@ def _iso(value) -> str | None:
     return as_dict_time(value)
 
 
-def encode_event_cursor(event: dict) -> str:
-    raw = json.dumps([event["at"], int(event["id"])]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_event_cursor(cursor: str):
-    from client_py.times import parse_time
-
-    try:
-        at, event_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(at, str) or type(event_id) is not int or not 0 < event_id <= MAX_ID:
-            raise ValueError("out of bounds")
-        return parse_time(at), event_id
-    except Exception:
-        raise ApiError(400, "This page cursor is not valid; start again from the first page.",
-                       code="invalid_cursor")
-
-
 def page_of_events(thread_pk: int, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
     """A thread's events, newest first, ``limit`` at a time, after ``cursor``."""
     stmt = (sa.select(Event, Link.url, Message.public_id).join(Message, Message.id == Event.message_id)
             .outerjoin(Link, Link.id == Event.link_id).where(Message.thread_id == thread_pk))
     if cursor:
-        at, event_id = _decode_event_cursor(cursor)
+        at, event_id = decode_cursor(cursor)
         stmt = stmt.where(sa.or_(Event.at < at, sa.and_(Event.at == at, Event.id < event_id)))
     rows = db.session.execute(stmt.order_by(Event.at.desc(), Event.id.desc()).limit(limit + 1)).all()
     events = [event_data(e, public_id, url) for e, url, public_id in rows[:limit]]
-    return events, (encode_event_cursor(events[-1]) if len(rows) > limit else None)
+    last = rows[limit - 1][0] if len(rows) > limit else None
+    return events, (encode_time_cursor(last.at, last.id) if last is not None else None)
