@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from client_py.model import ENGAGEMENT_VERDICTS
 from client_py.present import location_label
 
-from .errors import ApiError
 from .extensions import db
 from .models import Event, Link, Message, as_dict_time
 from .panel_query import decode_cursor, encode_time_cursor
