@@ -74,7 +74,7 @@ def test_signin_wrong_password_and_rate_limit(client, ann):
     assert ok.status_code == 200 and len(ok.get_json()["token"]) >= 40
     me = client.get("/api/v1/me", headers={"Authorization": "Bearer " + ok.get_json()["token"]})
     assert me.get_json()["user"]["email"] == ann.email
-    for _ in range(9):  # ten attempts a minute are allowed, the eleventh is not
+    for _ in range(10):  # ten wrong passwords a minute are answered, the eleventh is refused
         assert_api_error(client.post("/api/v1/auth/signin", json={"email": ann.email, "password": "guess"}), 401)
     err = assert_api_error(client.post("/api/v1/auth/signin", json={"email": ann.email, "password": "guess"}), 429)
     assert "Try again" in err["message"]
