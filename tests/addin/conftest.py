@@ -111,6 +111,20 @@ def open_runtime(context, live):
     return page
 
 
+@pytest.fixture(scope="module")
+def context(browser, live, launch_events):
+    """A signed-in Outlook page context per test module (modules may define their own)."""
+    context = outlook_context(browser, live, launch_events, token=live.token)
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def runtime(context, live):
+    """The add-in's UI-less runtime page in that context."""
+    return open_runtime(context, live)
+
+
 def hit_pixel(live, url: str, user_agent: str = CHROME_WINDOWS, ip: str = LONDON) -> int:
     """The recipient's mail app loading the tracking image (or following a tracked
     link: its redirect is not followed), through a trusted proxy. Returns the status."""

@@ -45,18 +45,6 @@ PLAIN_REPLY = ('<html><body><div>Thanks Bob, here is ' + LINK + '.</div><div>-- 
 NEW = '<html><body><div>Hi Bob,</div><div>Here is ' + LINK + '.</div><div>-- Ann</div></body></html>'
 
 
-@pytest.fixture(scope="module")
-def context(browser, live, launch_events):
-    context = outlook_context(browser, live, launch_events, token=live.token)
-    yield context
-    context.close()
-
-
-@pytest.fixture(scope="module")
-def runtime(context, live):
-    return open_runtime(context, live)
-
-
 @pytest.fixture(autouse=True)
 def fresh(runtime):
     runtime.evaluate("() => { __officeDouble.setPlatform('OfficeOnline'); localStorage.removeItem('engage.notices'); }")

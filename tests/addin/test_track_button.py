@@ -23,18 +23,6 @@ def compose(subject: str, body: str = BODY, **extra) -> dict:
             "to": [{"displayName": "Bob Client", "emailAddress": "bob@client.example"}], **extra}
 
 
-@pytest.fixture(scope="module")
-def context(browser, live, launch_events):
-    context = outlook_context(browser, live, launch_events, token=live.token)
-    yield context
-    context.close()
-
-
-@pytest.fixture(scope="module")
-def runtime(context, live):
-    return open_runtime(context, live)
-
-
 def press(runtime, subject: str, **item) -> dict:
     """Put a new compose item in Outlook, press the button, return the item after."""
     runtime.evaluate("(spec) => __officeDouble.setItem(spec)", compose(subject, **item))
