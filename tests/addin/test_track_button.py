@@ -10,7 +10,7 @@ import pytest
 
 from client_py.snippet import find_snippet
 
-from .conftest import hit_pixel, open_commands, open_runtime, outlook_context
+from .conftest import hit_pixel, open_commands, outlook_context
 
 pytestmark = pytest.mark.browser
 
