@@ -16,6 +16,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
+from tests.fixtures.app import empty_pg_database
 from tests.live_server import LiveServer
 
 from .helpers import CHROME_DESKTOP, LONDON
@@ -72,6 +73,7 @@ def sqlite_server(tmp_path, geo_db, request):
 
 
 def test_many_subscribers_on_two_processes_get_exactly_their_own_events_once(tmp_path, geo_db, pg_url):
+    empty_pg_database(pg_url)  # the session's database, which other tests leave with users in it
     a = _server(tmp_path, "a", pg_url, geo_db, ENGAGE_STREAMS_PER_USER="50")
     b = _server(tmp_path, "b", pg_url, geo_db, ENGAGE_STREAMS_PER_USER="50")
     a.migrate()
