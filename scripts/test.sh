@@ -13,4 +13,4 @@ build_clients
 cd "$ROOT"
 log "pytest"
 # A hung test fails with a traceback instead of stalling CI (not in addopts: Pyodide reads those).
-"$VENV/bin/pytest" -p no:cacheprovider --timeout 600 "$@"
+"$VENV/bin/pytest" -p no:cacheprovider --timeout 600 --durations=25 "$@"
