@@ -291,9 +291,10 @@ class StandIn:
                                                      "WSDL or the describe call for the appropriate names.")
         except SoqlError as err:
             return errors(400, err.code, str(err))
-        rows = [(rid, r) for rid, r in self.records.items()
-                if r["type"] == query.sobject and rid not in self.deleted
-                and all(_matches(_value(rid, r, c.field), c) for c in query.where)]
+        with self.lock:  # a test thread may add a record while a worker queries
+            rows = [(rid, dict(r)) for rid, r in self.records.items()
+                    if r["type"] == query.sobject and rid not in self.deleted
+                    and all(_matches(_value(rid, r, c.field), c) for c in query.where)]
         if query.order_by:
             rows.sort(key=lambda p: str(_value(p[0], p[1], query.order_by) or ""), reverse=query.descending)
         rows = rows[: query.limit] if query.limit is not None else rows
