@@ -130,6 +130,8 @@ MESSAGES: dict[str, dict[str, str | tuple[str, str]]] = {
                       "fr": "Ouvert (via Yahoo Mail)", "es": "Abierto (vía Yahoo Mail)"},
     "verdict.confirmed": {"en": "Opened (confirmed by a click)", "de": "Geöffnet (durch einen Klick bestätigt)",
                           "fr": "Ouvert (confirmé par un clic)", "es": "Abierto (confirmado por un clic)"},
+    "verdict.replied": {"en": "Opened (confirmed by a reply)", "de": "Geöffnet (durch eine Antwort bestätigt)",
+                        "fr": "Ouvert (confirmé par une réponse)", "es": "Abierto (confirmado por una respuesta)"},
     "verdict.gmail_prefetch": {"en": "Gmail prefetch", "de": "Gmail-Vorabruf", "fr": "Préchargement Gmail",
                                "es": "Precarga de Gmail"},
     "verdict.apple_mpp": {

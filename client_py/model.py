@@ -66,6 +66,8 @@ class ThreadState(TypedDict, total=False):
     thread_id: str
     pinned: Optional[bool]  # None: follow the mode (manual => pinned)
     viewed_at: Optional[str]  # when the user last viewed this thread
+    first_reply_at: Optional[str]  # the first / last reply a recipient sent (client_py.replies)
+    last_reply_at: Optional[str]
 
 
 class UserSettings(TypedDict, total=False):

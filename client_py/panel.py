@@ -268,6 +268,8 @@ def _thread(thread_id: str, dated_messages: list, dated_events: list, state: Map
         "last_engagement_at": last_engagement and format_iso(last_engagement),
         "last_activity_at": last_activity and format_iso(last_activity),
         "viewed_at": viewed_at and format_iso(viewed_at),
+        "first_reply_at": state.get("first_reply_at"),
+        "last_reply_at": state.get("last_reply_at"),
         "opens": opens,
         "clicks": clicks,
         "not_counted": events_total - counted,

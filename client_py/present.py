@@ -14,6 +14,7 @@ from typing import Mapping
 
 from client_py.i18n import DEFAULT, Dates, language, text
 from client_py.model import ENGAGEMENT_VERDICTS, EventData
+from client_py.replies import confirmed_by_reply
 from client_py.times import parse_time, resolve_now, zone
 
 _DEVICES = frozenset({"desktop", "mobile", "tablet"})
@@ -114,10 +115,15 @@ def verdict_label(verdict: str | None, lang: str = DEFAULT) -> str:
     return text(language(lang), f"verdict.{verdict if verdict in _VERDICTS else 'unknown'}")
 
 
-def event_label(event: EventData, lang: str = DEFAULT) -> str:
-    """The headline of one event line: ``Opened``, ``Clicked``, ``Gmail prefetch``, …"""
+def event_label(event: EventData, lang: str = DEFAULT, first_reply_at: str | None = None) -> str:
+    """The headline of one event line: ``Opened``, ``Clicked``, ``Gmail prefetch``, …
+
+    ``first_reply_at``: the thread's first reply; an Apple MPP download before it is
+    ``Opened (confirmed by a reply)`` (client_py.replies.confirmed_by_reply)."""
     lang = language(lang)
     verdict = event.get("verdict") or ""
+    if first_reply_at and confirmed_by_reply(event, first_reply_at):
+        return text(lang, "verdict.replied")
     if event.get("kind") == "click":
         if verdict in ENGAGEMENT_VERDICTS:
             return text(lang, "event.clicked")

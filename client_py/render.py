@@ -50,6 +50,7 @@ from client_py.i18n import language, number, plural, text
 from client_py.model import ENGAGEMENT_VERDICTS, merged_settings
 from client_py.panel import localized_summary, why_not_counted
 from client_py.present import TimeFormatter, device_label, event_label, location_label
+from client_py.replies import confirmed_by_reply
 
 _SAFE_URL_RE = re.compile(r"https?://[^\s\x00-\x1f\x7f]+", re.IGNORECASE)
 _ID_UNSAFE_RE = re.compile(r"[^A-Za-z0-9_-]")
@@ -108,18 +109,20 @@ class _Context:
         self.fmt = TimeFormatter(merged_settings(settings).get("time_zone"), now, self.lang)
         self.pieces: dict[tuple, tuple[str, str, str]] = {}
 
-    def event_pieces(self, event: Mapping) -> tuple[str, str, str]:
-        """(li start up to the title's time, kind span, device/place/why spans and end)."""
+    def event_pieces(self, event: Mapping, replied: bool = False) -> tuple[str, str, str]:
+        """(li start up to the title's time, kind span, device/place/why spans and end).
+
+        ``replied``: an Apple MPP download the thread's reply confirmed (it counts)."""
         verdict = event.get("verdict")
-        counts = verdict in ENGAGEMENT_VERDICTS
+        counts = verdict in ENGAGEMENT_VERDICTS or replied
         key = (verdict, event.get("kind"), bool(event.get("implied")), event.get("device"),
                event.get("city"), event.get("region"), event.get("country"),
-               None if counts else event.get("reason"))
+               None if counts else event.get("reason"), replied)
         pieces = self.pieces.get(key)
         if pieces is None:
             lang = self.lang
             place = location_label(event, lang)
-            kind = event_label(event, lang)
+            kind = text(lang, "verdict.replied") if replied else event_label(event, lang)
             if event.get("implied"):
                 kind += text(lang, "event.implied")
             why = "" if counts else f' <span class="engage-why">{_e(why_not_counted(event, lang))}</span>'
@@ -133,8 +136,9 @@ class _Context:
         return pieces
 
 
-def _render_event(event: Mapping, ctx: _Context, out: list[str]) -> None:
-    start, kind, end = ctx.event_pieces(event)
+def _render_event(event: Mapping, ctx: _Context, out: list[str], first_reply_at: str | None = None) -> None:
+    replied = bool(first_reply_at) and confirmed_by_reply(event, first_reply_at)
+    start, kind, end = ctx.event_pieces(event, replied)
     at = event.get("at")
     short, full = ctx.fmt.short_and_full(at) if at else ("", "")
     out.append(f'{start}{_e(full)}"><time datetime="{_e(at)}">{_e(short)}</time>{kind}')
@@ -187,8 +191,9 @@ def _render_thread(thread: Mapping, ctx: _Context, out: list[str]) -> None:
         f'<ol class="engage-events" id="{_e(events_id)}" hidden>'
     )
     events = thread.get("events") or ()
+    first_reply_at = thread.get("first_reply_at")
     for event in events:
-        _render_event(event, ctx, out)
+        _render_event(event, ctx, out, first_reply_at)
     if not events:
         out.append(f'<li class="engage-none">{_e(text(lang, "thread.no_events"))}</li>')
     earlier = int(thread.get("events_total") or 0) - len(events)

@@ -154,6 +154,9 @@ class Thread(db.Model):
     last_triggered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     last_engagement_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The first and last reply the sender's mail client saw arrive (table replies).
+    first_reply_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    last_reply_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
 
 class Message(db.Model):
@@ -232,6 +235,26 @@ class Event(db.Model):
     # hits stored before it was kept (their verdict is settled).
     facts: Mapped[Optional[dict]] = mapped_column(sa.JSON)
     link: Mapped[Optional[Link]] = relationship()
+
+
+class Reply(db.Model):
+    """A message from a recipient that arrived in a tracked thread, as the sender's
+    mail client saw it (client_py.replies.is_reply). Stored once per message id."""
+
+    __tablename__ = "replies"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "client_message_id", name="uq_replies_user_message"),
+        sa.Index("ix_replies_thread_at", "thread_id", "at"),
+        sa.Index("ix_replies_user_at", "user_id", "at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    thread_id: Mapped[int] = mapped_column(sa.ForeignKey("threads.id", ondelete="CASCADE"))
+    client_message_id: Mapped[str] = mapped_column(sa.String(300))
+    from_address: Mapped[str] = mapped_column(sa.String(320))
+    from_name: Mapped[str] = mapped_column(sa.String(300), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class SenderAddress(db.Model):

@@ -40,4 +40,5 @@ def event_data(e: Event, message_public_id: str, link_url: str | None) -> dict:
 
 
 def thread_state(t: Thread) -> dict:
-    return {"thread_id": t.client_thread_id, "pinned": t.pinned, "viewed_at": as_dict_time(t.viewed_at)}
+    return {"thread_id": t.client_thread_id, "pinned": t.pinned, "viewed_at": as_dict_time(t.viewed_at),
+            "first_reply_at": as_dict_time(t.first_reply_at), "last_reply_at": as_dict_time(t.last_reply_at)}

@@ -5,6 +5,7 @@
 //   account.js      sign-in, settings, the options page's state
 //   send_flow.js    the send path: decide, register, plan
 //   self_view.js    the sender's own views of tracked emails
+//   replies.js      recipients' replies seen in Gmail, reported to the server
 //   panel.js        the Engagement side panel
 //   live.js         stream, polling, counter, notifications (badge.js draws them)
 //   pixel_block.js  declarativeNetRequest rule for the sender's own pixel loads
@@ -21,6 +22,7 @@ import * as broadcast from "./broadcast.js";
 import { engineStartedAt, ensureEngine } from "./engine.js";
 import * as live from "./live.js";
 import * as panel from "./panel.js";
+import * as replies from "./replies.js";
 import { blockPixels } from "./pixel_block.js";
 import * as selfView from "./self_view.js";
 import * as sendFlow from "./send_flow.js";
@@ -35,7 +37,7 @@ const { TARGET, MSG, EngageError, listen } = globalThis.EngageMessages;
 const EXTENSION_ORIGIN = new URL(chrome.runtime.getURL("")).origin;
 const GMAIL_ORIGIN = "https://mail.google.com";
 const FROM_GMAIL = new Set([MSG.HELLO, MSG.DECIDE, MSG.PREPARE_SEND, MSG.VERIFY_BODY, MSG.SEND_OUTCOME,
-  MSG.SELF_VIEW, MSG.OPEN_OPTIONS]);
+  MSG.SELF_VIEW, MSG.REPLIES_SEEN, MSG.OPEN_OPTIONS]);
 
 function originOf(url) {
   try {
@@ -95,6 +97,7 @@ listen(TARGET.WORKER, senderChecked({
   [MSG.VERIFY_BODY]: sendFlow.verifyBody,
   [MSG.SEND_OUTCOME]: sendFlow.recordOutcome,
   [MSG.SELF_VIEW]: selfView.reportSelfView,
+  [MSG.REPLIES_SEEN]: replies.reportReplies,
   [MSG.OPEN_OPTIONS]: () => chrome.runtime.openOptionsPage(),
   [MSG.GET_STATE]: account.state,
   [MSG.SIGN_IN]: account.signIn,

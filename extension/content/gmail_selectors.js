@@ -83,6 +83,10 @@
     conversation: ['div[role="main"]', "div.nH.if", "div.aeF"],
     // The body of a message shown in a conversation (not an editor).
     messageBody: ["div.a3s", "div.ii.gt", "div[data-message-id] div[dir]"],
+    // A message shown in a conversation (its legacy id is the 16 hex digits Gmail's
+    // URLs use) and, inside it, who sent it (Gmail's span with an email attribute).
+    conversationMessage: ["div.adn[data-legacy-message-id]", "[data-legacy-message-id]"],
+    messageSender: ["span.gD[email]", "h3 span[email]", "span[email]"],
   });
 
   const PLAIN_TEXT_WORDS = LOCALIZED.plainText.map((word) => word.toLocaleLowerCase());
@@ -256,6 +260,28 @@
     });
   }
 
+  /** When Gmail made a message: its legacy id's top bits are milliseconds since 1970
+   * (ids are 16 hex digits, the last 5 a counter). null when that is not a plausible
+   * time (an id from another scheme), so the server takes "now". */
+  function messageTime(legacyId, now = Date.now()) {
+    if (!/^[0-9a-f]{16}$/i.test(legacyId || "")) return null;
+    const ms = parseInt(legacyId.slice(0, 11), 16);
+    return ms > Date.UTC(2004, 0, 1) && ms < now + 86400000 ? new Date(ms).toISOString() : null;
+  }
+
+  /** The messages of the open conversation, oldest first: {id, from, name, at}. */
+  function conversationMessages(doc = document) {
+    const out = [];
+    for (const node of all(doc, "conversationMessage")) {
+      const id = node.getAttribute("data-legacy-message-id") || "";
+      const sender = first(node, "messageSender");
+      const from = ((sender && sender.getAttribute("email")) || "").trim().toLowerCase();
+      if (!GMAIL_THREAD_ID.test(id) || !from) continue;
+      out.push({ id, from, name: (sender.getAttribute("name") || "").trim(), at: messageTime(id) });
+    }
+    return out;
+  }
+
   globalThis.EngageGmail = Object.freeze({
     SELECTORS,
     LOCALIZED,
@@ -277,5 +303,7 @@
     openThreadId,
     unproxied,
     pixelImages,
+    messageTime,
+    conversationMessages,
   });
 })();

@@ -8,6 +8,7 @@
   const G = globalThis.EngageGmail;
   const Compose = globalThis.EngageCompose;
   const Reading = globalThis.EngageReadingView;
+  const Replies = globalThis.EngageReplyWatch;
   const link = globalThis.EngageContent;
   const { TARGET, MSG, listen } = globalThis.EngageMessages;
 
@@ -45,6 +46,7 @@
     Compose.refreshAll();
     if (document.documentElement) Reading.scan([document.documentElement]);
     Reading.onNavigate();
+    Replies.check();
   });
 
   function observe() {
@@ -56,6 +58,7 @@
       if (!added.length) return;
       scheduleScan();
       Reading.scan(added);
+      Replies.check();
     }).observe(document.documentElement, { childList: true, subtree: true });
     scanComposes();
     Reading.scan([document.documentElement]);

@@ -29,6 +29,7 @@
     VERIFY_BODY: "verify-body", // does the edited body hold the pixel and tracked links
     SEND_OUTCOME: "send-outcome", // what the send path did, with its timings
     SELF_VIEW: "self-view", // the sender is looking at a tracked email in Gmail
+    REPLIES_SEEN: "replies-seen", // the messages of an open conversation: replies among them?
     OPEN_OPTIONS: "open-options",
     // options page / side panel -> worker
     GET_STATE: "get-state",

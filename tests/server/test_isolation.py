@@ -79,7 +79,8 @@ def test_bobs_stream_does_not_get_anns_events(app, client, ann, bob):
     ("GET", "/api/v1/me"), ("GET", "/api/v1/settings"), ("PATCH", "/api/v1/settings"),
     ("GET", "/api/v1/org"), ("PATCH", "/api/v1/org"), ("POST", "/api/v1/messages"),
     ("GET", "/api/v1/messages/abc"), ("GET", "/api/v1/threads"), ("PATCH", "/api/v1/threads"),
-    ("POST", "/api/v1/threads/self-view"), ("GET", "/api/v1/counter"), ("POST", "/api/v1/counter/reset"),
+    ("POST", "/api/v1/threads/self-view"), ("POST", "/api/v1/threads/replies"), ("GET", "/api/v1/counter"),
+    ("POST", "/api/v1/counter/reset"),
     ("POST", "/api/v1/stream/tickets"), ("GET", "/api/v1/stream"),
     ("DELETE", "/api/v1/messages/abc"), ("POST", "/api/v1/auth/signout"),
 ])

@@ -439,6 +439,17 @@
     sent: state.sent,
     threads: () => [...state.threads.values()].map((t) => ({ id: t.id, subject: t.subject, count: t.messages.length })),
     show: (hash) => { location.hash = hash; route(); },
+    // A message from someone else arrives in a conversation; Gmail adds it to the
+    // conversation if it is open. Its id carries its time, as Gmail's ids do (the top
+    // 44 bits are milliseconds since 1970, the rest a counter).
+    receive: (threadId, from, html) => {
+      const thread = state.threads.get(threadId);
+      const counter = crypto.getRandomValues(new Uint32Array(1))[0] & 0xfffff;
+      const id = ((BigInt(Date.now()) << 20n) | BigInt(counter)).toString(16).padStart(16, "0");
+      thread.messages.push({ id, from, to: [ME], date: "now", html });
+      if ($main.querySelector(".nH.if")?.dataset.thread === threadId) showThread(threadId);
+      return id;
+    },
   };
   document.documentElement.dataset.fakeGmailReady = "true";
 })();
