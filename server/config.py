@@ -25,6 +25,7 @@ ENV_KEYS = {
     "SPOOL_RETIRE_SECONDS": ("ENGAGE_SPOOL_RETIRE_SECONDS", float),
     "BACKGROUND_THREADS": ("ENGAGE_BACKGROUND_THREADS", lambda v: v.strip().lower() not in ("0", "false", "no", "off")),
     "RETENTION_INTERVAL_SECONDS": ("ENGAGE_RETENTION_INTERVAL", float),
+    "REMINDER_INTERVAL_SECONDS": ("ENGAGE_REMINDER_INTERVAL", float),
     "STREAMS_PER_PROCESS": ("ENGAGE_STREAMS_PER_PROCESS", int),
     "STREAMS_PER_USER": ("ENGAGE_STREAMS_PER_USER", int),
     "STREAM_HEARTBEAT_SECONDS": ("ENGAGE_STREAM_HEARTBEAT", float),
@@ -60,6 +61,8 @@ def default_config(instance_path: str) -> dict:
         "EXTENSION_IDS": [],
         "RETENTION_DAYS": 90,
         "RETENTION_INTERVAL_SECONDS": 3600,
+        # How often the scheduler looks for due follow-up reminders (server/reminders.py).
+        "REMINDER_INTERVAL_SECONDS": 20.0,
         "RULES_DIR": None,
         "SPOOL_DIR": None,
         # A spool file (its lines hold client addresses) is let go this old, then

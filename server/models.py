@@ -257,6 +257,38 @@ class Reply(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Reminder(db.Model):
+    """"Remind me on ``due_at`` if nobody opens (``condition`` open) or replies (reply)
+    to this thread after ``since``". The scheduler (server/reminders.py) takes a due
+    row under a lease, like the Salesforce outbox, and settles it (``settled``: the
+    open or reply came) or fires it (``due``) at most once, whatever the number of
+    server processes; the user then snoozes (``pending`` again), marks it ``done`` or
+    cancels it (``cancelled``)."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        sa.Index("ix_reminders_status_due", "status", "due_at"),
+        sa.Index("ix_reminders_user_status", "user_id", "status", "due_at"),
+        sa.Index("ix_reminders_thread", "thread_id"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    public_id: Mapped[str] = mapped_column(sa.String(24), unique=True, default=lambda: new_token(12))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    thread_id: Mapped[int] = mapped_column(sa.ForeignKey("threads.id", ondelete="CASCADE"))
+    condition: Mapped[str] = mapped_column(sa.String(8))  # open | reply
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(sa.String(12), default="pending")
+    fired_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    fired_by: Mapped[Optional[str]] = mapped_column(sa.String(60))
+    notified_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[Optional[str]] = mapped_column(sa.String(60))
+    lease_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    thread: Mapped[Thread] = relationship()
+
+
 class SenderAddress(db.Model):
     """Addresses (keyed hashes) a user's extension or add-in called the API from."""
 

@@ -16,6 +16,7 @@ from .hitpath.answer import LinkCache
 from .hitpath.drain import ingest
 from .hitpath.rules import Rules
 from .hitpath.spool import Drainer, Spool
+from .reminders import start_reminder_thread
 from .retention import start_retention_thread
 from .services import Services
 from .stream import Broker
@@ -53,7 +54,7 @@ def start_services(app: Flask) -> Services:
 
 
 def start_background_jobs(app: Flask) -> None:
-    """The spool drainer, retention and CRM delivery threads. Every process that runs
+    """The spool drainer, retention, reminder and CRM delivery threads. Every process that runs
     them runs a drainer thread; only one (the dedicated writer process, when
     `engage serve` runs one) holds the spool's lock and drains at a time."""
     from .salesforce.delivery import start_delivery_thread  # loads simple-salesforce: only here
@@ -61,4 +62,5 @@ def start_background_jobs(app: Flask) -> None:
     app.config["BACKGROUND_THREADS"] = True
     app.extensions["engage"].drainer.start(app)
     start_retention_thread(app)
+    start_reminder_thread(app)
     start_delivery_thread(app)

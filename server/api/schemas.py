@@ -221,6 +221,7 @@ class SelfViewOut(ma.Schema):
 class CounterOut(ma.Schema):
     unread = fields.Integer()
     counter_reset_at = fields.String(allow_none=True)
+    reminders_due = fields.Integer()  # follow-up reminders due now (GET /reminders?status=due)
 
 
 class TicketOut(ma.Schema):

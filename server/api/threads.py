@@ -16,6 +16,7 @@ from ..extensions import db
 from ..hitpath.sender import report_self_view
 from ..models import Message, Thread, as_dict_time, utcnow
 from ..panel_query import hidden_by_window, page_of_threads, unread_count
+from ..reminders import active_reminders, due_count
 from ..serialize import message_data, thread_state
 from ..thread_events import latest_events, totals as thread_totals
 from .auth import current_user
@@ -41,6 +42,10 @@ def threads_as_data(threads: list[Thread], settings: dict, now) -> list[dict]:
     built = build_threads(messages, events, [thread_state(t) for t in threads], settings, now, totals=sums)
     order = {t.client_thread_id: i for i, t in enumerate(threads)}
     built.sort(key=lambda t: order.get(t["thread_id"], len(order)))
+    reminders = active_reminders(list(by_pk))
+    pk_of = {t.client_thread_id: t.id for t in threads}
+    for thread in built:
+        thread["reminders"] = reminders.get(pk_of.get(thread["thread_id"]), [])
     return built
 
 
@@ -113,7 +118,8 @@ def get_counter():
     """The unread counter shown on the badge and in the panel."""
     user = current_user()
     settings = merged_settings(user.settings)
-    return {"unread": unread_count(user.id, settings, utcnow()), "counter_reset_at": settings["counter_reset_at"]}
+    return {"unread": unread_count(user.id, settings, utcnow()), "counter_reset_at": settings["counter_reset_at"],
+            "reminders_due": due_count(user.id)}
 
 
 @blp.route("/counter/reset", methods=["POST"])

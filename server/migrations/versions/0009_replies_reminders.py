@@ -1,4 +1,5 @@
-"""replies: the replies a tracked thread received (and the thread's first/last reply)
+"""replies and reminders: the replies a tracked thread received (and the thread's
+first/last reply); follow-up reminders, delivered by the scheduler under a lease
 
 Revision ID: 0009
 Revises: 0008
@@ -32,9 +33,31 @@ def upgrade():
     )
     op.create_index('ix_replies_thread_at', 'replies', ['thread_id', 'at'])
     op.create_index('ix_replies_user_at', 'replies', ['user_id', 'at'])
+    op.create_table(
+        'reminders',
+        sa.Column('id', BIG_ID, primary_key=True),
+        sa.Column('public_id', sa.String(length=24), nullable=False, unique=True),
+        sa.Column('user_id', sa.Integer(), sa.ForeignKey('users.id', ondelete='CASCADE'), nullable=False),
+        sa.Column('thread_id', BIG_ID, sa.ForeignKey('threads.id', ondelete='CASCADE'), nullable=False),
+        sa.Column('condition', sa.String(length=8), nullable=False),
+        sa.Column('since', sa.DateTime(), nullable=False),
+        sa.Column('due_at', sa.DateTime(), nullable=False),
+        sa.Column('status', sa.String(length=12), nullable=False),
+        sa.Column('fired_at', sa.DateTime(), nullable=True),
+        sa.Column('fired_by', sa.String(length=60), nullable=True),
+        sa.Column('notified_at', sa.DateTime(), nullable=True),
+        sa.Column('lease_owner', sa.String(length=60), nullable=True),
+        sa.Column('lease_until', sa.DateTime(), nullable=True),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('updated_at', sa.DateTime(), nullable=False),
+    )
+    op.create_index('ix_reminders_status_due', 'reminders', ['status', 'due_at'])
+    op.create_index('ix_reminders_user_status', 'reminders', ['user_id', 'status', 'due_at'])
+    op.create_index('ix_reminders_thread', 'reminders', ['thread_id'])
 
 
 def downgrade():
+    op.drop_table('reminders')
     op.drop_table('replies')
     with op.batch_alter_table('threads', schema=None) as batch_op:
         batch_op.drop_column('last_reply_at')
