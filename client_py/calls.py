@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Mapping
 
+from client_py import followup_calls
 from client_py.errors import EngageError, InvalidAddressError
 from client_py.links import rewrite_links, trackable_urls
 from client_py.model import merged_settings
@@ -126,6 +127,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "inspect_body": inspect_body,
     "tracked_body": tracked_body,
     "panel_html": panel_html,
+    **followup_calls.FUNCTIONS,  # reminders, the activity feed, notifications
 }
 
 

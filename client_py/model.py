@@ -78,6 +78,10 @@ class UserSettings(TypedDict, total=False):
     insert_at: Literal["first", "last"]
     display_window_days: int  # 14 by default
     counter_reset_at: Optional[str]
+    notify_mode: Literal["each", "digest"]  # a notification per open, or a daily digest
+    digest_hour: int  # 0-23, in time_zone: when the daily digest is shown
+    quiet_start: Optional[str]  # "22:00": no notifications from then ...
+    quiet_end: Optional[str]  # ... until "07:00" (None: no quiet hours)
 
 
 DEFAULT_SETTINGS: UserSettings = {
@@ -88,6 +92,10 @@ DEFAULT_SETTINGS: UserSettings = {
     "insert_at": "last",
     "display_window_days": 14,
     "counter_reset_at": None,
+    "notify_mode": "each",
+    "digest_hour": 9,
+    "quiet_start": None,
+    "quiet_end": None,
 }
 
 

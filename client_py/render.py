@@ -50,6 +50,7 @@ from client_py.i18n import language, number, plural, text
 from client_py.model import ENGAGEMENT_VERDICTS, merged_settings
 from client_py.panel import localized_summary, why_not_counted
 from client_py.present import TimeFormatter, device_label, event_label, location_label
+from client_py.reminder_view import remind_menu
 from client_py.replies import confirmed_by_reply
 
 _SAFE_URL_RE = re.compile(r"https?://[^\s\x00-\x1f\x7f]+", re.IGNORECASE)
@@ -108,6 +109,7 @@ class _Context:
         self.lang = language((settings or {}).get("locale"))
         self.fmt = TimeFormatter(merged_settings(settings).get("time_zone"), now, self.lang)
         self.pieces: dict[tuple, tuple[str, str, str]] = {}
+        self.with_reminders = bool((settings or {}).get("with_reminders"))
 
     def event_pieces(self, event: Mapping, replied: bool = False) -> tuple[str, str, str]:
         """(li start up to the title's time, kind span, device/place/why spans and end).
@@ -188,6 +190,10 @@ def _render_thread(thread: Mapping, ctx: _Context, out: list[str]) -> None:
         f'title="{label}" aria-label="{label}">{"★" if pinned else "☆"}</button></div>'
         f'<a class="engage-open" href="#" data-action="open" data-thread-id="{_e(thread_id)}" '
         f'data-message-id="{_e(thread.get("latest_message_id"))}">{_e(text(lang, "thread.open"))}</a>'
+    )
+    if ctx.with_reminders:  # the host wires the reminder actions (client_py/reminder_view.py)
+        out.append(remind_menu(thread, lang, ctx.fmt))
+    out.append(
         f'<ol class="engage-events" id="{_e(events_id)}" hidden>'
     )
     events = thread.get("events") or ()

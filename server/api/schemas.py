@@ -90,6 +90,13 @@ class SettingsSchema(ma.Schema):
     insert_at = fields.String(validate=validate.OneOf(["first", "last"]))
     display_window_days = fields.Integer(validate=validate.Range(min=1, max=90))
     counter_reset_at = fields.String(dump_only=True, allow_none=True)
+    # Notifications (client_py/notify.py): one per open or a daily digest; quiet hours.
+    notify_mode = fields.String(validate=validate.OneOf(["each", "digest"]))
+    digest_hour = fields.Integer(validate=validate.Range(min=0, max=23))
+    quiet_start = fields.String(allow_none=True, validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$",
+                                                                          error="Use HH:MM, like 22:00."))
+    quiet_end = fields.String(allow_none=True, validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$",
+                                                                        error="Use HH:MM, like 07:00."))
 
 
 class SigninOut(ma.Schema):
