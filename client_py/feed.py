@@ -30,7 +30,18 @@ from client_py.times import parse_time, resolve_now
 
 TICK_SECONDS = 30
 MACHINE_VERDICTS = frozenset({"gmail_prefetch", "apple_mpp", "scanner"})
-ICONS = {"open": "👁", "click": "↗", "reply": "↩", "machine": "⚙"}
+# Inline SVG (no fonts or external images: both hosts' CSP, and emoji fonts are not
+# everywhere): an eye, a pointer, a reply arrow, a cog.
+_SVG = '<svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true"><path fill="currentColor" d="{}"/></svg>'
+ICONS = {
+    "open": _SVG.format("M8 3C4.4 3 1.7 5.6 1 8c.7 2.4 3.4 5 7 5s6.3-2.6 7-5c-.7-2.4-3.4-5-7-5zm0 8a3 3 0 110-6 "
+                        "3 3 0 010 6zm0-1.5a1.5 1.5 0 100-3 1.5 1.5 0 000 3z"),
+    "click": _SVG.format("M3 1.5l10 5.2-4.2 1.2 2.7 4.8-1.9 1-2.6-4.8L4 12z"),
+    "reply": _SVG.format("M6.5 3.5L1.5 8l5 4.5V9.8c3.4 0 5.9 1 8 3.7-.7-4-3.3-6.9-8-7.4z"),
+    "machine": _SVG.format("M7 1h2l.4 1.9 1.4.6 1.6-1.1 1.4 1.4-1.1 1.6.6 1.4L15 7v2l-1.9.4-.6 1.4 1.1 1.6-1.4 "
+                           "1.4-1.6-1.1-1.4.6L9 15H7l-.4-1.9-1.4-.6-1.6 1.1-1.4-1.4 1.1-1.6-.6-1.4L1 9V7l1.9-.4.6-1.4"
+                           "-1.1-1.6 1.4-1.4 1.6 1.1 1.4-.6zm1 4.5a2.5 2.5 0 100 5 2.5 2.5 0 000-5z"),
+}
 # Providers whose domain says nothing about the person's company.
 _FREE_MAIL = frozenset({
     "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com", "yahoo.com", "ymail.com",
@@ -170,7 +181,7 @@ FEED_CSS = """
 .engage-feed-open{display:flex;gap:8px;padding:6px 4px;color:inherit;text-decoration:none;border-radius:6px}
 .engage-feed-open:hover{background:var(--hover,#f1f3f4)}
 .engage-feed-open:focus-visible{outline:2px solid var(--accent,#1a73e8)}
-.engage-feed-icon{flex:none;width:22px;height:22px;border-radius:50%;display:grid;place-items:center;font-size:12px;
+.engage-feed-icon{flex:none;width:24px;height:24px;border-radius:50%;display:grid;place-items:center;
  background:#e8f0fe;color:#1a73e8}
 .engage-feed-item[data-kind="click"] .engage-feed-icon{background:#e6f4ea;color:#137333}
 .engage-feed-item[data-kind="reply"] .engage-feed-icon{background:#fef7e0;color:#b06000}

@@ -92,7 +92,8 @@ def engagement_notification(events: list[Mapping], lang: str = "en") -> dict:
         subject = event.get("subject") or text(lang, "thread.no_subject")
         counts[subject] = counts.get(subject, 0) + 1
     words = [f"{s} ({n})" if n > 1 else s for s, n in counts.items()]
-    return {"title": plural(lang, "notify.grouped", len(events)), "message": join_and(lang, words)}
+    key = "notify.grouped" if all(e.get("kind") == "open" for e in events) else "notify.grouped_any"
+    return {"title": plural(lang, key, len(events)), "message": join_and(lang, words)}
 
 
 def digest_due(settings: Mapping | None, last_digest_at: str | datetime | None,

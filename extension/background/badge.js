@@ -32,27 +32,21 @@ export async function clearBadge() {
   await chrome.action.setTitle({ title: "Engage" });
 }
 
-/** One desktop notification per thread: a newer event replaces the older one. */
-export async function notifyEngagement({ threadId, subject, event }) {
-  // In the browser's language (_locales/), English where a message is missing.
-  const say = (key, english) => chrome.i18n.getMessage(key) || english;
-  const verb = event.kind === "click" ? say("notifyClicked", "Clicked") : say("notifyOpened", "Opened");
-  const where = [event.device && event.device !== "unknown" ? event.device : null, event.location]
-    .filter(Boolean)
-    .join(" · ");
-  const id = `engage-thread:${threadId}`;
+/** A notification with client_py's words (client_py/notify.py); `id` replaces one. */
+export async function notifyText({ threadId, title, message, id = null }) {
+  const notificationId = id || `engage-thread:${threadId}`;
   try {
-    await chrome.notifications.create(id, {
-      type: "basic",
-      iconUrl: chrome.runtime.getURL("icons/icon128.png"),
-      title: `${verb}: ${subject || say("noSubject", "(no subject)")}`,
-      message: event.kind === "click" && event.url ? `${event.url}${where ? `\n${where}` : ""}` : where || say("justNow", "Just now"),
-      priority: 1,
+    await chrome.notifications.create(notificationId, {
+      type: "basic", iconUrl: chrome.runtime.getURL("icons/icon128.png"), title, message, priority: 1,
     });
   } catch (error) {
     console.warn("Engage: notification failed", error);
   }
-  return id;
+  return notificationId;
+}
+
+export async function clearNotification(id) {
+  await Promise.resolve(chrome.notifications.clear(id)).catch(() => {});
 }
 
 export function threadOfNotification(notificationId) {

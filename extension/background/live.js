@@ -9,7 +9,8 @@ import "../shared/constants.js";
 import { sessionCall } from "./api.js";
 import * as badge from "./badge.js";
 import * as broadcast from "./broadcast.js";
-import { streamCommand } from "./engine.js";
+import { python, streamCommand } from "./engine.js";
+import * as followup from "./followup.js";
 import { recentlyViewed } from "./self_view.js";
 import * as store from "./store.js";
 
@@ -47,9 +48,10 @@ export async function stopStream() {
 export async function refreshCounter() {
   const session = await store.getSession();
   if (!session) return null;
-  const { unread } = await sessionCall(session, "GET", "/counter");
+  const { unread, reminders_due: due } = await sessionCall(session, "GET", "/counter");
   await badge.showUnread(unread);
   broadcast.toPages(MSG.ENGAGEMENT, { unread });
+  if (due) await followup.checkDue(due).catch((error) => console.warn("Engage: reminders not checked", error));
   return unread;
 }
 
@@ -69,8 +71,47 @@ async function maybeNotify(session, event) {
   const thread = await threadInfo(session, event.thread_id);
   const notifyAll = Boolean(session.me.settings?.notify_on_open);
   if (!thread || !(thread.pinned || notifyAll)) return;
-  const id = await badge.notifyEngagement({ threadId: event.thread_id, subject: thread.subject, event });
-  await store.setDiagnostic("lastNotification", { id, thread_id: event.thread_id, at: Date.now() });
+  // client_py decides (client_py/notify.py): counted verdicts only, quiet hours, the
+  // daily digest instead, and opens within a minute of the last one join it.
+  const entry = { ...event, subject: thread.subject };
+  const events = [...group.events, entry];
+  const decision = await python("notification_for", {
+    events, settings: { ...session.me.settings, locale: chrome.i18n.getUILanguage() },
+    last_shown_at: group.shownAt ? new Date(group.shownAt).toISOString() : null,
+  });
+  if (!decision.show) {
+    await store.setDiagnostic("lastNotification", { skipped: decision.why, thread_id: event.thread_id, at: Date.now() });
+    return;
+  }
+  if (!decision.group) group.events = [];
+  if (group.id) await badge.clearNotification(group.id);
+  group.events = decision.group ? events : [entry];
+  group.shownAt = Date.now();
+  group.id = await badge.notifyText({ threadId: event.thread_id, title: decision.title, message: decision.message });
+  await store.setDiagnostic("lastNotification", {
+    id: group.id, thread_id: event.thread_id, grouped: group.events.length, title: decision.title, at: Date.now(),
+  });
+}
+
+// The notification on screen and the events it stands for (a minute's opens join it).
+const group = { id: null, events: [], shownAt: 0 };
+const DIGEST_KEY = "lastDigestAt";
+
+/** The daily digest (notify_mode "digest"): one notification a day at the user's hour. */
+export async function maybeDigest(now = new Date()) {
+  const session = await store.getSession();
+  if (!session || session.me.settings?.notify_mode !== "digest") return null;
+  const last = (await chrome.storage.local.get(DIGEST_KEY))[DIGEST_KEY] || null;
+  const settings = { ...session.me.settings, locale: chrome.i18n.getUILanguage() };
+  const probe = await python("digest_for", { items: [], settings, now: now.toISOString(), last_digest_at: last });
+  if (!probe.show) return null;
+  const since = new Date(now.getTime() - 24 * 3600 * 1000).toISOString();
+  const page = await sessionCall(session, "GET", `/feed?limit=100&since=${encodeURIComponent(since)}`);
+  const digest = await python("digest_for", { items: page.items, settings, now: now.toISOString(), last_digest_at: last });
+  await chrome.storage.local.set({ [DIGEST_KEY]: now.toISOString() });
+  const id = await badge.notifyText({ threadId: "", title: digest.title, message: digest.message, id: "engage-digest" });
+  await store.setDiagnostic("lastDigest", { id, title: digest.title, message: digest.message, at: Date.now() });
+  return digest;
 }
 
 /** One `engagement` message from the stream. */
@@ -97,4 +138,5 @@ export async function onNeedTicket() {
 export async function onPollAlarm() {
   await refreshCounter().catch(() => {});
   await ensureStream().catch(() => {});
+  await maybeDigest().catch((error) => console.warn("Engage: digest skipped", error));
 }

@@ -43,12 +43,12 @@ export async function render({ query = {}, cursor = null, keep = [], withCss = f
   const { html, unread } = await python("panel_html", {
     page: { threads, unread: page.unread, hidden_by_window: page.hidden_by_window || 0 },
     // client_py renders the panel in the browser's language (client_py/i18n.py).
-    settings: { ...settings, locale: chrome.i18n.getUILanguage() },
+    settings: { ...settings, locale: chrome.i18n.getUILanguage(), with_reminders: true },
     query,
   });
   badge.showUnread(page.unread).catch(() => {});
   const result = { html, threads, nextCursor: page.next_cursor, unread, timeZone: settings.time_zone };
-  if (withCss) result.css = await python("panel_css");
+  if (withCss) result.css = (await python("panel_css")) + (await python("followup_css"));
   return result;
 }
 

@@ -8,12 +8,15 @@ import "../shared/messages.js";
 import { sessionCall } from "./api.js";
 import * as broadcast from "./broadcast.js";
 import { python } from "./engine.js";
+import { remindAfterSend } from "./followup.js";
 import { threadForGmailId } from "./self_view.js";
 import * as store from "./store.js";
 
 const { SERVER_SHARE } = globalThis.EngageConfig;
 const { EngageError, MSG } = globalThis.EngageMessages;
 const PLAN_RESERVE_MS = 40; // client_py's plan and the reply's trip back
+// Reminders chosen in a compose, by message id: set once the email went out tracked.
+const pendingReminders = new Map();
 
 /** client_py's automatic-tracking decision for these recipients (client_py/calls.py). */
 function autoInsert(session, recipients, options) {
@@ -96,6 +99,7 @@ export async function prepareSend({ compose, budgetMs }) {
   store.rememberSent(token, {
     thread_id: message.thread_id, message_id: message.id, subject: message.subject, mode,
   }).catch(() => {});
+  if (compose.remind) pendingReminders.set(message.id, { threadId: message.thread_id, remind: compose.remind });
   return {
     track: true,
     mode,
@@ -111,6 +115,11 @@ export async function verifyBody({ body, pixelUrl, trackedUrls }) {
 
 export async function recordOutcome(outcome) {
   await store.addSendTiming({ ...outcome, at: Date.now() });
+  const reminder = outcome.messageId && pendingReminders.get(outcome.messageId);
+  if (reminder) {
+    pendingReminders.delete(outcome.messageId);
+    if (outcome.applied) await remindAfterSend(reminder.threadId, reminder.remind);
+  }
   // A new tracked email: the side panel lists it at once, "not opened yet".
   if (outcome.applied) broadcast.toPages(MSG.ENGAGEMENT, { sent: outcome.threadId });
   if (!outcome.applied && outcome.messageId) {

@@ -8,6 +8,7 @@
 //   replies.js      recipients' replies seen in Gmail, reported to the server
 //   panel.js        the Engagement side panel
 //   live.js         stream, polling, counter, notifications (badge.js draws them)
+//   followup.js     follow-up reminders and the activity feed
 //   pixel_block.js  declarativeNetRequest rule for the sender's own pixel loads
 //   engine.js       the offscreen document;  store.js  all storage;  api.js  the server
 //
@@ -20,6 +21,7 @@ import * as account from "./account.js";
 import * as badge from "./badge.js";
 import * as broadcast from "./broadcast.js";
 import { engineStartedAt, ensureEngine } from "./engine.js";
+import * as followup from "./followup.js";
 import * as live from "./live.js";
 import * as panel from "./panel.js";
 import * as replies from "./replies.js";
@@ -108,6 +110,11 @@ listen(TARGET.WORKER, senderChecked({
   [MSG.PANEL_VIEWED]: panel.viewed,
   [MSG.PANEL_OPEN]: panel.openInGmail,
   [MSG.COUNTER_RESET]: panel.resetCounter,
+  [MSG.PANEL_FEED]: followup.feed,
+  [MSG.PANEL_FEED_TICK]: followup.feedTick,
+  [MSG.PANEL_DUE]: followup.due,
+  [MSG.PANEL_REMIND]: followup.remind,
+  [MSG.PANEL_REMINDER_ACTION]: followup.reminderAction,
   [MSG.OFFSCREEN_READY]: engineReady,
   [MSG.STREAM_EVENT]: live.onStreamEvent,
   [MSG.STREAM_STATE]: live.onStreamState,
@@ -121,8 +128,12 @@ chrome.alarms.onAlarm.addListener(async (alarm) => {
   if (polls % REFRESH_ME_EVERY === 0) await account.refreshMe().catch(() => {});
 });
 
+chrome.notifications.onButtonClicked.addListener((notificationId, index) => {
+  followup.onNotificationButton(notificationId, index).catch((error) => console.warn("Engage: reminder", error));
+});
+
 chrome.notifications.onClicked.addListener(async (notificationId) => {
-  const threadId = badge.threadOfNotification(notificationId);
+  const threadId = badge.threadOfNotification(notificationId) || followup.reminderOfNotification(notificationId)?.threadId;
   if (!threadId) return;
   chrome.notifications.clear(notificationId);
   await panel.openInGmail({ threadId }).catch((error) => console.warn("Engage: cannot open thread", error));

@@ -177,6 +177,7 @@
     states.set(compose, state);
     buildButton(state);
     place(state);
+    globalThis.EngageComposeRemind?.attach(state); // "Remind me" beside it (compose_remind.js)
     render(state);
     const body = G.bodyOf(compose);
     // Recipients, the plain-text switch: anything but typing in the body.
@@ -199,6 +200,7 @@
       threadId: G.threadIdOf(compose) || `${DRAFT_THREAD_PREFIX}${draftId || state.localId}`,
       draftId: draftId || state.localId,
       mode: state.mode,
+      remind: state.remind || null, // a follow-up reminder to set once it is sent
     };
   }
 

@@ -41,6 +41,11 @@
     PANEL_VIEWED: "panel-viewed",
     PANEL_OPEN: "panel-open",
     COUNTER_RESET: "counter-reset",
+    PANEL_FEED: "panel-feed", // the activity feed, rendered by client_py
+    PANEL_FEED_TICK: "panel-feed-tick", // the same items again: relative times tick
+    PANEL_DUE: "panel-due", // the Due section (follow-up reminders)
+    PANEL_REMIND: "panel-remind", // set a reminder on a thread
+    PANEL_REMINDER_ACTION: "panel-reminder-action", // snooze, done or cancel one
     // offscreen -> worker
     OFFSCREEN_READY: "offscreen-ready",
     STREAM_EVENT: "stream-event",

@@ -2,6 +2,8 @@
 // value escaped there), asked from the worker, which asks the server and the offscreen
 // document. This page adds the search and filter controls, one delegated listener on
 // client_py's data-action hooks, and live refresh when the worker reports engagement.
+import * as followup from "./followup.js";
+
 const { TARGET, MSG, request, listen } = globalThis.EngageMessages;
 
 const $ = (id) => document.getElementById(id);
@@ -61,7 +63,8 @@ async function renderNow({ more = false } = {}) {
   $("clear").hidden = !filtered(q);
   const state = await ask(MSG.GET_STATE);
   $("signed-out").hidden = state.signedIn;
-  $("filters").hidden = !state.signedIn;
+  followup.setSignedIn(state.signedIn);
+  $("filters").hidden = !state.signedIn || followup.currentView() === "feed";
   if (!state.signedIn) {
     panel.replaceChildren();
     $("more").hidden = true;
@@ -85,7 +88,9 @@ async function renderNow({ more = false } = {}) {
   panel.innerHTML = result.html;
   restoreExpanded();
   document.scrollingElement.scrollTop = scroll;
-  $("more").hidden = !view.nextCursor;
+  $("more").dataset.hasMore = view.nextCursor ? "true" : "";
+  $("more").hidden = !view.nextCursor || followup.currentView() === "feed";
+  followup.refreshDue();
   panel.dataset.query = JSON.stringify(q); // what this list answers (tests wait on it)
   notice("");
 }
@@ -179,6 +184,7 @@ $("open-options").addEventListener("click", () => chrome.runtime.openOptionsPage
 listen(TARGET.PAGES, {
   [MSG.ENGAGEMENT]: () => {
     renderSoon();
+    followup.onEngagement();
     return true;
   },
   [MSG.STATE_CHANGED]: (change) => {
@@ -187,5 +193,9 @@ listen(TARGET.PAGES, {
   },
 });
 
+followup.initFollowup({
+  notice,
+  open: (threadId) => ask(MSG.PANEL_OPEN, { threadId }).catch((e) => notice(e.message)),
+});
 setInterval(() => render(), CLOCK_REFRESH_MS); // "2 min ago" must not stay put
 render();

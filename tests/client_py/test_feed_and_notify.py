@@ -104,8 +104,10 @@ def test_only_counted_verdicts_notify_and_a_minute_groups():
     assert first == {"show": True, "why": None, "group": False, "title": "Opened: Intro", "message": "mobile · London"}
     second = {**OPEN, "subject": "Pricing", "at": NOW}
     grouped = notification_for([OPEN, second, {**second, "kind": "click"}], {}, NOW, last_shown_at="2026-12-01T11:59:30Z")
-    assert grouped["group"] is True and grouped["title"] == "3 opens in the last minute"
+    assert grouped["group"] is True and grouped["title"] == "3 new engagements in the last minute"
     assert grouped["message"] == "Intro and Pricing (2)"
+    opens = notification_for([OPEN, second], {"locale": "de"}, NOW, last_shown_at="2026-12-01T11:59:30Z")
+    assert opens["title"] == "2 Öffnungen in der letzten Minute" and opens["message"] == "Intro und Pricing"
     later = notification_for([OPEN, second], {}, NOW, last_shown_at="2026-12-01T11:58:00Z")
     assert later["group"] is False and later["title"] == "Opened: Pricing"
     assert notification_for([OPEN], QUIET, "2026-12-01T23:00:00Z")["why"] == "quiet"

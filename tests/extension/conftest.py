@@ -38,7 +38,7 @@ def extension_dir() -> Path:
 def live(tmp_path_factory, geo_db):
     instance = tmp_path_factory.mktemp("engage")
     server = LiveServer(instance=instance, database_url=f"sqlite:///{instance / 'engage.db'}", geo_db=geo_db,
-                        extra_env=TRUST_LOCAL_PROXY)
+                        extra_env={**TRUST_LOCAL_PROXY, "ENGAGE_REMINDER_INTERVAL": "1"})  # reminders fire quickly
     server.migrate()
     server.start()
     yield server
