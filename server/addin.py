@@ -8,7 +8,8 @@
   tzdata wheels, the Pyodide loader);
 - the URLs of the flat layout before those folders (``/addin/taskpane.html``, ...): a
   manifest an admin installed earlier names them, so they keep answering (``MOVED``);
-- ``/addin/engage-panel.css``: client_py's panel stylesheet (``render.PANEL_CSS``);
+- ``/addin/engage-panel.css``: client_py's panel stylesheet (``render.PANEL_CSS``, with
+  the activity feed's and the reminders' styles);
 - ``/panel``: the task pane page for a plain browser (the same page, outside Outlook).
 
 These pages are framed by Outlook and run Pyodide, so they get their own security
@@ -24,6 +25,7 @@ from xml.sax.saxutils import escape
 from flask import Blueprint, Response, abort, current_app, request, send_from_directory
 from werkzeug.security import safe_join
 
+from client_py.followup_calls import followup_css
 from client_py.render import PANEL_CSS
 
 bp = Blueprint("addin", __name__)
@@ -94,7 +96,7 @@ def manifest():
 
 @bp.get("/addin/engage-panel.css")
 def panel_css():
-    response = Response(PANEL_CSS, mimetype="text/css")
+    response = Response(PANEL_CSS + followup_css(), mimetype="text/css")
     response.headers["Cache-Control"] = "no-cache"
     return response
 

@@ -2,6 +2,7 @@
 // extension uses too (lib/stream.mjs: tickets, EventSource, backing off), and polling
 // while the stream is down.
 import { createStream } from "../lib/stream.mjs";
+import { refreshFeed } from "./followup.mjs";
 import { refresh, scheduleRefresh } from "./paging.mjs";
 import { $, Api, apiFailure, state, t } from "./view.mjs";
 
@@ -56,6 +57,7 @@ const stream = createStream({
   onEvent(data) {
     if (data.counts && state.me && state.me.settings.notify_on_open) state.pendingNotices.push(data);
     scheduleRefresh();
+    refreshFeed(); // the activity feed lists every event at once
   },
 });
 

@@ -2,6 +2,7 @@
 // it with client_py (engage_addin.panel_html, all values escaped there), and the
 // clicks inside it (expand, pin, mark seen, reset the counter).
 import { startEngine } from "../shared/engine.mjs";
+import { refreshFollowup } from "./followup.mjs";
 import { openEmail, threadOf } from "./open_email.mjs";
 import { $, Api, apiFailure, query, setStatus, shownSettings, state, toast } from "./view.mjs";
 
@@ -81,7 +82,7 @@ export async function render() {
   const { html } = engine.call("panel_html",
     { threads: state.threads, unread: state.unread, hidden_by_window: state.hidden },
     // client_py renders the panel in Office's display language (client_py/i18n.py).
-    { ...shownSettings(), locale: globalThis.EngageStrings.language() },
+    { ...shownSettings(), locale: globalThis.EngageStrings.language(), with_reminders: true },
     { text: q.q, period: q.period, domain: q.domain || null,
                          sequence: q.sequence || null, step: q.step });
   const host = $("panel");
@@ -91,6 +92,7 @@ export async function render() {
     if (state.expanded.has(article.dataset.threadId)) setExpanded(article, true);
   }
   $("more").hidden = !state.nextCursor;
+  refreshFollowup(); // the Due section and the activity feed beside the threads
   document.title = state.unread ? `(${state.unread}) Engage` : "Engage: Engagement";
 }
 

@@ -10,7 +10,9 @@
 //   open_email.mjs  opening a tracked email in Outlook
 //   settings.mjs    the Customization section
 //   live.mjs        the live stream, and polling while it is down
+//   followup.mjs    follow-up reminders (the Due section) and the activity feed
 import { startEngine } from "../shared/engine.mjs";
+import { wireFollowup } from "./followup.mjs";
 import { connectLive } from "./live.mjs";
 import { onPanelClick, onPanelDoubleClick, refresh, scheduleRefresh, showMore } from "./paging.mjs";
 import { fillSettings, outlookTimeZone, wireSettings } from "./settings.mjs";
@@ -56,6 +58,7 @@ function wire() {
   $("period").addEventListener("change", refresh);
   $("category").addEventListener("change", refresh);
   wireSettings();
+  wireFollowup({ refresh });
   $("signout").addEventListener("click", () => signedOut(""));
   // What the runtime could not say on an email once it was sent.
   Api.onNotice((text) => toast(text));

@@ -39,7 +39,7 @@ def live(addin_build, geo_db, tmp_path_factory):
     for attempt in range(3):
         instance = tmp_path_factory.mktemp("addin-server")
         server = LiveServer(instance=instance, database_url=f"sqlite:///{instance / 'engage.db'}", geo_db=geo_db,
-                            extra_env=TRUST_LOCAL_PROXY)
+                            extra_env={**TRUST_LOCAL_PROXY, "ENGAGE_REMINDER_INTERVAL": "1"})
         server.migrate()
         server.token = server.create_user(email=USER, org="Acme", domains=("acme.example",), password=PASSWORD)
         server.start()
