@@ -9,7 +9,8 @@ import { blockPixels, unblockPixels } from "./pixel_block.js";
 import * as store from "./store.js";
 
 const { MSG, EngageError } = globalThis.EngageMessages;
-const SETTING_KEYS = ["auto_insert", "notify_on_open", "blocklist", "insert_at", "time_zone"];
+const SETTING_KEYS = ["auto_insert", "notify_on_open", "blocklist", "insert_at", "time_zone",
+  "notify_mode", "digest_hour", "quiet_start", "quiet_end"];
 
 export async function state() {
   const session = await store.getSession();

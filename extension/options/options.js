@@ -75,9 +75,21 @@ function render(state) {
   $("auto_insert").checked = Boolean(s.auto_insert);
   $("notify_on_open").checked = Boolean(s.notify_on_open);
   for (const radio of document.querySelectorAll('input[name="insert_at"]')) radio.checked = radio.value === (s.insert_at || "last");
+  for (const radio of document.querySelectorAll('input[name="notify_mode"]')) radio.checked = radio.value === (s.notify_mode || "each");
+  fillHours(s.digest_hour ?? 9);
+  $("quiet_start").value = s.quiet_start || "";
+  $("quiet_end").value = s.quiet_end || "";
   $("blocklist").value = (s.blocklist || []).join("\n");
   $("time_zone").value = s.time_zone || "UTC";
   fillZones();
+}
+
+function fillHours(selected) {
+  const select = $("digest_hour");
+  if (!select.options.length) {
+    for (let hour = 0; hour < 24; hour += 1) select.append(new Option(`${String(hour).padStart(2, "0")}:00`, String(hour)));
+  }
+  select.value = String(selected);
 }
 
 async function refresh() {
@@ -121,6 +133,11 @@ $("settings-form").addEventListener("submit", async (event) => {
       auto_insert: $("auto_insert").checked,
       notify_on_open: $("notify_on_open").checked,
       insert_at: insertAt ? insertAt.value : "last",
+      notify_mode: document.querySelector('input[name="notify_mode"]:checked')?.value || "each",
+      digest_hour: Number($("digest_hour").value || 9),
+      // Both or neither: half a quiet period means none.
+      quiet_start: $("quiet_start").value && $("quiet_end").value ? $("quiet_start").value : null,
+      quiet_end: $("quiet_start").value && $("quiet_end").value ? $("quiet_end").value : null,
       blocklist,
       time_zone: $("time_zone").value.trim() || "UTC",
     });

@@ -269,6 +269,12 @@ def save_settings(context, **changes) -> None:
             page.fill("#blocklist", "\n".join(value))
         elif key == "time_zone":
             page.fill("#time_zone", value)
+        elif key == "notify_mode":
+            page.check(f"input[name='notify_mode'][value='{value}']")
+        elif key == "digest_hour":
+            page.select_option("#digest_hour", str(value))
+        elif key in ("quiet_start", "quiet_end"):
+            page.fill(f"#{key}", value or "")
         else:
             raise ValueError(f"no such setting on the options page: {key}")
     page.click("#save")

@@ -109,3 +109,30 @@ def test_the_activity_feed_shows_the_open_and_leads_to_the_thread(ext, artifacts
                        "Gmail to open the thread")
     assert len([p for p in ext.context.pages if p.url.startswith(harness.GMAIL)]) == gmail_tabs
     panel.close()
+
+
+def test_opens_within_a_minute_come_as_one_notification_and_quiet_hours_hold_them(ext):
+    harness.save_settings(ext.context, notify_on_open=True, notify_mode="each", quiet_start="", quiet_end="")
+    first, second = send_tracked(ext, "Deck for Carol"), send_tracked(ext, "Terms for Carol")
+    assert harness.recipient_fetch(first["pixel_url"]) == (200, None)
+    harness.wait_until(ext.gmail, lambda: (harness.diagnostics(ext.context).get("lastNotification") or {})
+                       .get("thread_id") == first["thread_id"], 5, 50, "the first notification")
+    assert harness.recipient_fetch(second["pixel_url"]) == (200, None)
+    harness.wait_until(ext.gmail, lambda: (harness.diagnostics(ext.context).get("lastNotification") or {})
+                       .get("grouped") == 2, 5, 50, "the second open to join the first")
+    shown = harness.sw_eval(ext.context, "() => chrome.notifications.getAll()")
+    ours = [key for key in shown if key.startswith("engage-thread:")]
+    assert ours == [f'engage-thread:{second["thread_id"]}']  # one notification, not two
+    assert harness.diagnostics(ext.context)["lastNotification"]["title"] == "2 opens in the last minute"
+
+    # Quiet all day long (00:00 to 23:59 in the user's zone): nothing pops up.
+    harness.save_settings(ext.context, quiet_start="00:00", quiet_end="23:59")
+    third = send_tracked(ext, "Quiet please")
+    assert harness.recipient_fetch(third["pixel_url"]) == (200, None)
+    harness.wait_until(ext.gmail, lambda: (harness.diagnostics(ext.context).get("lastNotification") or {})
+                       .get("skipped") == "quiet", 5, 50, "the open to be held back")
+    assert f'engage-thread:{third["thread_id"]}' not in harness.sw_eval(ext.context,
+                                                                       "() => chrome.notifications.getAll()")
+    settings = ext.api("GET", "/api/v1/settings")
+    assert (settings["quiet_start"], settings["quiet_end"], settings["notify_mode"]) == ("00:00", "23:59", "each")
+    harness.save_settings(ext.context, quiet_start="", quiet_end="")

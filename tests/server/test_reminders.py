@@ -140,7 +140,9 @@ def test_no_reminder_on_someone_elses_or_a_deleted_thread(client, ann, bob):
     register(client, ann)
     assert remind(client, bob, in_days=1).status_code == 404
     gone = register(client, ann, thread_id="thread-gone")
+    doomed = remind(client, ann, in_days=1, thread_id="thread-gone").get_json()
     assert client.delete(f"/api/v1/messages/{gone['id']}", headers=ann.headers).status_code == 204
+    assert client.post(f"/api/v1/reminders/{doomed['id']}/done", headers=ann.headers).status_code == 404
     resp = remind(client, ann, in_days=1, thread_id="thread-gone")
     assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "not_found"
     assert reminders(client, ann) == []
