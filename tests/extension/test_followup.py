@@ -1,8 +1,11 @@
-"""Follow-up reminders and the activity feed in real Chromium with the real extension:
-a reminder chosen in the compose toolbar or on a thread in the side panel lives on the
-server; when it comes due with nobody opening, a desktop notification and a "Due"
-section at the top of the panel (screenshot saved), where it is snoozed or done. The
-Activity view lists the recipient's open, one click from the thread."""
+"""Replies, follow-up reminders, the activity feed and notifications in real Chromium
+with the real extension (one browser for the module). A recipient's message arriving in
+a tracked conversation reaches the server once. A reminder chosen in the compose
+toolbar or on a thread in the side panel lives on the server; when it comes due with
+nobody opening, a desktop notification and a "Due" section at the top of the panel
+(screenshot saved), where it is snoozed or done. The Activity view lists the
+recipient's open, one click from the thread. Opens within a minute make one
+notification; quiet hours hold them back."""
 
 from __future__ import annotations
 
@@ -136,3 +139,31 @@ def test_opens_within_a_minute_come_as_one_notification_and_quiet_hours_hold_the
     settings = ext.api("GET", "/api/v1/settings")
     assert (settings["quiet_start"], settings["quiet_end"], settings["notify_mode"]) == ("00:00", "23:59", "each")
     harness.save_settings(ext.context, quiet_start="", quiet_end="")
+
+
+def test_a_reply_arriving_in_an_open_conversation_is_reported_once(ext):
+    compose = harness.Compose.new(ext, to=[harness.RAE], subject="Shall we talk?")
+    compose.wait_toggle(tracked=True)
+    sent, outcome = compose.send()
+    message = harness.registered(ext, outcome["messageId"])
+    ext.gmail.evaluate("(id) => fakeGmail.show('#sent/' + id)", sent["threadId"])
+    ext.gmail.wait_for_timeout(300)  # the conversation shows only the user's email: no reply
+    assert ext.thread(message["thread_id"])["first_reply_at"] is None
+
+    # Someone not on the email writes in: not a reply. Then Rae answers.
+    ext.gmail.evaluate("(id) => fakeGmail.receive(id, {name: 'Eve', address: 'eve@else.example'}, 'Hi')",
+                       sent["threadId"])
+    gmail_id = ext.gmail.evaluate("([id, rae]) => fakeGmail.receive(id, rae, 'Yes, Tuesday works.')",
+                                  [sent["threadId"], harness.RAE])
+    harness.wait_until(ext.gmail, lambda: ext.thread(message["thread_id"])["first_reply_at"], 5, 50,
+                       "the reply to reach the server")
+    first = ext.thread(message["thread_id"])["first_reply_at"]
+    last = harness.diagnostics(ext.context)["lastReplies"]
+    assert last["reported"] == [gmail_id]
+
+    # Opening the conversation again shows the same messages: nothing new is stored.
+    ext.gmail.evaluate("() => fakeGmail.show('#inbox')")
+    ext.gmail.evaluate("(id) => fakeGmail.show('#sent/' + id)", sent["threadId"])
+    ext.gmail.wait_for_timeout(300)
+    thread = ext.thread(message["thread_id"])
+    assert thread["first_reply_at"] == thread["last_reply_at"] == first
