@@ -175,7 +175,8 @@ def render_feed(items: Iterable[Mapping], settings: Mapping | None = None, now: 
 
 FEED_CSS = """
 .engage-feed{font:13px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg,#1f1f1f);padding:8px}
-.engage-feed-title{font-size:11px;font-weight:600;letter-spacing:.04em;text-transform:uppercase;color:var(--muted,#5f6368);margin:8px 0 4px}
+.engage-feed-title{font-size:11px;font-weight:600;letter-spacing:.04em;text-transform:uppercase;
+ color:var(--muted,#5f6368);margin:8px 0 4px}
 .engage-feed-list{list-style:none;margin:0;padding:0}
 .engage-feed-item{border-top:1px solid var(--line,#e3e3e3)}
 .engage-feed-open{display:flex;gap:8px;padding:6px 4px;color:inherit;text-decoration:none;border-radius:6px}

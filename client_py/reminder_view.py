@@ -93,7 +93,8 @@ def remind_menu(thread: Mapping, lang: str, fmt: TimeFormatter) -> str:
 
 REMINDER_CSS = """
 .engage-due{margin:0 0 12px;padding:8px;border-radius:8px;background:#fef7e0;color:#3c2a00}
-.engage-due-title{font-size:11px;font-weight:600;letter-spacing:.04em;text-transform:uppercase;margin:0 0 4px;color:#b06000}
+.engage-due-title{font-size:11px;font-weight:600;letter-spacing:.04em;text-transform:uppercase;margin:0 0 4px;
+ color:#b06000}
 .engage-due-list{list-style:none;margin:0;padding:0}
 .engage-due-item{display:flex;flex-wrap:wrap;align-items:center;gap:4px 8px;padding:4px 0;border-top:1px solid #f6e2a8}
 .engage-due-item:first-child{border-top:0}

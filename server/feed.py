@@ -100,7 +100,8 @@ def _fill_reply_subjects(items: list[dict]) -> None:
     if not pks:
         return
     latest: dict[int, Message] = {}
-    for m in db.session.execute(sa.select(Message).where(Message.thread_id.in_(pks)).order_by(Message.sent_at)).scalars():
+    stmt = sa.select(Message).where(Message.thread_id.in_(pks)).order_by(Message.sent_at)
+    for m in db.session.execute(stmt).scalars():
         latest[m.thread_id] = m
     by_thread = {m.thread.client_thread_id: m for m in latest.values()}
     for item in items:

@@ -103,7 +103,8 @@ def test_only_counted_verdicts_notify_and_a_minute_groups():
     first = notification_for([OPEN], {}, NOW)
     assert first == {"show": True, "why": None, "group": False, "title": "Opened: Intro", "message": "mobile · London"}
     second = {**OPEN, "subject": "Pricing", "at": NOW}
-    grouped = notification_for([OPEN, second, {**second, "kind": "click"}], {}, NOW, last_shown_at="2026-12-01T11:59:30Z")
+    grouped = notification_for([OPEN, second, {**second, "kind": "click"}], {}, NOW,
+                               last_shown_at="2026-12-01T11:59:30Z")
     assert grouped["group"] is True and grouped["title"] == "3 new engagements in the last minute"
     assert grouped["message"] == "Intro and Pricing (2)"
     opens = notification_for([OPEN, second], {"locale": "de"}, NOW, last_shown_at="2026-12-01T11:59:30Z")

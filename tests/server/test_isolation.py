@@ -81,6 +81,9 @@ def test_bobs_stream_does_not_get_anns_events(app, client, ann, bob):
     ("GET", "/api/v1/messages/abc"), ("GET", "/api/v1/threads"), ("PATCH", "/api/v1/threads"),
     ("POST", "/api/v1/threads/self-view"), ("POST", "/api/v1/threads/replies"), ("GET", "/api/v1/counter"),
     ("POST", "/api/v1/counter/reset"),
+    ("GET", "/api/v1/feed"), ("GET", "/api/v1/reminders"), ("POST", "/api/v1/reminders"),
+    ("POST", "/api/v1/reminders/abc/snooze"), ("POST", "/api/v1/reminders/abc/done"),
+    ("POST", "/api/v1/reminders/abc/notified"), ("DELETE", "/api/v1/reminders/abc"),
     ("POST", "/api/v1/stream/tickets"), ("GET", "/api/v1/stream"),
     ("DELETE", "/api/v1/messages/abc"), ("POST", "/api/v1/auth/signout"),
 ])

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from tests.fixtures.app import empty_pg_database
 from tests.live_server import TRUST_LOCAL_PROXY, LiveServer, recipient_fetch
 
-COUNT = 24
+COUNT = 16
 
 
 def test_due_reminders_fire_once_across_two_processes_and_never_after_an_open(tmp_path, geo_db, pg_url):
