@@ -9,7 +9,7 @@ thread then knows its first and last reply (``first_reply_at``, ``last_reply_at`
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 import marshmallow as ma
 import sqlalchemy as sa
@@ -100,6 +100,6 @@ def report_reply(body):
 
 
 def _aware(value):
-    from datetime import timezone
-
+    """MIN() of a time column, aware (the column type makes it so; a driver that hands
+    back a naive one is read as UTC, as everything is stored)."""
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
