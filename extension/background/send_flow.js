@@ -28,12 +28,46 @@ export async function decide({ recipients = [] }) {
   return { signedIn: true, ...result };
 }
 
+// The pixel's token is chosen here (the server takes it at registration: MessageIn's
+// pixel_token, at least 128 random bits), so the pixel can go into Gmail's draft as soon
+// as the email is known to be tracked, before anything is registered.
+const PIXEL_TOKEN = /^[A-Za-z0-9_-]{22,64}$/;
+
+function newPixelToken() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** The address the server gives a pixel with this token (server/api/messages.py pixel_url). */
+function pixelUrlOf(session, token) {
+  return `${session.me.public_url}/p/${token}.gif`;
+}
+
+function whereOf(session) {
+  return session.me.settings?.insert_at === "first" ? "first" : "last";
+}
+
+/**
+ * {body, token?} -> {ok, token, pixelUrl, plan}: the DOM edits that put a tracked
+ * email's pixel into its draft (client_py's place for it; links untouched: they are
+ * rewritten only at Send). The same token again when the draft lost its pixel.
+ */
+export async function draftPixel({ body, token }) {
+  const session = await store.getSession();
+  if (!session) return { ok: false, reason: "signed_out" };
+  const pixelToken = PIXEL_TOKEN.test(token || "") ? token : newPixelToken();
+  const pixelUrl = pixelUrlOf(session, pixelToken);
+  const plan = await python("plan", { body, pixel_url: pixelUrl, where: whereOf(session), tracked: {} },
+    { timeoutMs: 3000 });
+  return { ok: true, token: pixelToken, pixelUrl, plan };
+}
+
 function notTracked(reason, extra = {}) {
   return { track: false, reason, ...extra };
 }
 
 /**
- * {compose: {recipients, subject, threadId, draftId, mode, body}, budgetMs} ->
+ * {compose: {recipients, subject, threadId, draftId, mode, body, pixelToken?}, budgetMs} ->
  * {track: false, reason} or {track: true, plan, message, timings}.
  */
 export async function prepareSend({ compose, budgetMs }) {
@@ -74,6 +108,8 @@ export async function prepareSend({ compose, budgetMs }) {
       client: "gmail",
       links: inspected.links,
       client_message_id: compose.draftId || null,
+      // The draft's pixel (draftPixel): registered with the token already in the body.
+      ...(PIXEL_TOKEN.test(compose.pixelToken || "") ? { pixel_token: compose.pixelToken } : {}),
     },
     timeoutMs: serverMs,
   });
@@ -85,7 +121,7 @@ export async function prepareSend({ compose, budgetMs }) {
   const plan = await python("plan", {
     body: compose.body,
     pixel_url: message.pixel_url,
-    where: session.me.settings?.insert_at === "first" ? "first" : "last",
+    where: whereOf(session),
     tracked,
   }, { timeoutMs: Math.max(1, left()) });
   timings.planMs = performance.now() - planStart;

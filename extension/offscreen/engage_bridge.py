@@ -114,10 +114,11 @@ def plan(body: str, pixel_url: str, where: str, tracked: dict) -> dict:
     """The DOM edits that turn ``body`` into client_py's tracked body, and that body.
 
     ``tracked`` maps each link address to its tracking address (from the server).
-    Returns ``{"expected", "remove", "insert", "snippet", "links"}``: ``remove`` are the
-    positions of old snippets to take out first (last first), ``insert`` the position
-    for the new one (None: cannot be placed in the tree), ``links`` the ``<a>`` indices
-    with their current and new addresses.
+    Returns ``{"expected", "remove", "insert", "keep", "snippet", "links"}``: ``remove``
+    are the positions of old snippets to take out first (last first), ``insert`` the
+    position for the new one (None: cannot be placed in the tree), ``keep`` true when
+    the body already holds exactly this snippet where it belongs (nothing to remove or
+    insert), ``links`` the ``<a>`` indices with their current and new addresses.
     """
     tokens = tokenize(body)
     # An old snippet in the sender's part goes first (insert_snippet does the same).
@@ -127,6 +128,11 @@ def plan(body: str, pixel_url: str, where: str, tracked: dict) -> dict:
     clean_tokens = tokenize(clean) if clean != body else tokens
     with_pixel = snippet_rules.insert_snippet(clean, pixel_url, where)
     markup = snippet_rules.build_snippet(pixel_url)
+    # The pixel put into the draft at compose time (``keep``): already the one snippet,
+    # where client_py puts it; left alone, so Send only rewrites links.
+    keep = len(spans) == 1 and spans[0][2] == pixel_url and with_pixel == body
+    if keep:
+        remove = []
     at = with_pixel.find(markup)
     insert = dom_position(clean, clean_tokens, at) if at >= 0 and with_pixel[:at] == clean[:at] else None
     anchors = [t.start for t in clean_tokens if t.kind == START and t.name == "a"]
@@ -141,8 +147,9 @@ def plan(body: str, pixel_url: str, where: str, tracked: dict) -> dict:
     return {
         "expected": expected,
         "remove": list(reversed(remove)),
-        "insert": insert,
-        "snippet": _elements(markup),
+        "insert": None if keep else insert,
+        "keep": keep,
+        "snippet": [] if keep else _elements(markup),
         "links": link_edits,
         "pixel_url": pixel_url,
     }
