@@ -78,13 +78,23 @@ export async function prepareSend({ compose, budgetMs }) {
   if (!session) return notTracked("signed_out");
   if (compose.mode === "skip") return notTracked("skipped");
 
-  // One trip to Python on the send path: the body's facts and the decision together.
-  const analysis = await python("inspect_compose", {
+  // The pixel's address is known now: the draft's token (draft_pixel.js), else a new
+  // one. So one trip to Python does it all before the server is asked: the body's
+  // facts, the decision, and the plan (tracked links as placeholders).
+  const pixelToken = PIXEL_TOKEN.test(compose.pixelToken || "") ? compose.pixelToken : newPixelToken();
+  const pixelUrl = pixelUrlOf(session, pixelToken);
+  const where = whereOf(session);
+  const threadLookup = threadForGmailId(compose.threadId); // storage, meanwhile
+  const analysis = await python("prepare_send", {
     body: compose.body,
     tracking_host: session.me.public_url,
     recipients: compose.recipients,
     org: session.me.org,
     settings: session.me.settings,
+    mode: compose.mode,
+    pixel_url: pixelUrl,
+    where,
+    nonce: newPixelToken().slice(0, 12),
   }, { timeoutMs: Math.max(1, left()) });
   const inspected = analysis.body;
   timings.analyzeMs = performance.now() - started;
@@ -96,7 +106,7 @@ export async function prepareSend({ compose, budgetMs }) {
 
   const serverMs = Math.floor((left() - PLAN_RESERVE_MS) * SERVER_SHARE);
   if (serverMs <= 0) return notTracked("late");
-  const threadId = (await threadForGmailId(compose.threadId)) || compose.threadId;
+  const threadId = (await threadLookup) || compose.threadId;
   const mode = compose.mode === "manual" ? "manual" : "auto";
   const registerStart = performance.now();
   const message = await sessionCall(session, "POST", "/messages", {
@@ -108,8 +118,7 @@ export async function prepareSend({ compose, budgetMs }) {
       client: "gmail",
       links: inspected.links,
       client_message_id: compose.draftId || null,
-      // The draft's pixel (draftPixel): registered with the token already in the body.
-      ...(PIXEL_TOKEN.test(compose.pixelToken || "") ? { pixel_token: compose.pixelToken } : {}),
+      pixel_token: pixelToken, // the pixel already in the draft, or the one the plan puts in
     },
     timeoutMs: serverMs,
   });
@@ -118,18 +127,18 @@ export async function prepareSend({ compose, budgetMs }) {
   const tracked = Object.fromEntries((message.links || []).map((l) => [l.url, l.tracked_url]));
   if (left() <= 0) throw new EngageError("late", "The budget ran out after registering.");
   const planStart = performance.now();
-  const plan = await python("plan", {
-    body: compose.body,
-    pixel_url: message.pixel_url,
-    where: whereOf(session),
-    tracked,
-  }, { timeoutMs: Math.max(1, left()) });
+  let plan = message.pixel_url === pixelUrl ? filled(analysis.plan, analysis.placeholders, tracked) : null;
+  timings.replanned = !plan;
+  if (!plan) {
+    // Not fillable (an unusual tracked address, another pixel address): client_py again.
+    plan = await python("plan", { body: compose.body, pixel_url: message.pixel_url, where, tracked },
+      { timeoutMs: Math.max(1, left()) });
+  }
   timings.planMs = performance.now() - planStart;
   timings.totalMs = performance.now() - started;
 
-  const token = message.pixel_url.split("/p/").pop().replace(/\.gif$/, "");
   // Not awaited: the email is waiting.
-  store.rememberSent(token, {
+  store.rememberSent(pixelToken, {
     thread_id: message.thread_id, message_id: message.id, subject: message.subject, mode,
   }).catch(() => {});
   return {
@@ -139,6 +148,30 @@ export async function prepareSend({ compose, budgetMs }) {
     message: { id: message.id, thread_id: message.thread_id, pixel_url: message.pixel_url },
     timings,
   };
+}
+
+// A tracked address the browser serialises in an attribute exactly as written (no
+// character it would escape), so putting it for its placeholder changes nothing else.
+const VERBATIM_URL = /^https?:\/\/[A-Za-z0-9._~:\/?#@!$'()*+,;=%-]+$/;
+
+/** client_py's plan with each placeholder replaced by the server's tracked address, or
+ *  null when one cannot be (no plan, a link the server did not answer, an odd address). */
+function filled(plan, placeholders, tracked) {
+  if (!plan) return null;
+  let expected = plan.expected;
+  const byPlaceholder = {};
+  for (const [url, placeholder] of Object.entries(placeholders || {})) {
+    const address = tracked[url];
+    if (!address || !VERBATIM_URL.test(address)) return null;
+    byPlaceholder[placeholder] = address;
+    expected = expected.split(placeholder).join(address);
+  }
+  const links = [];
+  for (const edit of plan.links) {
+    if (!(edit.href in byPlaceholder)) return null;
+    links.push({ ...edit, href: byPlaceholder[edit.href] });
+  }
+  return { ...plan, expected, links };
 }
 
 export async function verifyBody({ body, pixelUrl, trackedUrls }) {

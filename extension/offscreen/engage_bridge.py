@@ -49,6 +49,33 @@ def inspect_compose(body: str, tracking_host: str, recipients: list, org: dict |
     return {"body": calls.inspect_body(body, tracking_host), **calls.auto_insert(recipients, org, settings)}
 
 
+def prepare_send(body: str, tracking_host: str, recipients: list, org: dict | None, settings: dict | None,
+                 mode: str, pixel_url: str, where: str, nonce: str) -> dict:
+    """Gmail's send path in one trip to Python: ``inspect_compose``'s answer and, when
+    the email is to be tracked, the ``plan`` for it made before the server answers.
+
+    The pixel's address is known before registering (its token is the client's: the
+    draft's, or a new one), the tracked links' addresses are not: the plan holds a
+    placeholder for each (``placeholders``: link address -> placeholder, unique to this
+    ``nonce``), which the worker replaces with the server's tracked address, an
+    opaque string substitution. No plan (``plan`` None) when the email is not tracked,
+    or the nonce is in the body (the worker then asks ``plan`` after registering).
+    """
+    answer = inspect_compose(body, tracking_host, recipients, org, settings)
+    answer["plan"] = None
+    answer["placeholders"] = {}
+    tracked = mode == "manual" or bool(answer["decision"].get("applies"))
+    if answer["body"]["kind"] != "html" or not answer["recipients"] or not tracked or mode == "skip":
+        return answer
+    prefix = f"https://engage-link.invalid/{nonce}/"
+    if not nonce or prefix in body:
+        return answer
+    placeholders = {url: f"{prefix}{i}/" for i, url in enumerate(answer["body"]["links"])}
+    answer["plan"] = plan(body, pixel_url, where, placeholders)
+    answer["placeholders"] = placeholders
+    return answer
+
+
 def _elements(markup: str) -> list[dict]:
     """``build_snippet``'s markup as nested {tag, attrs, children}, attributes in order."""
     roots: list[dict] = []
@@ -196,6 +223,7 @@ def ping() -> dict:
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     **calls.FUNCTIONS,
     "inspect_compose": inspect_compose,
+    "prepare_send": prepare_send,
     "plan": plan,
     "verify": verify,
     "panel_css": panel_css,

@@ -77,6 +77,7 @@ def test_the_draft_gets_the_pixel_when_a_recipient_makes_it_tracked(ext, gmail):
     sent, outcome = compose.send()
 
     assert outcome["applied"] and sent["strays"] == 0
+    assert outcome["workerTimings"]["replanned"] is False  # one trip to Python at Send (prepare_send)
     message = harness.registered(ext, outcome["messageId"])
     assert message["pixel_url"] == pixel  # registered with the draft's pixel
     assert sent["html"] == tracked_body(original, message) == sent["dom"]
