@@ -17,6 +17,12 @@
 // puts it (a pixel the user deleted or Gmail duplicated is put right), and takes the
 // draft's pixel out again if the email goes out untracked (`withdraw`).
 //
+// In the draft the pixel's wrapper is not editable (contenteditable="false"): it is a
+// zero-height, font-size 0 box at the end (or start) of the body, and Chromium puts the
+// caret inside it on Ctrl+End (Ctrl+Home), so what the user typed next would be
+// invisible and go with the pixel. The attribute comes off at Send (`unlock`), before
+// the body is read, so what is sent is client_py's snippet exactly.
+//
 // The sender's own browser never loads it (background/pixel_block.js).
 //
 // A classic script: defines `globalThis.EngageDraftPixel`. DOM calls only (Trusted Types).
@@ -37,6 +43,37 @@
     return [...body.getElementsByTagName("img")].filter((img) => img.getAttribute("src") === url);
   }
 
+  function wrappersOf(body, url) {
+    return pixelsOf(body, url).map((img) => img.closest(MARKER)).filter((w) => w && body.contains(w));
+  }
+
+  /** Keep the caret out of the pixel's box (see the top of this file); true on a change. */
+  function lock(body, url) {
+    let changed = false;
+    for (const wrapper of wrappersOf(body, url)) {
+      if (wrapper.getAttribute("contenteditable") !== "false") {
+        wrapper.setAttribute("contenteditable", "false");
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  /** At Send: the draft's pixel as client_py's snippet again (no contenteditable). The
+   *  caller announces the change when this says there was one. */
+  function unlock(state) {
+    const body = G.bodyOf(state.compose);
+    if (!state.draft || !body) return false;
+    let changed = false;
+    for (const wrapper of wrappersOf(body, state.draft.pixelUrl)) {
+      if (wrapper.hasAttribute("contenteditable")) {
+        wrapper.removeAttribute("contenteditable");
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
   function wanted(state) {
     return globalThis.EngageCompose.willTrack(state) === true;
   }
@@ -52,6 +89,7 @@
     if (!body || !state.compose.isConnected) return;
     if (wanted(state)) {
       if (!state.draft || !pixelsOf(body, state.draft.pixelUrl).length) insert(state, body);
+      else if (lock(body, state.draft.pixelUrl)) Editor.changed(body); // after a Send that did not happen
     } else if (state.draft) {
       withdraw(state);
     }
@@ -75,7 +113,8 @@
         return;
       }
       state.draft = { token: reply.token, pixelUrl: reply.pixelUrl };
-      if (applied.changed) Editor.changed(body);
+      lock(body, reply.pixelUrl);
+      Editor.changed(body);
     } catch (error) {
       // Python still starting, a body client_py will not track (plain text), a plan
       // that no longer fits: the send path inserts the pixel at Send instead.
@@ -110,5 +149,5 @@
     return state.draft ? state.draft.token : null;
   }
 
-  globalThis.EngageDraftPixel = Object.freeze({ sync, withdraw, tokenOf });
+  globalThis.EngageDraftPixel = Object.freeze({ sync, withdraw, unlock, tokenOf });
 })();

@@ -53,6 +53,8 @@
       if (state.plain) throw Object.assign(new Error(), { code: "plain_text" });
       if (state.mode === "skip") throw Object.assign(new Error(), { code: "skipped" });
       if (!body) throw Object.assign(new Error(), { code: "no_body" });
+      // The draft's pixel as client_py's snippet again (draft_pixel.js), announced.
+      if (Draft.unlock(state)) Editor.changed(body);
       // The draft's pixel (draft_pixel.js), if it has one: registered with its token.
       const compose = { ...Compose.snapshot(state), body: body.innerHTML, pixelToken: Draft.tokenOf(state) };
       const budget = timeLeft(gesture);

@@ -42,6 +42,9 @@ def no_trusted_types_violations(ext):
     assert ext.fake.csp_reports[before:] == [], "a Trusted Types / CSP violation on the Gmail page"
 
 
+LOCKED = ' contenteditable="false"'  # on the draft's pixel wrapper (content/draft_pixel.js)
+
+
 def pixels(html: str) -> list[str]:
     return harness.PIXEL_RE.findall(html)
 
@@ -67,12 +70,22 @@ def test_the_draft_gets_the_pixel_when_a_recipient_makes_it_tracked(ext, gmail):
 
     draft = compose.saved()
     assert pixels(draft) == [pixel] and remove_snippet(draft) == original
-    assert draft == insert_snippet(original, pixel)  # client_py's place for it
+    # client_py's snippet in client_py's place; not editable in the draft, so the caret
+    # cannot go into its zero-height box (Chromium puts it there on Ctrl+End).
+    assert draft.count(LOCKED) == 1 and draft.replace(LOCKED, "") == insert_snippet(original, pixel)
     assert hrefs(draft) == hrefs(original)  # links are rewritten only at Send
     if gmail == "draft":  # Gmail autosaved the draft with the pixel in it
         ext.gmail.wait_for_function("([id, p]) => fakeGmail.drafts(id).some(d => d.includes(p))",
                                     arg=[compose.id, pixel])
     assert not any(t["subject"] == f"Pricing, draft first ({gmail})" for t in ext.threads())  # nothing registered yet
+
+    # The user goes on writing at the very end, after the signature, where the pixel is.
+    ext.gmail.click(f"{compose.sel} div[g_editable='true'] div")
+    ext.gmail.keyboard.press("Control+End")
+    ext.gmail.keyboard.type("P.S. Call me.")
+    ext.gmail.wait_for_function("(id) => fakeGmail.saved(id) === fakeGmail.body(id)", arg=compose.id)
+    original = compose.user_body()
+    assert "P.S. Call me." in original  # outside the pixel's box (remove_snippet kept it), so it is seen
 
     sent, outcome = compose.send()
 
