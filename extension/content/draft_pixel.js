@@ -37,6 +37,7 @@
 
   const ASK_MS = 3000; // Python may still be starting with the browser
   const RETRY_MS = 400; // the user typed while the plan was made: try again shortly
+  const RETRIES = 5; // then leave it to the send path (a body the DOM edit cannot match)
   const MARKER = "[data-engage-pixel]"; // client_py/snippet.py MARKER_ATTR
 
   function pixelsOf(body, url) {
@@ -79,8 +80,9 @@
   }
 
   /** Bring the draft in line with whether the email is tracked (called on every change). */
-  function sync(state) {
+  function sync(state, retrying = false) {
     if (state.gesture) return; // the send path owns the body now
+    if (!retrying) state.draftRetries = 0;
     if (state.draftBusy) {
       state.draftAgain = true;
       return;
@@ -113,6 +115,7 @@
         return;
       }
       state.draft = { token: reply.token, pixelUrl: reply.pixelUrl };
+      state.draftRetries = 0;
       lock(body, reply.pixelUrl);
       Editor.changed(body);
     } catch (error) {
@@ -123,8 +126,12 @@
       state.draftBusy = false;
       const again = state.draftAgain;
       state.draftAgain = false;
-      if (retry) setTimeout(() => sync(state), RETRY_MS);
-      else if (again) sync(state);
+      if (retry && (state.draftRetries || 0) < RETRIES) {
+        state.draftRetries = (state.draftRetries || 0) + 1;
+        setTimeout(() => sync(state, true), RETRY_MS);
+      } else if (again) {
+        sync(state);
+      }
     }
   }
 
