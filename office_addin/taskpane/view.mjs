@@ -82,7 +82,9 @@ export function onSignedOut(handler) {
 
 export function apiFailure(error, what) {
   if (error && error.status === 401) {
-    signedOutHandler(t("pane.signinEnded"));
+    // With no token the user has just signed out (a refresh that was scheduled went
+    // without one): nothing ended, so nothing to say.
+    if (Api.token()) signedOutHandler(t("pane.signinEnded"));
     return;
   }
   setStatus(t("pane.fail", { what, reason: reasonOf(error) }), "error");

@@ -122,6 +122,7 @@ WORDS = {
         "signed_in": "Connecté en tant que",
         "signin": "Se connecter à Engage",
         "missing": "Saisissez votre e-mail et votre mot de passe.",
+        "unreachable": "Le serveur Engage est injoignable.",
     },
     "es-ES": {
         "auto": "Engage hará el seguimiento de las aperturas de este correo cuando lo envíe (1 destinatario externo).",
@@ -133,6 +134,7 @@ WORDS = {
         "signed_in": "Sesión iniciada como",
         "signin": "Iniciar sesión en Engage",
         "missing": "Escriba su correo electrónico y su contraseña.",
+        "unreachable": "No se puede conectar con el servidor de Engage.",
     },
 }
 
@@ -187,5 +189,12 @@ def test_notices_and_task_pane_in(language, browser, live, launch_events):
         assert pane.inner_text("#signin h1") == words["signin"]
         pane.click("#signin-submit")
         assert pane.inner_text("#signin-error") == words["missing"]
+        # Signing in while the server cannot be reached: said in Office's language too.
+        context.route("**/api/v1/auth/signin", lambda route: route.abort("connectionrefused"))
+        pane.fill("#signin-email", email)
+        pane.fill("#signin-password", PASSWORD)
+        pane.click("#signin-submit")
+        pane.wait_for_function("(text) => document.getElementById('signin-error').textContent === text",
+                               arg=words["unreachable"], timeout=10000)
     finally:
         context.close()
