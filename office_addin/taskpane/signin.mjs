@@ -39,7 +39,8 @@ export async function signIn(event, start) {
     await start();
   } catch (failure) {
     const reason = reasonOf(failure); // in the pane's language: "the Engage server cannot be reached."
-    error.textContent = failure.status === 401 ? t("pane.signin.wrong") : reason.charAt(0).toUpperCase() + reason.slice(1);
+    error.textContent = failure.status === 401 ? t("pane.signin.wrong")
+      : reason.charAt(0).toUpperCase() + reason.slice(1);
     error.hidden = false;
   } finally {
     $("signin-submit").disabled = false;
