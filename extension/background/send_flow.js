@@ -31,12 +31,46 @@ export async function decide({ recipients = [] }) {
   return { signedIn: true, ...result };
 }
 
+// The pixel's token is chosen here (the server takes it at registration: MessageIn's
+// pixel_token, at least 128 random bits), so the pixel can go into Gmail's draft as soon
+// as the email is known to be tracked, before anything is registered.
+const PIXEL_TOKEN = /^[A-Za-z0-9_-]{22,64}$/;
+
+function newPixelToken() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** The address the server gives a pixel with this token (server/api/messages.py pixel_url). */
+function pixelUrlOf(session, token) {
+  return `${session.me.public_url}/p/${token}.gif`;
+}
+
+function whereOf(session) {
+  return session.me.settings?.insert_at === "first" ? "first" : "last";
+}
+
+/**
+ * {body, token?} -> {ok, token, pixelUrl, plan}: the DOM edits that put a tracked
+ * email's pixel into its draft (client_py's place for it; links untouched: they are
+ * rewritten only at Send). The same token again when the draft lost its pixel.
+ */
+export async function draftPixel({ body, token }) {
+  const session = await store.getSession();
+  if (!session) return { ok: false, reason: "signed_out" };
+  const pixelToken = PIXEL_TOKEN.test(token || "") ? token : newPixelToken();
+  const pixelUrl = pixelUrlOf(session, pixelToken);
+  const plan = await python("plan", { body, pixel_url: pixelUrl, where: whereOf(session), tracked: {} },
+    { timeoutMs: 3000 });
+  return { ok: true, token: pixelToken, pixelUrl, plan };
+}
+
 function notTracked(reason, extra = {}) {
   return { track: false, reason, ...extra };
 }
 
 /**
- * {compose: {recipients, subject, threadId, draftId, mode, body}, budgetMs} ->
+ * {compose: {recipients, subject, threadId, draftId, mode, body, pixelToken?}, budgetMs} ->
  * {track: false, reason} or {track: true, plan, message, timings}.
  */
 export async function prepareSend({ compose, budgetMs }) {
@@ -47,13 +81,23 @@ export async function prepareSend({ compose, budgetMs }) {
   if (!session) return notTracked("signed_out");
   if (compose.mode === "skip") return notTracked("skipped");
 
-  // One trip to Python on the send path: the body's facts and the decision together.
-  const analysis = await python("inspect_compose", {
+  // The pixel's address is known now: the draft's token (draft_pixel.js), else a new
+  // one. So one trip to Python does it all before the server is asked: the body's
+  // facts, the decision, and the plan (tracked links as placeholders).
+  const pixelToken = PIXEL_TOKEN.test(compose.pixelToken || "") ? compose.pixelToken : newPixelToken();
+  const pixelUrl = pixelUrlOf(session, pixelToken);
+  const where = whereOf(session);
+  const threadLookup = threadForGmailId(compose.threadId); // storage, meanwhile
+  const analysis = await python("prepare_send", {
     body: compose.body,
     tracking_host: session.me.public_url,
     recipients: compose.recipients,
     org: session.me.org,
     settings: session.me.settings,
+    mode: compose.mode,
+    pixel_url: pixelUrl,
+    where,
+    nonce: newPixelToken().slice(0, 12),
   }, { timeoutMs: Math.max(1, left()) });
   const inspected = analysis.body;
   timings.analyzeMs = performance.now() - started;
@@ -65,7 +109,7 @@ export async function prepareSend({ compose, budgetMs }) {
 
   const serverMs = Math.floor((left() - PLAN_RESERVE_MS) * SERVER_SHARE);
   if (serverMs <= 0) return notTracked("late");
-  const threadId = (await threadForGmailId(compose.threadId)) || compose.threadId;
+  const threadId = (await threadLookup) || compose.threadId;
   const mode = compose.mode === "manual" ? "manual" : "auto";
   const registerStart = performance.now();
   const message = await sessionCall(session, "POST", "/messages", {
@@ -77,6 +121,7 @@ export async function prepareSend({ compose, budgetMs }) {
       client: "gmail",
       links: inspected.links,
       client_message_id: compose.draftId || null,
+      pixel_token: pixelToken, // the pixel already in the draft, or the one the plan puts in
     },
     timeoutMs: serverMs,
   });
@@ -85,18 +130,18 @@ export async function prepareSend({ compose, budgetMs }) {
   const tracked = Object.fromEntries((message.links || []).map((l) => [l.url, l.tracked_url]));
   if (left() <= 0) throw new EngageError("late", "The budget ran out after registering.");
   const planStart = performance.now();
-  const plan = await python("plan", {
-    body: compose.body,
-    pixel_url: message.pixel_url,
-    where: session.me.settings?.insert_at === "first" ? "first" : "last",
-    tracked,
-  }, { timeoutMs: Math.max(1, left()) });
+  let plan = message.pixel_url === pixelUrl ? filled(analysis.plan, analysis.placeholders, tracked) : null;
+  timings.replanned = !plan;
+  if (!plan) {
+    // Not fillable (an unusual tracked address, another pixel address): client_py again.
+    plan = await python("plan", { body: compose.body, pixel_url: message.pixel_url, where, tracked },
+      { timeoutMs: Math.max(1, left()) });
+  }
   timings.planMs = performance.now() - planStart;
   timings.totalMs = performance.now() - started;
 
-  const token = message.pixel_url.split("/p/").pop().replace(/\.gif$/, "");
   // Not awaited: the email is waiting.
-  store.rememberSent(token, {
+  store.rememberSent(pixelToken, {
     thread_id: message.thread_id, message_id: message.id, subject: message.subject, mode,
   }).catch(() => {});
   if (compose.remind) pendingReminders.set(message.id, { threadId: message.thread_id, remind: compose.remind });
@@ -107,6 +152,30 @@ export async function prepareSend({ compose, budgetMs }) {
     message: { id: message.id, thread_id: message.thread_id, pixel_url: message.pixel_url },
     timings,
   };
+}
+
+// A tracked address the browser serialises in an attribute exactly as written (no
+// character it would escape), so putting it for its placeholder changes nothing else.
+const VERBATIM_URL = /^https?:\/\/[A-Za-z0-9._~:\/?#@!$'()*+,;=%-]+$/;
+
+/** client_py's plan with each placeholder replaced by the server's tracked address, or
+ *  null when one cannot be (no plan, a link the server did not answer, an odd address). */
+function filled(plan, placeholders, tracked) {
+  if (!plan) return null;
+  let expected = plan.expected;
+  const byPlaceholder = {};
+  for (const [url, placeholder] of Object.entries(placeholders || {})) {
+    const address = tracked[url];
+    if (!address || !VERBATIM_URL.test(address)) return null;
+    byPlaceholder[placeholder] = address;
+    expected = expected.split(placeholder).join(address);
+  }
+  const links = [];
+  for (const edit of plan.links) {
+    if (!(edit.href in byPlaceholder)) return null;
+    links.push({ ...edit, href: byPlaceholder[edit.href] });
+  }
+  return { ...plan, expected, links };
 }
 
 export async function verifyBody({ body, pixelUrl, trackedUrls }) {

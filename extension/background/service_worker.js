@@ -38,8 +38,8 @@ const { TARGET, MSG, EngageError, listen } = globalThis.EngageMessages;
 // account, settings, the panel and the stream answer only the extension's own pages.
 const EXTENSION_ORIGIN = new URL(chrome.runtime.getURL("")).origin;
 const GMAIL_ORIGIN = "https://mail.google.com";
-const FROM_GMAIL = new Set([MSG.HELLO, MSG.DECIDE, MSG.PREPARE_SEND, MSG.VERIFY_BODY, MSG.SEND_OUTCOME,
-  MSG.SELF_VIEW, MSG.REPLIES_SEEN, MSG.OPEN_OPTIONS]);
+const FROM_GMAIL = new Set([MSG.HELLO, MSG.DECIDE, MSG.DRAFT_PIXEL, MSG.PREPARE_SEND, MSG.VERIFY_BODY,
+  MSG.SEND_OUTCOME, MSG.SELF_VIEW, MSG.REPLIES_SEEN, MSG.OPEN_OPTIONS]);
 
 function originOf(url) {
   try {
@@ -95,6 +95,7 @@ async function engineReady(info) {
 listen(TARGET.WORKER, senderChecked({
   [MSG.HELLO]: hello,
   [MSG.DECIDE]: sendFlow.decide,
+  [MSG.DRAFT_PIXEL]: sendFlow.draftPixel,
   [MSG.PREPARE_SEND]: sendFlow.prepareSend,
   [MSG.VERIFY_BODY]: sendFlow.verifyBody,
   [MSG.SEND_OUTCOME]: sendFlow.recordOutcome,

@@ -65,7 +65,7 @@
   class PlanMismatch extends Error {}
 
   /**
-   * Edit `body` as `plan` says. Returns {exact, undo}: `exact` when the body now
+   * Edit `body` as `plan` says. Returns {exact, changed, undo}: `exact` when the body now
    * serialises to client_py's `plan.expected`. Throws (after undoing) when the plan
    * does not fit the body (it changed since it was read).
    */
@@ -91,17 +91,20 @@
         anchor.setAttribute("href", edit.href);
         undo.push(() => anchor.setAttribute("href", old));
       }
-      const at = resolve(body, plan.insert);
-      if (!at) throw new PlanMismatch("no place for the tracking image");
-      for (const node of build(plan.snippet, body.ownerDocument)) {
-        at.parent.insertBefore(node, at.ref);
-        undo.push(() => node.remove());
+      if (!plan.keep) { // keep: the draft already holds this pixel where it belongs
+        const at = resolve(body, plan.insert);
+        if (!at) throw new PlanMismatch("no place for the tracking image");
+        for (const node of build(plan.snippet, body.ownerDocument)) {
+          at.parent.insertBefore(node, at.ref);
+          undo.push(() => node.remove());
+        }
       }
     } catch (error) {
       rollback();
       throw error;
     }
-    return { exact: body.innerHTML === plan.expected, undo: rollback };
+    // changed: whether anything was edited (nothing to announce to Gmail's editor if not).
+    return { exact: body.innerHTML === plan.expected, changed: undo.length > 0, undo: rollback };
   }
 
   globalThis.EngageBodyEdit = Object.freeze({ logicalChildren, resolve, build, apply, PlanMismatch });

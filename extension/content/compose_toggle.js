@@ -76,6 +76,8 @@
     state.button.dataset.engageState = state.plain ? "plain" : state.mode;
     state.button.dataset.engageTracked = view.on ? "true" : "false";
     state.button.dataset.engageDecided = state.decision || state.plain ? "true" : "false";
+    // The draft gets its pixel as soon as the email is known to be tracked (draft_pixel.js).
+    if (globalThis.EngageDraftPixel) globalThis.EngageDraftPixel.sync(state);
   }
 
   function flip(state) {

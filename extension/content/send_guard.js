@@ -7,7 +7,12 @@
 //
 // It never blocks and never waits long: whatever goes wrong (signed out, server down
 // or slow, extension reloaded, a plan that does not fit), the email is sent untouched
-// once SEND_BUDGET_MS has passed since the press.
+// once SEND_BUDGET_MS has passed since the press (the pixel draft_pixel.js put into the
+// draft taken out again).
+//
+// With the draft's pixel already in place, Send registers the email with that pixel's
+// token, checks it is the one pixel where client_py puts it (else client_py's plan
+// moves or replaces it), and rewrites the links.
 //
 // Mouse presses: the hold starts at mousedown (a head start of the press's length),
 // mousedown / mouseup / click are all swallowed, and Gmail gets its click sequence
@@ -21,6 +26,7 @@
   const Edit = globalThis.EngageBodyEdit;
   const Editor = globalThis.EngageEditor;
   const Compose = globalThis.EngageCompose;
+  const Draft = globalThis.EngageDraftPixel;
   const link = globalThis.EngageContent;
   const { MSG } = globalThis.EngageMessages;
   const { SEND_BUDGET_MS } = globalThis.EngageConfig;
@@ -47,7 +53,10 @@
       if (state.plain) throw Object.assign(new Error(), { code: "plain_text" });
       if (state.mode === "skip") throw Object.assign(new Error(), { code: "skipped" });
       if (!body) throw Object.assign(new Error(), { code: "no_body" });
-      const compose = { ...Compose.snapshot(state), body: body.innerHTML };
+      // The draft's pixel as client_py's snippet again (draft_pixel.js), announced.
+      if (Draft.unlock(state)) Editor.changed(body);
+      // The draft's pixel (draft_pixel.js), if it has one: registered with its token.
+      const compose = { ...Compose.snapshot(state), body: body.innerHTML, pixelToken: Draft.tokenOf(state) };
       const budget = timeLeft(gesture);
       const reply = await link.ask(MSG.PREPARE_SEND, { compose, budgetMs: budget }, Math.max(1, budget));
       gesture.marks.prepared = performance.now();
@@ -60,9 +69,10 @@
       }
       if (gesture.outcome || timeLeft(gesture) <= 0) throw Object.assign(new Error(), { code: "late" });
       const applied = Edit.apply(body, reply.plan);
-      // Every change to the body, and every undo, is announced to Gmail's editor.
-      Editor.changed(body);
-      const edit = { exact: applied.exact, undo: () => { applied.undo(); Editor.changed(body); } };
+      // Every change to the body, and every undo, is announced to Gmail's editor (with
+      // the draft's pixel in place and no link to rewrite, there is none).
+      if (applied.changed) Editor.changed(body);
+      const edit = { exact: applied.exact, undo: () => { applied.undo(); if (applied.changed) Editor.changed(body); } };
       gesture.marks.edited = performance.now();
       if (!edit.exact) {
         gesture.pendingUndo = edit.undo; // the deadline puts the body back if it comes first
@@ -166,6 +176,9 @@
     }, GESTURE_TIMEOUT_MS);
     const settle = (outcome) => {
       if (gesture.outcome) return;
+      // Going out untracked: the draft's pixel comes out too (announced; finish() waits
+      // for Gmail's editor to take it), so the email is sent as the user wrote it.
+      if (!outcome.applied) Draft.withdraw(state);
       gesture.outcome = outcome;
       finish(state, gesture);
     };

@@ -49,6 +49,33 @@ def inspect_compose(body: str, tracking_host: str, recipients: list, org: dict |
     return {"body": calls.inspect_body(body, tracking_host), **calls.auto_insert(recipients, org, settings)}
 
 
+def prepare_send(body: str, tracking_host: str, recipients: list, org: dict | None, settings: dict | None,
+                 mode: str, pixel_url: str, where: str, nonce: str) -> dict:
+    """Gmail's send path in one trip to Python: ``inspect_compose``'s answer and, when
+    the email is to be tracked, the ``plan`` for it made before the server answers.
+
+    The pixel's address is known before registering (its token is the client's: the
+    draft's, or a new one), the tracked links' addresses are not: the plan holds a
+    placeholder for each (``placeholders``: link address -> placeholder, unique to this
+    ``nonce``), which the worker replaces with the server's tracked address, an
+    opaque string substitution. No plan (``plan`` None) when the email is not tracked,
+    or the nonce is in the body (the worker then asks ``plan`` after registering).
+    """
+    answer = inspect_compose(body, tracking_host, recipients, org, settings)
+    answer["plan"] = None
+    answer["placeholders"] = {}
+    tracked = mode == "manual" or bool(answer["decision"].get("applies"))
+    if answer["body"]["kind"] != "html" or not answer["recipients"] or not tracked or mode == "skip":
+        return answer
+    prefix = f"https://engage-link.invalid/{nonce}/"
+    if not nonce or prefix in body:
+        return answer
+    placeholders = {url: f"{prefix}{i}/" for i, url in enumerate(answer["body"]["links"])}
+    answer["plan"] = plan(body, pixel_url, where, placeholders)
+    answer["placeholders"] = placeholders
+    return answer
+
+
 def _elements(markup: str) -> list[dict]:
     """``build_snippet``'s markup as nested {tag, attrs, children}, attributes in order."""
     roots: list[dict] = []
@@ -114,10 +141,11 @@ def plan(body: str, pixel_url: str, where: str, tracked: dict) -> dict:
     """The DOM edits that turn ``body`` into client_py's tracked body, and that body.
 
     ``tracked`` maps each link address to its tracking address (from the server).
-    Returns ``{"expected", "remove", "insert", "snippet", "links"}``: ``remove`` are the
-    positions of old snippets to take out first (last first), ``insert`` the position
-    for the new one (None: cannot be placed in the tree), ``links`` the ``<a>`` indices
-    with their current and new addresses.
+    Returns ``{"expected", "remove", "insert", "keep", "snippet", "links"}``: ``remove``
+    are the positions of old snippets to take out first (last first), ``insert`` the
+    position for the new one (None: cannot be placed in the tree), ``keep`` true when
+    the body already holds exactly this snippet where it belongs (nothing to remove or
+    insert), ``links`` the ``<a>`` indices with their current and new addresses.
     """
     tokens = tokenize(body)
     # An old snippet in the sender's part goes first (insert_snippet does the same).
@@ -127,6 +155,11 @@ def plan(body: str, pixel_url: str, where: str, tracked: dict) -> dict:
     clean_tokens = tokenize(clean) if clean != body else tokens
     with_pixel = snippet_rules.insert_snippet(clean, pixel_url, where)
     markup = snippet_rules.build_snippet(pixel_url)
+    # The pixel put into the draft at compose time (``keep``): already the one snippet,
+    # where client_py puts it; left alone, so Send only rewrites links.
+    keep = len(spans) == 1 and spans[0][2] == pixel_url and with_pixel == body
+    if keep:
+        remove = []
     at = with_pixel.find(markup)
     insert = dom_position(clean, clean_tokens, at) if at >= 0 and with_pixel[:at] == clean[:at] else None
     anchors = [t.start for t in clean_tokens if t.kind == START and t.name == "a"]
@@ -141,8 +174,9 @@ def plan(body: str, pixel_url: str, where: str, tracked: dict) -> dict:
     return {
         "expected": expected,
         "remove": list(reversed(remove)),
-        "insert": insert,
-        "snippet": _elements(markup),
+        "insert": None if keep else insert,
+        "keep": keep,
+        "snippet": [] if keep else _elements(markup),
         "links": link_edits,
         "pixel_url": pixel_url,
     }
@@ -189,6 +223,7 @@ def ping() -> dict:
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     **calls.FUNCTIONS,
     "inspect_compose": inspect_compose,
+    "prepare_send": prepare_send,
     "plan": plan,
     "verify": verify,
     "panel_css": panel_css,

@@ -25,6 +25,7 @@
     // content script -> worker
     HELLO: "hello", // a Gmail tab started: enable the side panel there, return the context
     DECIDE: "decide", // would this compose be tracked automatically, and why
+    DRAFT_PIXEL: "draft-pixel", // a tracked email's pixel, for its draft (not registered yet)
     PREPARE_SEND: "prepare-send", // register the email and plan the body edits
     VERIFY_BODY: "verify-body", // does the edited body hold the pixel and tracked links
     SEND_OUTCOME: "send-outcome", // what the send path did, with its timings

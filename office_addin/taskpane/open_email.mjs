@@ -1,7 +1,7 @@
 // Opening a tracked email from the panel: in Outlook's own reading form, or in Outlook
 // on the web from the plain-browser panel. Opening it loads its tracking image through
 // Outlook, so the server is told first that this is the sender, not a read.
-import { Api, state, toast } from "./view.mjs";
+import { Api, state, t, toast } from "./view.mjs";
 
 export function threadOf(threadId) {
   return state.threads.find((t) => t.thread_id === threadId) || null;
@@ -19,14 +19,14 @@ export async function openEmail(threadId, messageId) {
   const selfView = Api.request("POST", "/threads/self-view", { thread_id: threadId }).catch(() => undefined);
   if (state.inOutlook) {
     if (!itemId) {
-      toast("Outlook cannot open this email from here (it was tracked elsewhere): find it in Sent Items.");
+      toast(t("pane.open.elsewhere"));
       return;
     }
     await selfView;
     try {
       Office.context.mailbox.displayMessageForm(itemId);
     } catch (error) {
-      toast(`Outlook could not open it: ${error.message}`);
+      toast(t("pane.open.failed", { message: error.message }));
     }
     return;
   }

@@ -4,7 +4,7 @@
 import { startEngine } from "../shared/engine.mjs";
 import { refreshFollowup } from "./followup.mjs";
 import { openEmail, threadOf } from "./open_email.mjs";
-import { $, Api, apiFailure, query, setStatus, shownSettings, state, toast } from "./view.mjs";
+import { $, Api, apiFailure, query, setStatus, shownSettings, state, t, toast } from "./view.mjs";
 
 const LIVE_REFRESH_DEBOUNCE_MS = 80;
 const PAGE_SIZE = 50;
@@ -45,7 +45,7 @@ export async function refresh() {
         }
         setStatus("");
       } catch (error) {
-        apiFailure(error, "Could not load your tracked emails");
+        apiFailure(error, t("pane.fail.load"));
       }
     } while (state.refreshAgain);
   })();
@@ -72,7 +72,7 @@ export async function showMore() {
     state.renderedKey = null;
     await render();
   } catch (error) {
-    apiFailure(error, "Could not load more");
+    apiFailure(error, t("pane.fail.more"));
   }
 }
 
@@ -93,7 +93,7 @@ export async function render() {
   }
   $("more").hidden = !state.nextCursor;
   refreshFollowup(); // the Due section and the activity feed beside the threads
-  document.title = state.unread ? `(${state.unread}) Engage` : "Engage: Engagement";
+  document.title = state.unread ? t("pane.title.unread", { count: state.unread }) : t("pane.title");
 }
 
 function setExpanded(article, open) {
@@ -115,12 +115,12 @@ export async function onPanelClick(event) {
     if (open) state.expanded.add(threadId);
     else state.expanded.delete(threadId);
     if (open && article.dataset.unread === "true") {
-      await Api.request("PATCH", "/threads", { thread_id: threadId, viewed: true }).then(refresh, (e) => apiFailure(e, "Could not mark it as seen"));
+      await Api.request("PATCH", "/threads", { thread_id: threadId, viewed: true }).then(refresh, (e) => apiFailure(e, t("pane.fail.seen")));
     }
   } else if (action === "pin" || action === "unpin") {
     target.disabled = true;
     await Api.request("PATCH", "/threads", { thread_id: threadId, pinned: action === "pin" })
-      .then(refresh, (e) => apiFailure(e, "Could not change the pin"));
+      .then(refresh, (e) => apiFailure(e, t("pane.fail.pin")));
   } else if (action === "open") {
     event.preventDefault();
     await openEmail(threadId, target.dataset.messageId);
@@ -131,7 +131,7 @@ export async function onPanelDoubleClick(event) {
   const counter = event.target.closest('[data-action="reset-counter"]');
   if (!counter || !event.ctrlKey) return;
   event.preventDefault();
-  await Api.request("POST", "/counter/reset").then(refresh, (e) => apiFailure(e, "Could not reset the counter"));
+  await Api.request("POST", "/counter/reset").then(refresh, (e) => apiFailure(e, t("pane.fail.counter")));
 }
 
 /** "Notify me when an email is opened": one line per new counted open or click. */
@@ -140,10 +140,10 @@ function announceOpens() {
   if (!notices.length) return;
   const lines = notices.map((data) => {
     const thread = threadOf(data.thread_id);
-    const subject = (thread && thread.subject) || "A tracked email";
-    const verb = data.kind === "click" ? "Link clicked in" : "Opened:";
+    const subject = (thread && thread.subject) || t("pane.notify.untitled");
+    const what = t(data.kind === "click" ? "pane.notify.clicked" : "pane.notify.opened", { subject });
     const where = [data.location, data.device && data.device !== "unknown" ? data.device : ""].filter(Boolean).join(", ");
-    return `${verb} “${subject}”${where ? ` (${where})` : ""}`;
+    return `${what}${where ? ` (${where})` : ""}`;
   });
   toast(lines.join(" · "));
 }

@@ -37,7 +37,7 @@ async function start() {
   try {
     state.me = await Api.me({ timeoutMs: 15000 });
   } catch (error) {
-    apiFailure(error, "Engage cannot be reached");
+    apiFailure(error, t("pane.fail.reach"));
     if (error.status !== 401) setTimeout(start, 5000);
     return;
   }
@@ -91,5 +91,5 @@ async function main() {
   }
 }
 
-main().catch((error) => setStatus(`Engage could not start: ${error.message}`, "error"));
-engineBooting.catch((error) => setStatus(`Engage could not start its engine: ${error.message}`, "error"));
+main().catch((error) => setStatus(t("pane.fail.start", { message: error.message }), "error"));
+engineBooting.catch((error) => setStatus(t("pane.fail.engine", { message: error.message }), "error"));

@@ -64,7 +64,7 @@ async function saveSetting(change) {
     await render();
   } catch (error) {
     fillSettings();
-    apiFailure(error, "Could not save");
+    apiFailure(error, t("pane.fail.save"));
   }
 }
 

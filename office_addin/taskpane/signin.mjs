@@ -1,6 +1,6 @@
 // Signing in and out of the Engagement panel.
 import { closeLive } from "./live.mjs";
-import { $, Api, onSignedOut, setView, state, t } from "./view.mjs";
+import { $, Api, onSignedOut, reasonOf, setView, state, t } from "./view.mjs";
 
 export function signedOut(message) {
   closeLive();
@@ -38,7 +38,9 @@ export async function signIn(event, start) {
     error.hidden = true;
     await start();
   } catch (failure) {
-    error.textContent = failure.status === 401 ? t("pane.signin.wrong") : failure.message;
+    const reason = reasonOf(failure); // in the pane's language: "the Engage server cannot be reached."
+    error.textContent = failure.status === 401 ? t("pane.signin.wrong")
+      : reason.charAt(0).toUpperCase() + reason.slice(1);
     error.hidden = false;
   } finally {
     $("signin-submit").disabled = false;

@@ -82,10 +82,22 @@ export function onSignedOut(handler) {
 
 export function apiFailure(error, what) {
   if (error && error.status === 401) {
-    signedOutHandler(t("pane.signinEnded"));
+    // With no token the user has just signed out (a refresh that was scheduled went
+    // without one): nothing ended, so nothing to say.
+    if (Api.token()) signedOutHandler(t("pane.signinEnded"));
     return;
   }
-  setStatus(`${what}: ${(error && error.message) || error}`, "error");
+  setStatus(t("pane.fail", { what, reason: reasonOf(error) }), "error");
+}
+
+/** Why an API call failed, in the pane's language: no answer, a late one, a server
+ *  error; for a refusal (4xx), the server's own explanation. */
+export function reasonOf(error) {
+  const code = error && error.code;
+  if (code === "unreachable") return t("pane.error.unreachable");
+  if (code === "timeout") return t("pane.error.timeout");
+  if (error && error.status >= 500) return t("pane.error.status", { status: error.status });
+  return (error && error.message) || String(error);
 }
 
 export function debounce(fn, ms) {

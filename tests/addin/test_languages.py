@@ -1,9 +1,11 @@
-"""The add-in in the user's language and time zone: Outlook with a German display
-language shows Engage's notifications and task pane in German; the task pane shows
-times in Outlook's time zone until the user picks another."""
+"""The add-in in the user's language and time zone: Outlook with a German, French or
+Spanish display language shows Engage's notifications and task pane (its status line
+too) in that language; the task pane shows times in Outlook's time zone until the user
+picks another."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -102,5 +104,97 @@ def test_times_in_outlooks_time_zone_until_the_user_picks_one(browser, live, lau
         event = article(pane, message["thread_id"]).locator("li.engage-event")
         event.wait_for(state="attached", timeout=30000)
         assert event.get_attribute("title").endswith(format_time_full(at, "UTC"))
+    finally:
+        context.close()
+
+
+# What a French and a Spanish user of Outlook read: the compose notices, the pane's
+# controls, an error in its status line, the panel (client_py's), and the sign-in form
+# after signing out.
+WORDS = {
+    "fr-FR": {
+        "auto": "Engage suivra les ouvertures de cet e-mail quand vous l'enverrez (1 destinataire externe).",
+        "plain": "Engage : non suivi : texte brut.",
+        "load_failed": "Impossible de charger vos e-mails suivis : le serveur Engage a répondu 503.",
+        "search": "Rechercher un objet ou un destinataire",
+        "all": "Tous les e-mails",
+        "live": "En direct",
+        "signed_in": "Connecté en tant que",
+        "signin": "Se connecter à Engage",
+        "missing": "Saisissez votre e-mail et votre mot de passe.",
+        "unreachable": "Le serveur Engage est injoignable.",
+    },
+    "es-ES": {
+        "auto": "Engage hará el seguimiento de las aperturas de este correo cuando lo envíe (1 destinatario externo).",
+        "plain": "Engage: sin seguimiento: texto sin formato.",
+        "load_failed": "No se pudieron cargar sus correos con seguimiento: el servidor de Engage respondió 503.",
+        "search": "Buscar asunto o destinatario",
+        "all": "Todos los correos",
+        "live": "En directo",
+        "signed_in": "Sesión iniciada como",
+        "signin": "Iniciar sesión en Engage",
+        "missing": "Escriba su correo electrónico y su contraseña.",
+        "unreachable": "No se puede conectar con el servidor de Engage.",
+    },
+}
+
+
+def _threads_list(url: str) -> bool:
+    return "/api/v1/threads" in url and "/api/v1/threads/" not in url
+
+
+@pytest.mark.parametrize("language", sorted(WORDS))
+def test_notices_and_task_pane_in(language, browser, live, launch_events):
+    words = WORDS[language]
+    email = f"lou-{uuid.uuid4().hex[:6]}@acme.example"
+    token = new_user(live, email)
+    context = outlook_context(browser, live, launch_events, token=token, outlook={"displayLanguage": language})
+    try:
+        runtime = open_runtime(context, live)
+        runtime.evaluate("(spec) => __officeDouble.setItem(spec)", {
+            "subject": "Offre", "body": BODY, "conversationId": f"conv-{uuid.uuid4()}", "to": [EXTERNAL]})
+        runtime.evaluate("() => __officeDouble.launch('OnNewMessageCompose')")
+        [notice] = runtime.evaluate("() => __officeDouble.item().notifications")
+        assert notice["message"] == words["auto"]
+        runtime.evaluate("(spec) => __officeDouble.setItem(spec)", {
+            "subject": "Texte", "format": "text", "body": "Bonjour", "to": [EXTERNAL]})
+        runtime.evaluate("() => __officeDouble.invoke('trackEmailOpens')")
+        [notice] = runtime.evaluate("() => __officeDouble.item().notifications")
+        assert notice["type"] == "errorMessage" and notice["message"].startswith(words["plain"])
+        runtime.close()
+
+        # The server fails the list: the status line says so in Office's language.
+        failing = lambda route: route.fulfill(status=503, content_type="application/json", body=json.dumps(
+            {"error": {"code": "unavailable", "message": "Service Unavailable"}}))
+        context.route(_threads_list, failing)
+        pane = context.new_page()
+        pane.goto(f"{live.url}/addin/taskpane/taskpane.html")
+        pane.wait_for_selector('#status[data-kind="error"]:not([hidden])', timeout=60000)
+        assert pane.inner_text("#status") == words["load_failed"]
+        context.unroute(_threads_list, failing)
+        pane.fill("#q", "x")  # searching asks again
+        pane.fill("#q", "")
+        pane.wait_for_selector('#panel .engage-panel[lang="%s"]' % language[:2], timeout=30000)
+        pane.wait_for_selector("#status", state="hidden", timeout=10000)
+        assert pane.evaluate("() => document.documentElement.lang") == language[:2]
+        assert pane.get_attribute("#q", "placeholder") == words["search"]
+        assert pane.inner_text("#category option[value=all]") == words["all"]
+        pane.wait_for_selector('#live[data-live="on"]', timeout=30000)
+        assert pane.inner_text("#live") == words["live"]
+        pane.click("#settings-toggle")
+        assert pane.inner_text("#who") == f"{words['signed_in']} {email}"
+
+        pane.click("#signout")
+        pane.wait_for_selector("#signin:not([hidden])")
+        assert pane.inner_text("#signin h1") == words["signin"]
+        pane.click("#signin-submit")
+        assert pane.inner_text("#signin-error") == words["missing"]
+        # Signing in while the server cannot be reached: said in Office's language too.
+        context.route("**/api/v1/auth/signin", lambda route: route.abort("connectionrefused"))
+        pane.fill("#signin-email", email)
+        pane.fill("#signin-password", PASSWORD)
+        pane.click("#signin-submit")
+        pane.wait_for_function("(text) => document.getElementById('signin-error').textContent === text",
+                               arg=words["unreachable"], timeout=10000)
     finally:
         context.close()

@@ -29,6 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from client_py.snippet import remove_snippet
 from tests.fixtures.addresses import GOOGLE_PROXY_IP
 from tests.fixtures.agents import GMAIL_PROXY
 from tests.fixtures.chromium import launch_chromium
@@ -343,10 +344,27 @@ class Compose:
         return self.page.locator(f"{self.sel} .engage-toggle")
 
     def wait_toggle(self, tracked: bool, state: str | None = None):
+        """The toggle says what will happen; a tracked email's draft has its pixel by then
+        (content/draft_pixel.js), taken by Gmail's editor."""
         extra = f"[data-engage-state='{state}']" if state else ""
         extra += "[data-engage-decided='true']"
         self.page.wait_for_selector(
             f"{self.sel} .engage-toggle[data-engage-tracked='{'true' if tracked else 'false'}']{extra}", timeout=10000)
+        if tracked:
+            self.wait_draft_pixel()
+
+    def wait_draft_pixel(self, present: bool = True) -> str | None:
+        """Wait until Gmail's editor has (or no longer has) the draft's pixel; its URL."""
+        self.page.wait_for_function(
+            """([id, present]) => {
+                const saved = fakeGmail.saved(id);
+                return saved === fakeGmail.body(id) && saved.includes('data-engage-pixel') === present;
+            }""", arg=[self.id, present], timeout=10000)
+        return pixel_of(self.saved()) if present else None
+
+    def user_body(self) -> str:
+        """The body as the user wrote it: without the draft's pixel."""
+        return remove_snippet(self.body())
 
     def body(self) -> str:
         return self.page.evaluate("(id) => fakeGmail.body(id)", self.id)

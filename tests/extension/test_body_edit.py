@@ -87,3 +87,27 @@ def test_an_old_snippet_is_replaced_not_duplicated(page, bridge):
     plan = bridge.plan(serialized, PIXEL, "last", {})
     result = apply(page, plan)
     assert result["exact"] and old not in result["html"] and result["html"].count('class="engage-pixel"') == 1
+
+
+@pytest.mark.parametrize("where", ["first", "last"])
+def test_the_drafts_pixel_is_kept_and_only_links_change_at_send(page, bridge, where):
+    """The pixel put into the draft at compose time (tracked={}: no link touched), then
+    Send's plan with the same pixel: nothing removed or inserted, the links rewritten."""
+    serialized = load(page, '<div dir="ltr">Hi, <a href="https://acme.example/x">x</a></div>'
+                            '<div class="gmail_signature">Ann</div>')
+    draft = bridge.plan(serialized, PIXEL, where, {})
+    assert draft["links"] == [] and not draft["keep"]
+    drafted = apply(page, draft)
+    assert drafted["exact"] and "https://acme.example/x" in drafted["html"]
+
+    send = bridge.plan(drafted["html"], PIXEL, where, tracked_map(drafted["html"]))
+
+    assert send["keep"] and send["remove"] == [] and send["snippet"] == []
+    changed = page.evaluate("""(plan) => {
+        const r = EngageBodyEdit.apply(document.getElementById('body'), plan);
+        return {exact: r.exact, changed: r.changed};
+    }""", send)
+    assert changed == {"exact": True, "changed": True}
+    assert load(page, send["expected"]).count("data-engage-pixel") == 1
+    # Another pixel address (a new token): replaced, not kept.
+    assert not bridge.plan(drafted["html"], PIXEL.replace("Pixel", "Other"), where, {})["keep"]

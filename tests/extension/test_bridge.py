@@ -126,3 +126,35 @@ def test_inspect_compose_is_the_two_shared_calls_in_one_answer(bridge):
     recipients = ["rae@prospect.example", "half-typed@"]
     assert bridge.inspect_compose(body, "https://t.example.com", recipients, org, settings) == {
         "body": calls.inspect_body(body, "https://t.example.com"), **calls.auto_insert(recipients, org, settings)}
+
+
+@pytest.mark.parametrize("where", ["first", "last"])
+def test_prepare_send_plans_before_the_server_answers(bridge, where):
+    """One trip to Python at Send: the plan with a placeholder per tracked link; the
+    worker's substitution of the server's addresses gives exactly ``plan``'s answer."""
+    org, settings = {"internal_domains": ["acme.example"]}, {"auto_insert": True}
+    answer = bridge.prepare_send(REPLY, "https://t.example.com", ["rae@prospect.example"], org, settings,
+                                 "auto", PIXEL, where, "n0nce")
+    assert answer["body"]["links"] == ["https://acme.example/p?a=1&b=2"]
+    assert answer["placeholders"] == {"https://acme.example/p?a=1&b=2": "https://engage-link.invalid/n0nce/0/"}
+    tracked = {"https://acme.example/p?a=1&b=2": "https://t.example.com/c/TrackedTokenAAAAAAAA"}
+    placeholder = answer["placeholders"]["https://acme.example/p?a=1&b=2"]
+    filled = answer["plan"]["expected"].replace(placeholder, tracked["https://acme.example/p?a=1&b=2"])
+    direct = bridge.plan(REPLY, PIXEL, where, tracked)
+    assert filled == direct["expected"]
+    assert ([(e["index"], e["url"], e["href"]) for e in answer["plan"]["links"]]
+            == [(e["index"], e["url"], placeholder) for e in direct["links"]])
+    assert {k: v for k, v in answer["plan"].items() if k not in ("expected", "links")} == {
+        k: v for k, v in direct.items() if k not in ("expected", "links")}
+
+
+@pytest.mark.parametrize(("recipients", "mode", "body"), [
+    (["bob@acme.example"], "auto", REPLY),  # a colleague: not tracked, no plan
+    (["rae@prospect.example"], "skip", REPLY),
+    (["rae@prospect.example"], "auto", "just words"),  # plain text
+    (["rae@prospect.example"], "auto", REPLY + '<a href="https://engage-link.invalid/n0nce/">?</a>'),
+])
+def test_prepare_send_makes_no_plan_when_it_has_none_to_make(bridge, recipients, mode, body):
+    answer = bridge.prepare_send(body, "https://t.example.com", recipients, {"internal_domains": ["acme.example"]},
+                                 {"auto_insert": True}, mode, PIXEL, "last", "n0nce")
+    assert answer["plan"] is None and answer["placeholders"] == {}

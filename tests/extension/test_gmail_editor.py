@@ -13,23 +13,25 @@ pytestmark = pytest.mark.browser
 PIXEL = "http://t.example/p/TokenTokenTokenToken.gif"
 
 
-def gmail_page(browser, fake_gmail, editor):
+def gmail_page(browser, fake_gmail, editor, hl="en"):
     page = browser.new_page()
-    page.goto(f"{fake_gmail.url}/mail/u/0/?editor={editor}#inbox")
+    page.goto(f"{fake_gmail.url}/mail/u/0/?editor={editor}&hl={hl}#inbox")
     page.wait_for_function("document.documentElement.dataset.fakeGmailReady === 'true'")
+    assert page.evaluate("() => [fakeGmail.editor, fakeGmail.lang]") == [editor, hl]
     return page
 
 
-@pytest.fixture(params=["draft", "dom"])
+# Both editors, and Gmail in German and French: its labels change, its editor does not.
+@pytest.fixture(params=[("draft", "en"), ("dom", "en"), ("draft", "de"), ("dom", "fr")], ids="-".join)
 def page(request, plain_browser, fake_gmail):
-    page = gmail_page(plain_browser, fake_gmail, request.param)
+    page = gmail_page(plain_browser, fake_gmail, *request.param)
     yield page
     page.close()
 
 
-@pytest.fixture
-def draft_page(plain_browser, fake_gmail):
-    page = gmail_page(plain_browser, fake_gmail, "draft")
+@pytest.fixture(params=["en", "de", "fr"])
+def draft_page(request, plain_browser, fake_gmail):
+    page = gmail_page(plain_browser, fake_gmail, "draft", request.param)
     page.evaluate(content_script("editor_signal.js"))
     yield page
     page.close()
@@ -113,3 +115,18 @@ def test_editor_signal_gets_a_change_into_gmails_copy_without_a_stray_character(
     assert sent["strays"] == 0
     assert "TokenToken" in sent["html"] and sent["html"] == sent["dom"]
     draft_page.wait_for_function("(id) => fakeGmail.drafts(id).some(d => d.includes('TokenToken'))", arg=cid)
+
+
+GMAIL_WORDS = {  # Gmail's own: the body's label and the Send button
+    "en": ("Message Body", "Send"), "de": ("Nachrichtentext", "Senden"), "fr": ("Corps du message", "Envoyer"),
+}
+
+
+def test_every_label_is_in_gmails_language_and_the_structure_is_not(page):
+    cid = compose(page)
+    lang = page.evaluate("() => fakeGmail.lang")
+    sel = f'[data-test-compose="{cid}"]'
+    assert (page.get_attribute(f"{sel} div[g_editable='true'][contenteditable]", "aria-label"),
+            page.inner_text(f"{sel} div.T-I.aoO[role=button]")) == GMAIL_WORDS[lang]
+    assert page.locator(f"{sel} input[name=subjectbox]").count() == 1
+    assert page.locator(f"{sel} input[name=composeid]").count() == 1

@@ -39,8 +39,8 @@ def ext(tmp_path_factory, fake_gmail, extension_dir, playwright_instance):
 
 def timed_send(ext, subject):
     compose = harness.Compose.new(ext, to=[harness.RAE], subject=subject)
-    compose.wait_toggle(tracked=True)
-    original = compose.body()
+    compose.wait_toggle(tracked=True)  # the draft has its pixel (content/draft_pixel.js)
+    original = compose.user_body()  # what the user wrote: an untracked send is exactly that
     sent, outcome = compose.send()
     return original, sent, outcome
 
