@@ -18,6 +18,8 @@ from collections import defaultdict
 
 import sqlalchemy as sa
 
+from . import metrics
+
 log = logging.getLogger(__name__)
 CHANNEL = "engage_events"
 
@@ -90,6 +92,7 @@ class Broker:
             if per_user is not None and len(self._subs.get(user_id, ())) >= per_user:
                 return "user"
             self._subs[user_id].add(sub)
+            metrics.LIVE_STREAMS.inc()
             if self._thread is None or not self._thread.is_alive():
                 target = self._listen_postgres if self.is_postgres else self._poll_sqlite
                 self._thread = threading.Thread(target=target, name="engage-stream", daemon=True)
@@ -99,6 +102,8 @@ class Broker:
     def _remove(self, sub: Subscription) -> None:
         with self._lock:
             subs = self._subs.get(sub.user_id)
+            if subs is not None and sub in subs:
+                metrics.LIVE_STREAMS.dec()
             if subs is not None:
                 subs.discard(sub)
                 if not subs:

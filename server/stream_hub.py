@@ -35,6 +35,7 @@ from urllib.parse import parse_qs
 
 import sqlalchemy as sa
 
+from . import metrics
 from .errors import ApiError, error_payload
 from .stream import CHANNEL
 
@@ -392,6 +393,7 @@ class Hub:
         # not by watching each connection: that watch cost 5 KB a stream, measured.
         self.subs[user_id].add(conn)
         self.count += 1
+        metrics.LIVE_STREAMS.inc()
         try:
             transport = proto.response_stream(200, [*STREAM_HEADERS, *cors])
             conn.sending = True
@@ -432,3 +434,4 @@ class Hub:
                 if not subs:
                     del self.subs[user_id]
             self.count -= 1
+            metrics.LIVE_STREAMS.dec()

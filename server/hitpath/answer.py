@@ -26,14 +26,14 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, redirect, request
 
-from .. import services
+from .. import metrics, services
 from ..errors import html_page
 from ..extensions import db
 from ..models import Link, utcnow
 from ..security_headers import SECURITY_HEADERS
 from .addresses import client_address
 from .drain import ingest
-from .spool import new_hit_id
+from .spool import describe_failure, new_hit_id
 
 log = logging.getLogger(__name__)
 bp = Blueprint("tracking", __name__)
@@ -68,6 +68,7 @@ class PixelFastPath:
         name = path[3:]
         token = name[:-4] if name.endswith(".gif") else name
         if TOKEN_RE.match(token):
+            metrics.ANSWERED["open"].inc()
             try:
                 self.record(environ, token, method)
             except Exception:
@@ -148,15 +149,42 @@ class LinkCache:
         return len(rows)
 
 
+class LossLog:
+    """A hit nothing could take is counted (``engage_hits_lost_total``) and logged at
+    most once a second with how many were lost since the last line, not once a hit."""
+
+    def __init__(self, every: float = 1.0):
+        self.every = every
+        self._lock = threading.Lock()
+        self._last = -every
+        self._since = 0
+
+    def lost(self, kind: str, cause: str) -> None:
+        metrics.LOST.get(kind, metrics.LOST["open"]).inc()
+        with self._lock:
+            self._since += 1
+            now = time.monotonic()
+            if now - self._last < self.every:
+                return
+            self._last, count, self._since = now, self._since, 0
+        log.critical("%d HIT(S) LOST: answered, but neither the spool nor the database could take them (%s); "
+                     "next report in %g s at the earliest", count, cause, self.every)
+
+
+LOSSES = LossLog()
+
+
 def store_now(record: dict) -> None:
     """The spool could not take a hit (disk full?): store it straight away instead."""
     try:
         ingest([{**record, "at": datetime.fromisoformat(record["at"]).astimezone(timezone.utc)}])
-    except Exception:
+    except Exception as err:
         db.session.rollback()
         services.get().spool.lost += 1
-        log.critical("A HIT WAS LOST: neither the spool nor the database could take it (%s %s)",
-                     record["kind"], record["token"][:6])
+        kind, cause = describe_failure(err)
+        if kind == "database":
+            metrics.DATABASE_ERRORS.labels("hit").inc()
+        LOSSES.lost(record["kind"], cause)
 
 
 def _link_url(token: str) -> str | None:
@@ -185,15 +213,17 @@ def click(token: str):
     if TOKEN_RE.match(token):
         try:
             url = _link_url(token)
-        except Exception:
+        except Exception as err:
             db.session.rollback()
-            log.exception("could not look up a tracked link (database unavailable?)")
+            metrics.DATABASE_ERRORS.labels("request").inc()
+            log.warning("could not look up a tracked link: %s", describe_failure(err)[1])
             body, status, headers = html_page(503, "Try again in a moment",
                                               "This link is briefly unavailable. Please reload the page.")
             return Response(body, status=status, headers={**headers, **NO_CACHE, "Retry-After": "5"})
     if url is None:
         body, status, headers = html_page(404, "Link not found", "This link is not valid or has expired.")
         return Response(body, status=status, headers={**headers, **NO_CACHE})
+    metrics.ANSWERED["click"].inc()
     try:
         keep_hit(current_app._get_current_object(),
                  hit_record(request.environ, "click", token, services.get().trusted_proxies))

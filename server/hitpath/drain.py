@@ -25,7 +25,7 @@ from collections import defaultdict
 import sqlalchemy as sa
 from flask import current_app
 
-from .. import services
+from .. import metrics, services
 from ..extensions import db
 from ..models import Event, Link, Message, Org, User
 from . import history as history_mod
@@ -113,6 +113,8 @@ def ingest(records: list[dict]) -> int:
         db.session.rollback()
         log.warning("ingest: a batch failed; storing its emails one by one", exc_info=True)
         changes = _one_by_one(by_message)
+    for kind, n in changes.inserted_kinds.items():
+        metrics.STORED[kind].inc(n)
     wake_streams(changes)
     return changes.inserted
 
