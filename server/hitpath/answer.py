@@ -27,13 +27,14 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, redirect, request
 
 from .. import metrics, services
+from ..causes import describe
 from ..errors import html_page
 from ..extensions import db
 from ..models import Link, utcnow
 from ..security_headers import SECURITY_HEADERS
 from .addresses import client_address
 from .drain import ingest
-from .spool import describe_failure, new_hit_id
+from .spool import new_hit_id
 
 log = logging.getLogger(__name__)
 bp = Blueprint("tracking", __name__)
@@ -181,7 +182,7 @@ def store_now(record: dict) -> None:
     except Exception as err:
         db.session.rollback()
         services.get().spool.lost += 1
-        kind, cause = describe_failure(err)
+        kind, cause = describe(err)
         if kind == "database":
             metrics.DATABASE_ERRORS.labels("hit").inc()
         LOSSES.lost(record["kind"], cause)
@@ -216,7 +217,7 @@ def click(token: str):
         except Exception as err:
             db.session.rollback()
             metrics.DATABASE_ERRORS.labels("request").inc()
-            log.warning("could not look up a tracked link: %s", describe_failure(err)[1])
+            log.warning("could not look up a tracked link: %s", describe(err)[1])
             body, status, headers = html_page(503, "Try again in a moment",
                                               "This link is briefly unavailable. Please reload the page.")
             return Response(body, status=status, headers={**headers, **NO_CACHE, "Retry-After": "5"})

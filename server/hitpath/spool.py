@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Callable
 
 from .. import metrics
+from ..causes import FULL_DISK, OutageLog, describe, os_cause
 
 log = logging.getLogger(__name__)
 
@@ -62,22 +63,10 @@ RESERVE_NAME = ".reserve"
 RECORD_START = b'{"hit_id":'  # every record starts so (hit_record puts hit_id first)
 MARK_WIDTH = 20  # offsets are written in place, zero-padded: no new block on a full disk
 BACKLOG_WARN_SECONDS = 60.0
-FULL_DISK = (errno.ENOSPC, errno.EDQUOT)
-NO_PERMISSION = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
 def new_hit_id() -> str:
     return os.urandom(16).hex()  # 128 random bits, like uuid4, at a third of the cost
-
-
-def os_cause(err: OSError) -> str:
-    """An OSError as an operator reads it: what is wrong, and with which file."""
-    where = f" ({err.filename})" if getattr(err, "filename", None) else ""
-    if err.errno in FULL_DISK:
-        return f"disk full: {err.strerror}{where}"
-    if err.errno in NO_PERMISSION:
-        return f"permission denied: {err.strerror}{where}"
-    return f"{err.strerror or err}{where}"
 
 
 class Reserve:
@@ -287,8 +276,7 @@ class Drainer:
             in_place = self.reserve.ensure()  # a stat while it is there
             self._waiting_for_disk = not in_place and self._same_disk()
             if self._waiting_for_disk and pending_bytes(self.dir):
-                raise DiskFull(f"the disk of the spool and the database ({self.dir}) is full: hits wait in "
-                               f"the spool until {self.reserve.size / 1048576:g} MB are free twice over")
+                raise DiskFull(f"shared with the database ({self.dir}): hits wait in the spool until {self.reserve.size / 1048576:g} MB are free twice over")
 
     def _same_disk(self) -> bool:
         if not self.shares_disk_with:
@@ -350,7 +338,7 @@ class Drainer:
 
     def run(self, app, poll: float = 0.05) -> None:
         backoff = poll
-        outage = None  # (when it began, failures, when it was last logged)
+        outage = OutageLog(log, "spool: could not store hits", every=30.0, back="spool: storing hits again")
         watch = BacklogWatch(self.dir)
         while not self._stop.is_set():
             if not self.try_lead():
@@ -361,26 +349,13 @@ class Drainer:
             try:
                 with app.app_context():
                     self.drain_all()
-                if outage is not None:
-                    log.warning("spool: storing hits again after %.0f s (%d failed tries); nothing was lost",
-                                time.monotonic() - outage[0], outage[1])
-                    outage = None
+                outage.recovered("; nothing was lost")
                 backoff = poll
             except Exception as err:
                 self.failures += 1
-                kind, cause = describe_failure(err)
+                kind = outage.failed(err, backoff, f" — nothing is lost, {pending_bytes(self.dir)} bytes waiting")
                 if kind == "database":
                     metrics.DATABASE_ERRORS.labels("writer").inc()
-                now = time.monotonic()
-                if outage is None or now - outage[2] >= 30.0:
-                    first = outage is None
-                    log.error("spool: could not store hits: %s; retrying in %.1f s — nothing is lost, "
-                              "%d bytes waiting%s", cause, backoff, pending_bytes(self.dir),
-                              "" if first else f" (failing for {now - outage[0]:.0f} s, {outage[1] + 1} tries)",
-                              exc_info=err if first and kind in ("database", "bug") else None)
-                    outage = (now if first else outage[0], (0 if first else outage[1]) + 1, now)
-                else:
-                    outage = (outage[0], outage[1] + 1, outage[2])
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
             watch.check()
@@ -406,23 +381,7 @@ class DiskFull(OSError):
         super().__init__(errno.ENOSPC, message)
 
 
-def describe_failure(err: BaseException) -> tuple[str, str]:
-    """(kind, one line) for a failed drain: "disk", "permission", "database" or "bug".
-    The database's own words, first line only: never its SQL or parameters."""
-    if isinstance(err, DiskFull):
-        return "disk", err.strerror
-    if isinstance(err, OSError):
-        return ("permission" if err.errno in NO_PERMISSION else "disk"), f"spool: {os_cause(err)}"
-    orig = getattr(err, "orig", None)  # SQLAlchemy's DBAPIError wraps the driver's error
-    if orig is not None or type(err).__module__.startswith(("sqlalchemy", "psycopg", "sqlite3")):
-        text = str(orig if orig is not None else err).strip().splitlines()
-        first = (text[0] if text else type(err).__name__)[:300]
-        if "disk is full" in first or "No space left" in first:
-            return "disk", f"the database's disk is full ({first})"
-        if "permission denied" in first.lower() or "readonly database" in first:
-            return "permission", f"the database refused ({first})"
-        return "database", f"database unavailable ({type(orig or err).__name__}: {first})"
-    return "bug", f"{type(err).__name__}: {err}"
+describe_failure = describe  # (kind, one line) for a failed drain or store: server/causes.py
 
 
 class BacklogWatch:
