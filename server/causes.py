@@ -61,7 +61,7 @@ class OutageLog:
     def failed(self, err: BaseException, retry_in: float | None = None, extra: str = "") -> str:
         kind, cause = describe(err)
         now = time.monotonic()
-        retry = f"; retrying in {retry_in:.1f} s" if retry_in is not None else "; will retry"
+        retry = f"; retrying in {retry_in:.1f} s" if retry_in is not None else ""
         if self.began is None:
             self.began, self.tries, self._logged = now, 1, now
             self.log.error("%s: %s%s%s", self.what, cause, retry, extra, exc_info=err if kind == "bug" else None)

@@ -75,7 +75,7 @@ def default_config(instance_path: str) -> dict:
         # drained, truncated and deleted: no address stays on disk past a minute.
         "SPOOL_RETIRE_SECONDS": 20.0,
         # Preallocated on the spool's disk and given back when that disk fills: about
-        # 3 minutes of hits at 1,000 a second (README, "Bad days"; bench/spool_reserve.py).
+        # 4 minutes of hits at 1,000 a second (README, "Bad days"; bench/spool_reserve.py).
         "SPOOL_RESERVE_MB": 64,
         # /healthz says "degraded" once the oldest hit not yet stored is this old.
         "DRAIN_LAG_DEGRADED_SECONDS": 60.0,

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from .. import metrics, services
+from ..causes import describe
 from ..extensions import db
 from ..models import Event, Link, Message, Org, User
 from . import history as history_mod
@@ -107,8 +108,10 @@ def ingest(records: list[dict]) -> int:
     try:
         changes = settle(by_message)
         db.session.commit()
-    except Exception:
+    except Exception as err:
         db.session.rollback()
+        if describe(err)[0] in ("disk", "permission"):
+            raise  # the database's disk is full (or read-only): no one email is to blame, retry later
         db.session.execute(sa.text("SELECT 1"))  # raises if the database is down: retry later
         db.session.rollback()
         log.warning("ingest: a batch failed; storing its emails one by one", exc_info=True)

@@ -89,6 +89,10 @@ def engage_app(backend: str, databases: dict, instance: Path, geo_db: str, sqlit
             db.engine.dispose()
 
 
+MESSAGE = {"subject": "Disk", "recipients": [{"name": "", "address": "rae@prospect.example"}],
+           "thread_id": "t1", "mode": "manual", "client": "gmail"}
+
+
 def sign_in_and_register(app) -> tuple[object, str]:
     from server.extensions import db
     from server.models import ApiToken, Org, User, hash_token, new_token
@@ -100,9 +104,8 @@ def sign_in_and_register(app) -> tuple[object, str]:
         db.session.add_all([org, user, ApiToken(user=user, token_hash=hash_token(token))])
         db.session.commit()
     client = app.test_client()
-    resp = client.post("/api/v1/messages", headers={"Authorization": f"Bearer {token}"}, json={
-        "subject": "Disk", "recipients": [{"name": "", "address": "rae@prospect.example"}],
-        "thread_id": "t1", "mode": "manual", "client": "gmail"})
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    resp = client.post("/api/v1/messages", json=MESSAGE)
     assert resp.status_code == 201, resp.get_json()
     return client, path_of(resp.get_json()["pixel_url"])
 
@@ -190,6 +193,10 @@ def test_spool_and_sqlite_on_one_full_disk_hits_within_the_reserve_are_kept(data
             for ua in beyond:  # past the reserve: still served, then lost
                 open_pixel(client, pixel, ua)
             elapsed = time.monotonic() - started
+            refused = client.post("/api/v1/messages", json={**MESSAGE, "thread_id": "t2"})
+            assert refused.status_code == 503, refused.get_json()  # was a 500
+            assert refused.get_json()["error"]["code"] == "unavailable"
+            assert "disk is full" in refused.get_json()["error"]["message"]
             lost = lost_so_far(client) - lost_before
             loss_lines = [r for r in caplog.records if "LOST" in r.getMessage()]
         assert lost > 0, "the test should have run past the reserve"
