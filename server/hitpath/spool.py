@@ -391,11 +391,11 @@ class BacklogWatch:
         self.dir = directory
         self.every = every
         self._checked = time.monotonic()
-        self._warned = 0.0
+        self._warned = float("-inf")
         self._last_bytes = 0
 
-    def check(self) -> None:
-        now = time.monotonic()
+    def check(self, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
         if now - self._checked < min(5.0, self.every):
             return
         self._checked = now
@@ -406,8 +406,8 @@ class BacklogWatch:
             lag = (datetime.now(timezone.utc) - oldest).total_seconds()
             if lag > 5:
                 self._warned = now
-                log.warning("spool: the writer is %.0f s behind and the backlog grows (%.1f MB waiting in %s)",
-                            lag, waiting / 1e6, self.dir)
+                log.warning("spool: the writer is %.0f s behind and the backlog grows (%s bytes waiting in %s)",
+                            lag, f"{waiting:,}", self.dir)
 
 
 def backlog(directory: str | Path) -> tuple[int, datetime | None]:

@@ -5,6 +5,7 @@ parameters); once the database is back, all of it drains and both say so."""
 
 from __future__ import annotations
 
+import re
 import time
 import urllib.request
 
@@ -122,5 +123,46 @@ def test_metrics_are_for_loopback_and_configured_addresses_only(tmp_path, geo_db
         app.extensions["engage"].spool.close()
         from server.extensions import db
 
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_healthz_says_when_no_writer_stores_hits_and_the_log_when_the_backlog_grows(tmp_path, geo_db, caplog,
+                                                                                  sqlite_template):
+    """The writer's lock is free: hits are answered but nobody stores them. And while
+    the backlog grows, the writer's log says how far behind it is, once a minute."""
+    import shutil
+    from datetime import datetime, timedelta, timezone
+
+    from server.extensions import db
+    from server.hitpath.spool import BacklogWatch
+    from tests.fixtures.app import make_app
+
+    shutil.copy(sqlite_template, tmp_path / "engage.db")
+    app = make_app(f"sqlite:///{tmp_path / 'engage.db'}", tmp_path, geo_db, EXPECT_WRITER=True)
+    try:
+        client = app.test_client()
+        health = client.get("/healthz")
+        assert health.status_code == 200 and health.get_json()["status"] == "degraded"
+        assert health.get_json()["writer"] == "down" and "the writer is down" in health.get_json()["reasons"][0]
+        svc = app.extensions["engage"]
+        assert svc.drainer.try_lead()  # a writer now holds the spool
+        assert client.get("/healthz").get_json() == {"status": "ok", "database": "ok", "schema": "ok"}
+
+        watch = BacklogWatch(svc.spool.dir)
+        t0 = watch._checked
+        old = (datetime.now(timezone.utc) - timedelta(minutes=2)).isoformat()
+        with caplog.at_level("WARNING"):
+            for i in range(8):  # a hit every 10 s for 80 s, none stored
+                assert svc.spool.append({"hit_id": f"{i:032d}", "kind": "open", "token": "t" * 32, "method": "GET",
+                                         "ip": "", "ua": "", "headers": {}, "at": old})
+                watch.check(now=t0 + 10 * (i + 1))
+        warnings = [r.getMessage() for r in caplog.records if "backlog grows" in r.getMessage()]
+        assert len(warnings) == 2, warnings  # at 10 s and at 70 s, not every 10 s
+        lag = re.search(r"the writer is (\d+) s behind", warnings[0])
+        assert lag and int(lag.group(1)) >= 120 and "bytes waiting" in warnings[0]
+    finally:
+        app.extensions["engage"].drainer.close()
+        app.extensions["engage"].spool.close()
         with app.app_context():
             db.engine.dispose()
