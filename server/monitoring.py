@@ -78,23 +78,9 @@ def backlog_problems(app) -> tuple[list[str], dict]:
     threshold = float(app.config["DRAIN_LAG_DEGRADED_SECONDS"])
     if state["drain_lag_seconds"] > threshold:
         reasons.append(f"the writer is {state['drain_lag_seconds']:.0f} s behind (more than {threshold:g} s)")
-    if _disk_short(app):
-        reasons.append("the spool's disk is (nearly) full: no reserve in place, hits go to the database "
-                       "or are lost once it fills")
+    if app.extensions["engage"].spool.reserve.released():
+        reasons.append("the spool's disk filled up: its reserve is in use until disk space is freed")
     return reasons, state
-
-
-def _disk_short(app) -> bool:
-    """No reserve, and no room to make one (the drainer makes it when the disk has
-    room for it twice over)."""
-    reserve = app.extensions["engage"].spool.reserve
-    if not reserve.size or not expects_writer(app) or reserve.present():
-        return False
-    try:
-        st = os.statvfs(reserve.path.parent)
-    except OSError:
-        return False
-    return st.f_bavail * st.f_frsize < 2 * reserve.size
 
 
 class ScrapeTime:

@@ -78,11 +78,14 @@ class Reserve:
         self.size = max(0, int(size))
 
     def release(self) -> bool:
-        """Free the reserve (any process, on a full disk); True if it was there."""
+        """Free the reserve (any process, on a full disk); True if it was there. The
+        file stays, empty: "released", until the drainer fills it again."""
         if not self.size:
             return False
         try:
-            os.unlink(self.path)
+            if self.path.stat().st_size == 0:
+                return False
+            os.truncate(self.path, 0)
         except FileNotFoundError:
             return False
         log.critical("SPOOL DISK FULL: released the %g MB reserve in %s; hits are still spooled, "
@@ -91,18 +94,30 @@ class Reserve:
 
     def present(self) -> bool:
         try:
-            return self.path.stat().st_blocks * 512 >= self.size
+            return self.path.stat().st_size >= self.size
         except FileNotFoundError:
             return False
+
+    def released(self) -> bool:
+        """Given back on a full disk and not made again yet (a reserve never made, on a
+        disk without room for it, is not "released")."""
+        try:
+            return self.path.stat().st_size < self.size
+        except FileNotFoundError:
+            return False
+
+    def free_bytes(self) -> int:
+        st = os.statvfs(self.path.parent)
+        return st.f_bavail * st.f_frsize
 
     def ensure(self) -> bool:
         """Make the reserve if it is missing and the disk has room for it twice over
         (room left for hits); True when it is in place."""
         if not self.size or self.present():
             return True
+        existed = self.path.exists()
         try:
-            st = os.statvfs(self.path.parent)
-            if st.f_bavail * st.f_frsize < 2 * self.size:
+            if self.free_bytes() < 2 * self.size:
                 return False
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600)
             try:
@@ -111,7 +126,10 @@ class Reserve:
                 os.close(fd)
             return True
         except OSError:
-            self.path.unlink(missing_ok=True)
+            try:
+                os.truncate(self.path, 0) if existed else self.path.unlink(missing_ok=True)
+            except OSError:
+                pass
             return False
 
 
@@ -272,9 +290,11 @@ class Drainer:
             return done
 
     def _check_reserve(self) -> None:
-        if self.reserve.size:
-            in_place = self.reserve.ensure()  # a stat while it is there
-            self._waiting_for_disk = not in_place and self._same_disk()
+        if self.reserve.size and not self.reserve.ensure():  # a stat while it is in place
+            # Released on a full disk, and the disk is still short of it: storing into
+            # a SQLite file on that disk would eat the room hits are spooled into.
+            self._waiting_for_disk = (self.reserve.released() and self._same_disk()
+                                      and self.reserve.free_bytes() < self.reserve.size)
             if self._waiting_for_disk and pending_bytes(self.dir):
                 raise DiskFull(f"shared with the database ({self.dir}): hits wait in the spool until {self.reserve.size / 1048576:g} MB are free twice over")
 

@@ -223,3 +223,18 @@ def test_a_torn_record_does_not_take_the_next_one_with_it(tmp_path, geo_db, data
         with app.app_context():
             app.extensions["engage"].drainer.drain_all()
         assert f"{CHROME_DESKTOP} glued" in stored_agents(app)
+
+
+def test_a_disk_too_small_for_the_reserve_still_stores_hits(databases, tmp_path, geo_db):
+    """No room for the reserve twice over: none is made, and the writer stores hits as
+    before (it waits only while a reserve it made is in use)."""
+    from server.hitpath.spool import RESERVE_NAME
+
+    with tiny_disk(tmp_path / "disk", 3072) as disk, \
+            engage_app("sqlite", databases, disk, geo_db, sqlite_file=disk / "engage.db", SPOOL_RESERVE_MB=2) as app:
+        client, pixel = sign_in_and_register(app)
+        open_pixel(client, pixel, f"{CHROME_DESKTOP} small disk")
+        with app.app_context():
+            app.extensions["engage"].drainer.drain_all()
+        assert not (disk / "spool" / RESERVE_NAME).exists()
+        assert f"{CHROME_DESKTOP} small disk" in stored_agents(app)
