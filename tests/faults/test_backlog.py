@@ -145,9 +145,23 @@ def test_healthz_says_when_no_writer_stores_hits_and_the_log_when_the_backlog_gr
         health = client.get("/healthz")
         assert health.status_code == 200 and health.get_json()["status"] == "degraded"
         assert health.get_json()["writer"] == "down" and "the writer is down" in health.get_json()["reasons"][0]
+        with app.app_context():  # a failed statement is logged without its values
+            import sqlalchemy as sa
+
+            try:
+                db.session.execute(sa.text("SELECT * FROM no_such_table WHERE ip = :ip"), {"ip": "203.0.113.9"})
+                raise AssertionError("the statement should fail")
+            except sa.exc.DBAPIError as err:
+                assert "203.0.113.9" not in str(err) and "hide_parameters" in str(err)
+            db.session.rollback()
         svc = app.extensions["engage"]
         assert svc.drainer.try_lead()  # a writer now holds the spool
         assert client.get("/healthz").get_json() == {"status": "ok", "database": "ok", "schema": "ok"}
+        text = client.get("/metrics").get_data(as_text=True)
+        for line in ('engage_salesforce_outbox{status="pending"} 0.0', 'engage_salesforce_outbox{status="failed"} 0.0',
+                     "engage_writer_up 1.0", "engage_spool_bytes_waiting 0.0", "engage_drain_lag_seconds 0.0"):
+            assert line in text.splitlines(), line
+        assert "engage_live_streams" in text
 
         watch = BacklogWatch(svc.spool.dir)
         t0 = watch._checked
