@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from server.causes import describe
 from tests.fixtures.app import _truncate_pg, make_app
 from tests.server.helpers import CHROME_DESKTOP, LONDON, path_of
 
@@ -152,6 +153,9 @@ def test_a_disk_filling_mid_record_then_recovering_loses_no_answered_hit(backend
                 answered.append(f"{CHROME_DESKTOP} full/{i}")
                 open_pixel(client, pixel, answered[-1])
             assert "short write" in caplog.text  # the scenario really happened
+            with pytest.raises(OSError) as full, app.app_context():
+                app.extensions["engage"].drainer.drain_all()  # its progress mark needs a page too
+            assert describe(full.value)[1].startswith("disk full: No space left on device")  # not "database?"
             filler.unlink()  # space is back
             for i in range(10):
                 answered.append(f"{CHROME_DESKTOP} after/{i}")
