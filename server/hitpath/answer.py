@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, redirect, request
 
 from .. import metrics, services
-from ..causes import describe
+from ..causes import OutageLog, describe
 from ..errors import html_page
 from ..extensions import db
 from ..models import Link, utcnow
@@ -173,6 +173,7 @@ class LossLog:
 
 
 LOSSES = LossLog()
+LINK_LOOKUPS = OutageLog(log, "could not look up a tracked link", back="tracked links: looked up again")  # one line a minute, not one a click
 
 
 def store_now(record: dict) -> None:
@@ -201,6 +202,7 @@ def _link_url(token: str) -> str | None:
         db.session.rollback()
         cache.put(token, cached[0])  # the database is away: the link as it was, not asked again at once
         return cached[0]
+    LINK_LOOKUPS.recovered()
     if url is None:
         cache.forget([token])  # deleted (or purged) since it was cached
     else:
@@ -217,7 +219,7 @@ def click(token: str):
         except Exception as err:
             db.session.rollback()
             metrics.DATABASE_ERRORS.labels("request").inc()
-            log.warning("could not look up a tracked link: %s", describe(err)[1])
+            LINK_LOOKUPS.failed(err, None, " (the recipient was asked to reload)")
             body, status, headers = html_page(503, "Try again in a moment",
                                               "This link is briefly unavailable. Please reload the page.")
             return Response(body, status=status, headers={**headers, **NO_CACHE, "Retry-After": "5"})
