@@ -85,7 +85,7 @@ class PixelFastPath:
 def hit_record(environ, kind: str, token: str, trusted_proxies) -> dict:
     """One spool line for a hit, from the WSGI environ (the pixel and the click both)."""
     return {
-        "hit_id": new_hit_id(),
+        "hit_id": new_hit_id(),  # first: a spool reader resynchronises on '{"hit_id":' (spool.RECORD_START)
         "kind": kind,
         "token": token,
         "method": environ.get("REQUEST_METHOD", "GET")[:8],
