@@ -56,6 +56,7 @@ run open_to_panel 180 "$PY" -u bench/open_to_panel.py
 if [ "$QUICK" = 1 ]; then STREAMS=(--quick); else STREAMS=(); fi
 run streams 900 "$PY" -u bench/streams.py "${STREAMS[@]}"
 run memory 180 "$PY" -u bench/memory.py
+run spool_reserve 120 "$PY" -u bench/spool_reserve.py
 run client_py_panel 240 "$PY" -u bench/client_py_panel.py "${CLIENT[@]}"
 if [ -f bench/extension_latency.py ]; then
   run extension_latency 300 "$PY" -u bench/extension_latency.py "${EXT[@]}"
@@ -104,7 +105,7 @@ if cp.exists():
     if m:
         rows.append(["bare Pyodide boot under Node.js (reference)", f"{float(m.group(1)) * 1000:.0f} ms", "-", "-", ""])
 
-rows += summary_rows("memory")
+rows += summary_rows("memory") + summary_rows("spool_reserve")
 head = ["figure", "measured", "ratio", "target", "machine load at the time"]
 widths = [max(len(str(r[i])) if i < len(r) else 0 for r in [head, *rows]) for i in range(5)]
 line = lambda r: "  ".join(str(r[i] if i < len(r) else "").ljust(widths[i]) for i in range(5)).rstrip()

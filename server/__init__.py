@@ -71,6 +71,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.register_blueprint(tracking_bp)
     app.register_blueprint(web_bp)
+    from .monitoring import bp as monitoring_bp; app.register_blueprint(monitoring_bp)  # noqa: E702 (/metrics)
     from .addin import bp as addin_bp; app.register_blueprint(addin_bp)  # noqa: E702 (Outlook add-in)
     from .admin import init_app as init_admin; init_admin(app)  # noqa: E702 (setup, invitations, users)
     register_api(smorest_api)

@@ -143,6 +143,10 @@ def writer_command():
     from .startup import start_background_jobs
 
     app = current_app._get_current_object()
+    if os.environ.get("ENGAGE_WRITER_RESTARTED") == "1":  # `engage serve` brought this one back
+        from . import metrics
+
+        metrics.WRITER_RESTARTS.inc()
     if not app.config["BACKGROUND_THREADS"]:  # else they already run in this app
         start_background_jobs(app)  # this process is where they run
     done = threading.Event()
@@ -184,6 +188,18 @@ def web_command(host: str, port: int, workers: int, threads: int) -> list[str]:
             "--http1-buffer-size", "8192", "server.rsgi:app"]
 
 
+def metrics_dir(instance_path: str) -> str:
+    """A fresh folder for the processes' metric files (prometheus_client's multiprocess
+    mode): counters start from zero with each `engage serve`."""
+    import glob
+
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.path.join(instance_path, "metrics")
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    for old in glob.glob(os.path.join(path, "*.db")):
+        os.remove(old)
+    return path
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
@@ -211,14 +227,15 @@ def serve(host, port, workers, threads):
     click.echo(f"Engage is listening on http://{host}:{port} (public URL {current_app.config['PUBLIC_URL']}; "
                f"open-file limit {files})")
     _print_setup_url()
-    base = {**os.environ}
+    base = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": metrics_dir(current_app.instance_path)}
 
-    def start_writer() -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-m", "server.cli", "writer"], env=base)
+    def start_writer(restarted: bool = False) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "server.cli", "writer"],
+                                env={**base, "ENGAGE_WRITER_RESTARTED": "1" if restarted else "0"})
 
     current = {"writer": start_writer()}
     web = subprocess.Popen(web_command(host, port, workers, threads),
-                           env={**base, "ENGAGE_WSGI_THREADS": str(threads),
+                           env={**base, "ENGAGE_WSGI_THREADS": str(threads), "ENGAGE_EXPECT_WRITER": "1",
                                 "ENGAGE_BACKGROUND_THREADS": "0", "ENGAGE_WARM_LINKS": "1"})
     stopping = threading.Event()
 
@@ -243,7 +260,7 @@ def serve(host, port, workers, threads):
                        f"{backoff:g} s; hits are answered and kept in the spool meanwhile", err=True)
             restart_at, backoff = now + backoff, min(backoff * 2, WRITER_BACKOFF[1])
         if restart_at is not None and now >= restart_at:
-            current["writer"], started, restart_at = start_writer(), now, None
+            current["writer"], started, restart_at = start_writer(restarted=True), now, None
             click.echo(f"Engage writer restarted (pid {current['writer'].pid})", err=True)
         stopping.wait(0.2)
     stop()

@@ -23,6 +23,9 @@ ENV_KEYS = {
     "RULES_DIR": ("ENGAGE_RULES_DIR", str),
     "SPOOL_DIR": ("ENGAGE_SPOOL_DIR", str),
     "SPOOL_RETIRE_SECONDS": ("ENGAGE_SPOOL_RETIRE_SECONDS", float),
+    "SPOOL_RESERVE_MB": ("ENGAGE_SPOOL_RESERVE_MB", float),
+    "DRAIN_LAG_DEGRADED_SECONDS": ("ENGAGE_DRAIN_LAG_DEGRADED_SECONDS", float),
+    "METRICS_ALLOW": ("ENGAGE_METRICS_ALLOW", lambda v: [p.strip() for p in v.split(",") if p.strip()]),
     "BACKGROUND_THREADS": ("ENGAGE_BACKGROUND_THREADS", lambda v: v.strip().lower() not in ("0", "false", "no", "off")),
     "RETENTION_INTERVAL_SECONDS": ("ENGAGE_RETENTION_INTERVAL", float),
     "REMINDER_INTERVAL_SECONDS": ("ENGAGE_REMINDER_INTERVAL", float),
@@ -33,6 +36,7 @@ ENV_KEYS = {
     "STREAM_MAX_SECONDS": ("ENGAGE_STREAM_MAX_SECONDS", float),
     "STREAM_BUFFER_BYTES": ("ENGAGE_STREAM_BUFFER_BYTES", int),
     "STREAMS_PER_LOOP": ("ENGAGE_STREAMS_PER_LOOP", int),
+    "EXPECT_WRITER": ("ENGAGE_EXPECT_WRITER", lambda v: v.strip().lower() in ("1", "true", "yes", "on")),
     "WARM_LINKS": ("ENGAGE_WARM_LINKS", lambda v: v.strip().lower() in ("1", "true", "yes", "on")),
     "TOKEN_IDLE_DAYS": ("ENGAGE_TOKEN_IDLE_DAYS", float),
     "SETUP_LINK_MINUTES": ("ENGAGE_SETUP_LINK_MINUTES", float),
@@ -50,7 +54,9 @@ def normalize_database_url(url: str) -> str:
 def default_config(instance_path: str) -> dict:
     return {
         "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(Path(instance_path) / "engage.db"),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: a failed statement is logged without its values (hit ids,
+        # hashes, addresses' networks), and a 1,000-row batch is not 1,000 values long.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "PUBLIC_URL": "http://127.0.0.1:5000",
         "GEOIP_DATABASE": None,  # None: the bundled DB-IP City Lite database
         "SECRET_KEY": None,  # None: generated once and kept in the instance folder
@@ -68,6 +74,13 @@ def default_config(instance_path: str) -> dict:
         # A spool file (its lines hold client addresses) is let go this old, then
         # drained, truncated and deleted: no address stays on disk past a minute.
         "SPOOL_RETIRE_SECONDS": 20.0,
+        # Preallocated on the spool's disk and given back when that disk fills: about
+        # 4 minutes of hits at 1,000 a second (README, "Bad days"; bench/spool_reserve.py).
+        "SPOOL_RESERVE_MB": 64,
+        # /healthz says "degraded" once the oldest hit not yet stored is this old.
+        "DRAIN_LAG_DEGRADED_SECONDS": 60.0,
+        # Who may read /metrics, besides loopback (CIDRs).
+        "METRICS_ALLOW": [],
         "MAX_CONTENT_LENGTH": 256 * 1024,  # API bodies are small; refuse the rest with 413
         "API_TITLE": "Engage API",
         "API_VERSION": "v1",

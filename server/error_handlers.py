@@ -13,6 +13,8 @@ from werkzeug.exceptions import HTTPException
 from client_py.errors import EngageError
 
 from .api.input_guard import refuse_hostile_input
+from . import metrics
+from .causes import OutageLog, describe
 from .errors import ApiError, error_payload, html_page, summarise
 
 log = logging.getLogger(__name__)
@@ -65,9 +67,23 @@ def domain_error(err: EngageError):
     return html_page(400, "Bad request", err.message)
 
 
+STORAGE_DOWN = OutageLog(log, "request: the database failed")
+
+
 def unexpected_error(err: Exception):
     if isinstance(err, HTTPException):
         return http_error(err)
+    kind, cause = describe(err)
+    if kind != "bug" and getattr(err, "orig", None) is not None:
+        # The database is away or its disk is full: a 503 to retry, one log line a minute.
+        metrics.DATABASE_ERRORS.labels("request").inc()
+        STORAGE_DOWN.failed(err, None, f" ({request.method} {request.path})")
+        message = ("The server cannot store this right now (its disk is full)." if kind == "disk"
+                   else "The server's database is unavailable right now.") + " Try again in a moment."
+        if wants_json():
+            return error_payload(503, message), 503, {"Retry-After": "5"}
+        body, status, headers = html_page(503, "Try again in a moment", message)
+        return body, status, {**headers, "Retry-After": "5"}
     log.exception("unhandled error on %s %s", request.method, request.path)
     if wants_json():
         return error_payload(500, SERVER_ERROR), 500

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from .causes import OutageLog
 from .extensions import db
 from .models import Event, Link, Message, SelfView, SenderAddress, Thread, utcnow
 
@@ -51,14 +52,16 @@ def purge(days: int, now: datetime | None = None) -> PurgeResult:
 def start_retention_thread(app) -> threading.Thread:
     def loop() -> None:
         stop = app.extensions.setdefault("engage_stop", threading.Event())
+        outage = OutageLog(log, "retention: purge failed")
         while not stop.wait(app.config["RETENTION_INTERVAL_SECONDS"]):
             try:
                 with app.app_context():
                     result = purge(app.config["RETENTION_DAYS"])
                     if result.events or result.messages:
                         log.info("retention: %s", result)
-            except Exception:
-                log.exception("retention: purge failed; will retry")
+                outage.recovered()
+            except Exception as err:
+                outage.failed(err, app.config["RETENTION_INTERVAL_SECONDS"])
 
     t = threading.Thread(target=loop, name="engage-retention", daemon=True)
     t.start()

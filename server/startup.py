@@ -8,6 +8,7 @@ import ipaddress
 import logging
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import Flask
 
 from . import salesforce
@@ -28,15 +29,18 @@ def start_services(app: Flask) -> Services:
     """Build the app's services; warm the link cache; start the background jobs when
     ``BACKGROUND_THREADS`` says this process runs them."""
     spool_dir = app.config.get("SPOOL_DIR") or str(Path(app.instance_path) / "spool")
-    spool = Spool(spool_dir)
+    reserve = int(float(app.config["SPOOL_RESERVE_MB"]) * 1024 * 1024)
+    spool = Spool(spool_dir, reserve_bytes=reserve)
     spool.retire_seconds = float(app.config["SPOOL_RETIRE_SECONDS"])
+    url = sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    sqlite_file = url.database if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") else None
     svc = Services(
         secret=app.config["SECRET_KEY"].encode(),
         geo=GeoLocator(app.config.get("GEOIP_DATABASE") or default_database_path()),
         rules=Rules.load(app.config.get("RULES_DIR")),
         broker=Broker(app),
         spool=spool,
-        drainer=Drainer(spool_dir, ingest, wake=spool.wake),
+        drainer=Drainer(spool_dir, ingest, wake=spool.wake, reserve_bytes=reserve, shares_disk_with=sqlite_file),
         links=LinkCache(),
         trusted_proxies=[ipaddress.ip_network(p, strict=False) for p in app.config["TRUSTED_PROXIES"]],
     )

@@ -18,6 +18,9 @@ from collections import defaultdict
 
 import sqlalchemy as sa
 
+from . import metrics
+from .causes import OutageLog
+
 log = logging.getLogger(__name__)
 CHANNEL = "engage_events"
 
@@ -90,6 +93,7 @@ class Broker:
             if per_user is not None and len(self._subs.get(user_id, ())) >= per_user:
                 return "user"
             self._subs[user_id].add(sub)
+            metrics.LIVE_STREAMS.inc()
             if self._thread is None or not self._thread.is_alive():
                 target = self._listen_postgres if self.is_postgres else self._poll_sqlite
                 self._thread = threading.Thread(target=target, name="engage-stream", daemon=True)
@@ -99,6 +103,8 @@ class Broker:
     def _remove(self, sub: Subscription) -> None:
         with self._lock:
             subs = self._subs.get(sub.user_id)
+            if subs is not None and sub in subs:
+                metrics.LIVE_STREAMS.dec()
             if subs is not None:
                 subs.discard(sub)
                 if not subs:
@@ -114,32 +120,36 @@ class Broker:
 
         unread = object()  # distinct from None, which means "no events yet"
         last = unread
+        outage = OutageLog(log, "stream: could not read the newest event id")
         with self.app.app_context():
             while not self._stop.is_set():
                 try:
                     newest = db.session.execute(sa.select(sa.func.max(Event.id))).scalar()
                     db.session.rollback()
+                    outage.recovered()
                     if last is not unread and newest != last:
                         self._wake(None)
                     last = newest
-                except Exception:
+                except Exception as err:
                     db.session.rollback()
-                    log.warning("stream: could not read the newest event id", exc_info=True)
+                    outage.failed(err, self.poll_interval)
                 time.sleep(self.poll_interval)
 
     def _listen_postgres(self) -> None:
         import psycopg
 
         url = self.app.config["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg://", "postgresql://")
+        outage = OutageLog(log, "stream: LISTEN connection lost")
         while not self._stop.is_set():
             try:
                 with psycopg.connect(url, autocommit=True) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
+                    outage.recovered()
                     self._wake(None)  # anything missed while (re)connecting
                     while not self._stop.is_set():
                         for note in conn.notifies(timeout=1.0):
                             user_id, _, _ = note.payload.partition(":")
                             self._wake(int(user_id) if user_id.isdigit() else None)
-            except Exception:
-                log.warning("stream: LISTEN connection lost; reconnecting", exc_info=True)
+            except Exception as err:
+                outage.failed(err, 1.0)
                 time.sleep(1.0)

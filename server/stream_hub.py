@@ -35,6 +35,8 @@ from urllib.parse import parse_qs
 
 import sqlalchemy as sa
 
+from . import metrics
+from .causes import OutageLog
 from .errors import ApiError, error_payload
 from .stream import CHANNEL
 
@@ -206,16 +208,18 @@ class Hub:
 
     async def _poll_sqlite(self) -> None:
         failures = 0
+        outage = OutageLog(log, "stream: could not read the newest event id")
         while True:
             try:
                 await self._wake_since_watermark()
+                outage.recovered()
                 failures = 0
                 await asyncio.sleep(self.poll_interval)
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as err:
                 failures += 1
-                log.warning("stream: could not read the newest event id", exc_info=failures == 1)
+                outage.failed(err, min(5.0, 0.2 * 2 ** failures))
                 await asyncio.sleep(min(5.0, 0.2 * 2 ** failures))
 
     async def _listen_postgres(self) -> None:
@@ -223,12 +227,14 @@ class Hub:
 
         url = self.app.config["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg://", "postgresql://")
         failures = 0
+        outage = OutageLog(log, "stream: LISTEN connection lost")
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(url, autocommit=True, connect_timeout=5) as conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
                     if failures:
                         log.warning("stream: LISTEN connection is back; catching up")
+                    outage.reset()  # "is back" said it
                     failures = 0
                     await self._wake_since_watermark()  # whatever committed while we were away
                     async for note in conn.notifies():
@@ -238,10 +244,11 @@ class Hub:
                         self.wake(int(user_id) if user_id.isdigit() else None)
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as err:
                 failures += 1
-                log.warning("stream: LISTEN connection lost; reconnecting", exc_info=failures == 1)
-                await asyncio.sleep(min(10.0, 0.5 * 2 ** min(failures, 5)) * random.uniform(0.8, 1.2))
+                delay = min(10.0, 0.5 * 2 ** min(failures, 5)) * random.uniform(0.8, 1.2)
+                outage.failed(err, delay)
+                await asyncio.sleep(delay)
 
     # -- delivery ---------------------------------------------------------------------
     async def _deliver_loop(self) -> None:
@@ -392,6 +399,7 @@ class Hub:
         # not by watching each connection: that watch cost 5 KB a stream, measured.
         self.subs[user_id].add(conn)
         self.count += 1
+        metrics.LIVE_STREAMS.inc()
         try:
             transport = proto.response_stream(200, [*STREAM_HEADERS, *cors])
             conn.sending = True
@@ -432,3 +440,4 @@ class Hub:
                 if not subs:
                     del self.subs[user_id]
             self.count -= 1
+            metrics.LIVE_STREAMS.dec()

@@ -29,7 +29,8 @@ ENGAGE = [sys.executable, "-m", "server.cli"]
 
 # What every test server gets unless told otherwise: no retention sweep during a test,
 # and, as granian runs 8 blocking threads here, room for 6 live streams.
-TEST_SETTINGS = {"ENGAGE_RETENTION_INTERVAL": "3600", "ENGAGE_STREAMS_PER_PROCESS": "6"}
+# The spool's reserve is 1 MB, not 64: pytest keeps the folders of its last runs.
+TEST_SETTINGS = {"ENGAGE_RETENTION_INTERVAL": "3600", "ENGAGE_STREAMS_PER_PROCESS": "6", "ENGAGE_SPOOL_RESERVE_MB": "1"}
 # For extra_env: the server believes X-Forwarded-For from 127.0.0.1, so a test (or a
 # benchmark) can play recipients opening from public addresses, and their proxies.
 TRUST_LOCAL_PROXY = {"ENGAGE_TRUSTED_PROXIES": "127.0.0.1/32"}

@@ -26,7 +26,8 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, redirect, request
 
-from .. import services
+from .. import metrics, services
+from ..causes import OutageLog, describe
 from ..errors import html_page
 from ..extensions import db
 from ..models import Link, utcnow
@@ -68,6 +69,7 @@ class PixelFastPath:
         name = path[3:]
         token = name[:-4] if name.endswith(".gif") else name
         if TOKEN_RE.match(token):
+            metrics.ANSWERED["open"].inc()
             try:
                 self.record(environ, token, method)
             except Exception:
@@ -83,7 +85,7 @@ class PixelFastPath:
 def hit_record(environ, kind: str, token: str, trusted_proxies) -> dict:
     """One spool line for a hit, from the WSGI environ (the pixel and the click both)."""
     return {
-        "hit_id": new_hit_id(),
+        "hit_id": new_hit_id(),  # first: a spool reader resynchronises on '{"hit_id":' (spool.RECORD_START)
         "kind": kind,
         "token": token,
         "method": environ.get("REQUEST_METHOD", "GET")[:8],
@@ -148,15 +150,43 @@ class LinkCache:
         return len(rows)
 
 
+class LossLog:
+    """A hit nothing could take is counted (``engage_hits_lost_total``) and logged at
+    most once a second with how many were lost since the last line, not once a hit."""
+
+    def __init__(self, every: float = 1.0):
+        self.every = every
+        self._lock = threading.Lock()
+        self._last = -every
+        self._since = 0
+
+    def lost(self, kind: str, cause: str) -> None:
+        metrics.LOST.get(kind, metrics.LOST["open"]).inc()
+        with self._lock:
+            self._since += 1
+            now = time.monotonic()
+            if now - self._last < self.every:
+                return
+            self._last, count, self._since = now, self._since, 0
+        log.critical("%d HIT(S) LOST: answered, but neither the spool nor the database could take them (%s); "
+                     "next report in %g s at the earliest", count, cause, self.every)
+
+
+LOSSES = LossLog()
+LINK_LOOKUPS = OutageLog(log, "could not look up a tracked link", back="tracked links: looked up again")  # one line a minute, not one a click
+
+
 def store_now(record: dict) -> None:
     """The spool could not take a hit (disk full?): store it straight away instead."""
     try:
         ingest([{**record, "at": datetime.fromisoformat(record["at"]).astimezone(timezone.utc)}])
-    except Exception:
+    except Exception as err:
         db.session.rollback()
         services.get().spool.lost += 1
-        log.critical("A HIT WAS LOST: neither the spool nor the database could take it (%s %s)",
-                     record["kind"], record["token"][:6])
+        kind, cause = describe(err)
+        if kind == "database":
+            metrics.DATABASE_ERRORS.labels("hit").inc()
+        LOSSES.lost(record["kind"], cause)
 
 
 def _link_url(token: str) -> str | None:
@@ -172,6 +202,7 @@ def _link_url(token: str) -> str | None:
         db.session.rollback()
         cache.put(token, cached[0])  # the database is away: the link as it was, not asked again at once
         return cached[0]
+    LINK_LOOKUPS.recovered()
     if url is None:
         cache.forget([token])  # deleted (or purged) since it was cached
     else:
@@ -185,15 +216,17 @@ def click(token: str):
     if TOKEN_RE.match(token):
         try:
             url = _link_url(token)
-        except Exception:
+        except Exception as err:
             db.session.rollback()
-            log.exception("could not look up a tracked link (database unavailable?)")
+            metrics.DATABASE_ERRORS.labels("request").inc()
+            LINK_LOOKUPS.failed(err, None, " (the recipient was asked to reload)")
             body, status, headers = html_page(503, "Try again in a moment",
                                               "This link is briefly unavailable. Please reload the page.")
             return Response(body, status=status, headers={**headers, **NO_CACHE, "Retry-After": "5"})
     if url is None:
         body, status, headers = html_page(404, "Link not found", "This link is not valid or has expired.")
         return Response(body, status=status, headers={**headers, **NO_CACHE})
+    metrics.ANSWERED["click"].inc()
     try:
         keep_hit(current_app._get_current_object(),
                  hit_record(request.environ, "click", token, services.get().trusted_proxies))

@@ -25,7 +25,8 @@ from collections import defaultdict
 import sqlalchemy as sa
 from flask import current_app
 
-from .. import services
+from .. import metrics, services
+from ..causes import describe
 from ..extensions import db
 from ..models import Event, Link, Message, Org, User
 from . import history as history_mod
@@ -107,12 +108,16 @@ def ingest(records: list[dict]) -> int:
     try:
         changes = settle(by_message)
         db.session.commit()
-    except Exception:
+    except Exception as err:
         db.session.rollback()
+        if describe(err)[0] in ("disk", "permission"):
+            raise  # the database's disk is full (or read-only): no one email is to blame, retry later
         db.session.execute(sa.text("SELECT 1"))  # raises if the database is down: retry later
         db.session.rollback()
         log.warning("ingest: a batch failed; storing its emails one by one", exc_info=True)
         changes = _one_by_one(by_message)
+    for kind, n in changes.inserted_kinds.items():
+        metrics.STORED[kind].inc(n)
     wake_streams(changes)
     return changes.inserted
 

@@ -55,6 +55,7 @@ class Changes:
     """What a write did, for the caller (the stream, ``engage reclassify``)."""
 
     inserted: int = 0
+    inserted_kinds: dict[str, int] = field(default_factory=dict)  # kind -> hits inserted (for /metrics)
     refiled: list[tuple[str, str, str]] = field(default_factory=list)  # (old verdict, new verdict, new reason)
     users: dict[int, int] = field(default_factory=dict)  # user id -> highest event id touched
     threads: set[int] = field(default_factory=set)
@@ -66,6 +67,8 @@ class Changes:
 
     def merge(self, other: "Changes") -> None:
         self.inserted += other.inserted
+        for kind, n in other.inserted_kinds.items():
+            self.inserted_kinds[kind] = self.inserted_kinds.get(kind, 0) + n
         self.refiled += other.refiled
         for uid, eid in other.users.items():
             self.users[uid] = max(self.users.get(uid, 0), eid)
@@ -124,7 +127,10 @@ def write(history: History, decisions: dict[str, Decision], new: dict[str, NewHi
     changes.inserts += inserts
     changes.updates += updates
     changes.deletes += [(history.user_id, d) for d in deletes]
-    changes.inserted += sum(1 for r in inserts if not r["implied"])
+    for r in inserts:
+        if not r["implied"]:
+            changes.inserted += 1
+            changes.inserted_kinds[r["kind"]] = changes.inserted_kinds.get(r["kind"], 0) + 1
     if updates:
         changes.users[history.user_id] = max([changes.users.get(history.user_id, 0), *(u["eid"] for u in updates)])
     if inserts or updates or deletes:

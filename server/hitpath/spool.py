@@ -20,12 +20,24 @@ batches (server/hitpath/drain.py) and then notes how far it got.
   new file once its file is ``RETIRE_SECONDS`` old, and lets an idle file go after
   ``RETIRE_SECONDS`` (a small thread per process): a drained file is gone within
   a minute even on a quiet server.
-- Disk full (the append fails): the caller records the hit straight into the
-  database instead, and the failure is logged loudly.
+- A record is wholly in the spool or not at all: a write that fails or comes back
+  short is cut back (``ftruncate``) to the last complete record before anything else
+  is appended, and a reader that still meets a torn record (a crash mid-write) picks
+  up the record glued behind it (every record starts with ``{"hit_id":``).
+- Disk full: a reserve file (``.reserve``, ``SPOOL_RESERVE_MB``) is kept on the
+  spool's disk; the first append that meets a full disk deletes it and tries again,
+  so hits are still spooled for a while (README, "Bad days"); the drainer puts the
+  reserve back once there is room. When even that fails, the caller records the hit
+  straight into the database instead, and the failure is logged (once in 10 s).
+- The drainer names the cause of a failure in one line (the spool's disk full, a
+  permission, the database unreachable or its disk full) with the retry delay; the
+  first failure of an outage carries a traceback, later ones none, and the log says
+  once a minute how far behind the writer is while the backlog grows.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import logging
@@ -37,6 +49,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from .. import metrics
+from ..causes import FULL_DISK, OutageLog, describe, os_cause
+
 log = logging.getLogger(__name__)
 
 PREFIX = "hits-"
@@ -44,18 +59,87 @@ SUFFIX = ".jsonl"
 ROTATE_BYTES = 16 * 1024 * 1024
 RETIRE_SECONDS = 20.0  # a file older than this is let go (then drained, truncated, deleted)
 LOCK_NAME = ".drainer.lock"
+RESERVE_NAME = ".reserve"
+RECORD_START = b'{"hit_id":'  # every record starts so (hit_record puts hit_id first)
+MARK_WIDTH = 20  # offsets are written in place, zero-padded: no new block on a full disk
+BACKLOG_WARN_SECONDS = 60.0
 
 
 def new_hit_id() -> str:
     return os.urandom(16).hex()  # 128 random bits, like uuid4, at a third of the cost
 
 
+class Reserve:
+    """A preallocated file on the spool's disk, given back when the disk fills so hits
+    can still be spooled for a while, and put back once there is room again."""
+
+    def __init__(self, directory: str | Path, size: int):
+        self.path = Path(directory) / RESERVE_NAME
+        self.size = max(0, int(size))
+
+    def release(self) -> bool:
+        """Free the reserve (any process, on a full disk); True if it was there. The
+        file stays, empty: "released", until the drainer fills it again."""
+        if not self.size:
+            return False
+        try:
+            if self.path.stat().st_size == 0:
+                return False
+            os.truncate(self.path, 0)
+        except FileNotFoundError:
+            return False
+        log.critical("SPOOL DISK FULL: released the %g MB reserve in %s; hits are still spooled, "
+                     "free disk space now", self.size / 1048576, self.path.parent)
+        return True
+
+    def present(self) -> bool:
+        try:
+            return self.path.stat().st_size >= self.size
+        except FileNotFoundError:
+            return False
+
+    def released(self) -> bool:
+        """Given back on a full disk and not made again yet (a reserve never made, on a
+        disk without room for it, is not "released")."""
+        try:
+            return self.path.stat().st_size < self.size
+        except FileNotFoundError:
+            return False
+
+    def free_bytes(self) -> int:
+        st = os.statvfs(self.path.parent)
+        return st.f_bavail * st.f_frsize
+
+    def ensure(self) -> bool:
+        """Make the reserve if it is missing and the disk has room for it twice over
+        (room left for hits); True when it is in place."""
+        if not self.size or self.present():
+            return True
+        existed = self.path.exists()
+        try:
+            if self.free_bytes() < 2 * self.size:
+                return False
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600)
+            try:
+                os.posix_fallocate(fd, 0, self.size)
+            finally:
+                os.close(fd)
+            return True
+        except OSError:
+            try:
+                os.truncate(self.path, 0) if existed else self.path.unlink(missing_ok=True)
+            except OSError:
+                pass
+            return False
+
+
 class Spool:
     """The append side, one per process."""
 
-    def __init__(self, directory: str | Path):
+    def __init__(self, directory: str | Path, reserve_bytes: int = 0):
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.reserve = Reserve(self.dir, reserve_bytes)
         self._fd: int | None = None  # opened on first use: a CLI command never makes a file
         self._size = 0
         self._lock = threading.Lock()
@@ -93,31 +177,59 @@ class Spool:
         while not self._closed.wait(min(5.0, self.retire_seconds / 2)):
             if self.retire():
                 self.wake.set()  # an in-process drainer can take the file now
+
     def append(self, record: dict) -> bool:
-        """Write one hit; True once it is safe from a crash of this process."""
+        """Write one hit; True once it is safe from a crash of this process. False: the
+        spool holds none of it (the caller stores the hit another way)."""
         line = (json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n").encode(
             "utf-8", "surrogateescape")
-        try:
-            with self._lock:
-                if (self._fd is None or self._size >= ROTATE_BYTES
-                        or time.monotonic() - self._opened >= self.retire_seconds):
-                    self._new_file()
-                written = os.write(self._fd, line)
-                self._size += written
-            if written != len(line):
-                raise OSError(f"short write to the spool ({written} of {len(line)} bytes)")
-        except OSError as err:
-            self._alarm(err)
-            return False
+        with self._lock:
+            try:
+                self._write(line)
+            except OSError as err:
+                if err.errno not in FULL_DISK:
+                    self._alarm(err)
+                    return False
+                self.reserve.release()  # (or another process just did): room for this hit
+                try:
+                    self._write(line)
+                except OSError as again:
+                    self._alarm(again)
+                    return False
         self.wake.set()
         return True
+
+    def _write(self, line: bytes) -> None:
+        """One record, wholly or not at all (under ``_lock``)."""
+        if (self._fd is None or self._size >= ROTATE_BYTES
+                or time.monotonic() - self._opened >= self.retire_seconds):
+            self._new_file()
+        try:
+            written = os.write(self._fd, line)
+        except OSError:
+            self._cut_back()  # a failed write may still have left part of the record
+            raise
+        if written != len(line):
+            self._cut_back()
+            raise OSError(errno.ENOSPC, f"short write, {written} of {len(line)} bytes; cut back", str(self.dir))
+        self._size += written
+
+    def _cut_back(self) -> None:
+        """Back to the last complete record, so the next one is not glued to a fragment.
+        If even that fails, this file is let go (the reader drops a torn tail and
+        resynchronises on the next record) and the next append opens a new one."""
+        try:
+            os.ftruncate(self._fd, self._size)
+        except OSError:
+            os.close(self._fd)
+            self._fd = None
 
     def _alarm(self, err: OSError) -> None:
         now = time.monotonic()
         if now - self._last_alarm > 10:
             self._last_alarm = now
             log.critical("SPOOL WRITE FAILED (%s) in %s: hits go straight to the database; "
-                         "free disk space now", err, self.dir)
+                         "free disk space now", os_cause(err), self.dir)
 
     @property
     def fd(self) -> int | None:
@@ -134,16 +246,22 @@ class Spool:
 class Drainer:
     """The reading side: one at a time across processes, through a file lock."""
 
-    def __init__(self, directory: str | Path, ingest: Callable[[list[dict]], int], wake: threading.Event | None = None):
+    def __init__(self, directory: str | Path, ingest: Callable[[list[dict]], int], wake: threading.Event | None = None,
+                 reserve_bytes: int = 0, shares_disk_with: str | None = None):
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.ingest = ingest
         self.wake = wake or threading.Event()
+        self.reserve = Reserve(self.dir, reserve_bytes)
+        # A SQLite file on the spool's disk: while that disk is full, storing hits in it
+        # would only eat the room the reserve gave back for spooling them.
+        self.shares_disk_with = shares_disk_with
         self._lock_fd: int | None = None
         self._mutex = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.failures = 0
+        self._waiting_for_disk = False
 
     def try_lead(self) -> bool:
         """Become the drainer if nobody is; keep the role until closed."""
@@ -160,21 +278,37 @@ class Drainer:
 
     def drain_all(self, batch: int = 500) -> int:
         """Store every complete line in every spool file; returns how many were read.
-        Does nothing (returns 0) when another process is the drainer."""
+        Does nothing (returns 0) when another process is the drainer, or while the
+        disk it shares with a SQLite database is full (raises ``DiskFull``)."""
         with self._mutex:
             if not self.try_lead():
                 return 0
+            self._check_reserve()
             done = 0
             for path in sorted(self.dir.glob(f"{PREFIX}*{SUFFIX}")):
                 done += self._drain_file(path, batch)
             return done
 
+    def _check_reserve(self) -> None:
+        if self.reserve.size and not self.reserve.ensure():  # a stat while it is in place
+            # Released on a full disk, and the disk is still short of it: storing into
+            # a SQLite file on that disk would eat the room hits are spooled into.
+            self._waiting_for_disk = (self.reserve.released() and self._same_disk()
+                                      and self.reserve.free_bytes() < self.reserve.size)
+            if self._waiting_for_disk and pending_bytes(self.dir):
+                raise DiskFull(f"shared with the database ({self.dir}): hits wait in the spool until {self.reserve.size / 1048576:g} MB are free twice over")
+
+    def _same_disk(self) -> bool:
+        if not self.shares_disk_with:
+            return False
+        try:
+            return os.stat(Path(self.shares_disk_with).parent).st_dev == os.stat(self.dir).st_dev
+        except OSError:
+            return False
+
     def _drain_file(self, path: Path, batch: int) -> int:
         mark = path.with_name(path.name + ".offset")
-        try:
-            offset = int(mark.read_text()) if mark.exists() else 0
-        except ValueError:
-            offset = 0  # a torn mark: re-read from the start, replays are harmless
+        offset = read_mark(mark)
         # Asked before reading: once the owner is gone nothing more is appended, so a
         # file read to its end after that is complete and can go.
         gone = _owner_gone(path)
@@ -195,9 +329,8 @@ class Drainer:
                     self.ingest(records[i:i + batch])
                 offset += end + 1
                 done += len(records)
-                _write_mark(mark, offset)
-            size = os.fstat(f.fileno()).st_size
-        if offset >= size and gone:
+                self._write_mark(mark, offset)
+        if gone:
             # Drained and nobody will write to it again (a torn last line from a
             # crash mid-write was never answered, so it is not a loss). Truncated
             # first: its lines hold client addresses, and a reader that still has
@@ -210,6 +343,14 @@ class Drainer:
             mark.unlink(missing_ok=True)
         return done
 
+    def _write_mark(self, mark: Path, offset: int) -> None:
+        try:
+            write_mark(mark, offset)
+        except OSError as err:
+            if err.errno not in FULL_DISK or not self.reserve.release():
+                raise
+            write_mark(mark, offset)
+
     # -- the background loop (one per process; only the leader drains) ---------------
     def start(self, app, poll: float = 0.05) -> None:
         self._thread = threading.Thread(target=self.run, args=(app, poll), name="engage-drainer", daemon=True)
@@ -217,6 +358,8 @@ class Drainer:
 
     def run(self, app, poll: float = 0.05) -> None:
         backoff = poll
+        outage = OutageLog(log, "spool: could not store hits", every=30.0, back="spool: storing hits again")
+        watch = BacklogWatch(self.dir)
         while not self._stop.is_set():
             if not self.try_lead():
                 self._stop.wait(1.0)  # someone else drains; check again later
@@ -226,24 +369,19 @@ class Drainer:
             try:
                 with app.app_context():
                     self.drain_all()
+                outage.recovered("; nothing was lost")
                 backoff = poll
-            except Exception:
+            except Exception as err:
                 self.failures += 1
-                log.exception("spool: could not store hits (database unavailable?); retrying in %.1fs "
-                              "— nothing is lost, %d bytes waiting", backoff, self.pending_bytes())
+                kind = outage.failed(err, backoff, f" — nothing is lost, {pending_bytes(self.dir)} bytes waiting")
+                if kind == "database":
+                    metrics.DATABASE_ERRORS.labels("writer").inc()
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
+            watch.check()
 
     def pending_bytes(self) -> int:
-        total = 0
-        for path in self.dir.glob(f"{PREFIX}*{SUFFIX}"):
-            mark = path.with_name(path.name + ".offset")
-            try:
-                done = int(mark.read_text()) if mark.exists() else 0
-                total += path.stat().st_size - done
-            except (OSError, ValueError):
-                pass
-        return total
+        return pending_bytes(self.dir)
 
     def close(self) -> None:
         self._stop.set()
@@ -254,6 +392,90 @@ class Drainer:
             if self._lock_fd is not None:
                 os.close(self._lock_fd)
                 self._lock_fd = None
+
+
+class DiskFull(OSError):
+    """The drainer waits: the disk it would store into is the spool's, and full."""
+
+    def __init__(self, message: str):
+        super().__init__(errno.ENOSPC, message)
+
+
+describe_failure = describe  # (kind, one line) for a failed drain or store: server/causes.py
+
+
+class BacklogWatch:
+    """Warns once a minute while the backlog grows (the writer falls behind)."""
+
+    def __init__(self, directory: Path, every: float = BACKLOG_WARN_SECONDS):
+        self.dir = directory
+        self.every = every
+        self._checked = time.monotonic()
+        self._warned = float("-inf")
+        self._last_bytes = 0
+
+    def check(self, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        if now - self._checked < min(5.0, self.every):
+            return
+        self._checked = now
+        waiting, oldest = backlog(self.dir)
+        grew = waiting > self._last_bytes and waiting > 0
+        self._last_bytes = waiting
+        if grew and oldest is not None and now - self._warned >= self.every:
+            lag = (datetime.now(timezone.utc) - oldest).total_seconds()
+            if lag > 5:
+                self._warned = now
+                log.warning("spool: the writer is %.0f s behind and the backlog grows (%s bytes waiting in %s)",
+                            lag, f"{waiting:,}", self.dir)
+
+
+def backlog(directory: str | Path) -> tuple[int, datetime | None]:
+    """(bytes answered but not stored yet, answer time of the oldest such hit); read
+    from the files, so any process can tell, whether the writer runs or not."""
+    total, oldest = 0, None
+    for path in Path(directory).glob(f"{PREFIX}*{SUFFIX}"):
+        done = read_mark(path.with_name(path.name + ".offset"))
+        try:
+            with open(path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                if size <= done:
+                    continue
+                total += size - done
+                f.seek(done)
+                head = f.read(4096)
+        except OSError:
+            continue
+        line = head.split(b"\n", 1)[0]
+        record = _parse(line, path, quiet=True) if line else None
+        if record is not None and (oldest is None or record["at"] < oldest):
+            oldest = record["at"]
+    return total, oldest
+
+
+def pending_bytes(directory: str | Path) -> int:
+    total = 0
+    for path in Path(directory).glob(f"{PREFIX}*{SUFFIX}"):
+        try:
+            total += max(0, path.stat().st_size - read_mark(path.with_name(path.name + ".offset")))
+        except OSError:
+            pass
+    return total
+
+
+def writer_alive(directory: str | Path) -> bool:
+    """Whether a drainer holds the spool's lock (a free lock: nobody stores hits)."""
+    try:
+        fd = os.open(Path(directory) / LOCK_NAME, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # also drops the lock we may have taken
 
 
 def _owner_gone(path: Path) -> bool:
@@ -270,17 +492,50 @@ def _owner_gone(path: Path) -> bool:
         os.close(fd)  # also drops the lock we may have taken
 
 
-def _write_mark(mark: Path, offset: int) -> None:
-    tmp = mark.with_name(mark.name + ".tmp")
-    tmp.write_text(str(offset))
-    os.replace(tmp, mark)
-
-
-def _parse(line: bytes, path: Path) -> dict | None:
+def read_mark(mark: Path) -> int:
     try:
-        record = json.loads(line.decode("utf-8", "surrogateescape"))
-        record["at"] = datetime.fromisoformat(record["at"]).astimezone(timezone.utc)
-        return record
+        return int(mark.read_bytes().strip() or 0)
+    except FileNotFoundError:
+        return 0
+    except (ValueError, OSError):
+        return 0  # a torn mark: re-read from the start, replays are harmless
+
+
+def write_mark(mark: Path, offset: int) -> None:
+    """In place, fixed width: one ``pwrite`` into the block the mark already has, so
+    noting progress needs no free space (a full disk must not stop the drain)."""
+    fd = os.open(mark, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        data = str(offset).zfill(MARK_WIDTH).encode()
+        if os.pwrite(fd, data, 0) != len(data):
+            raise OSError(errno.ENOSPC, "short write of the spool's progress mark", str(mark))
+    finally:
+        os.close(fd)
+
+
+def _parse(line: bytes, path: Path, quiet: bool = False) -> dict | None:
+    try:
+        return _record(line)
     except (ValueError, KeyError, TypeError, AttributeError):
+        pass
+    # A torn record (a crash mid-write, or an older server's fragment) with a whole
+    # record glued behind it: keep that one.
+    start = line.rfind(RECORD_START)
+    if start > 0:
+        try:
+            record = _record(line[start:])
+            if not quiet:
+                log.warning("spool: dropped a torn record (%d bytes) in %s; the record after it is kept",
+                            start, path.name)
+            return record
+        except (ValueError, KeyError, TypeError, AttributeError):
+            pass
+    if not quiet:
         log.warning("spool: skipping an unreadable line in %s", path.name)
-        return None
+    return None
+
+
+def _record(line: bytes) -> dict:
+    record = json.loads(line.decode("utf-8", "surrogateescape"))
+    record["at"] = datetime.fromisoformat(record["at"]).astimezone(timezone.utc)
+    return record

@@ -29,6 +29,7 @@ from flask import Flask
 
 from client_py.model import ENGAGEMENT_VERDICTS
 
+from ..causes import OutageLog
 from ..extensions import db
 from ..models import Event, Message, utcnow
 from . import outbox
@@ -250,12 +251,14 @@ def start_delivery_thread(app: Flask) -> threading.Thread:
     def loop() -> None:
         stop = app.extensions.setdefault("engage_stop", threading.Event())
         deliverer = Deliverer(app)
+        outage = OutageLog(log, "salesforce: delivery pass failed")
         while not stop.wait(float(setting(app, "SALESFORCE_POLL_SECONDS"))):
             try:
                 with app.app_context():
                     deliverer.run_due()
-            except Exception:
-                log.exception("salesforce: delivery pass failed; will try again")
+                outage.recovered()
+            except Exception as err:
+                outage.failed(err, float(setting(app, "SALESFORCE_POLL_SECONDS")))
 
     t = threading.Thread(target=loop, name="engage-salesforce", daemon=True)
     t.start()
