@@ -28,6 +28,7 @@ from typing import Any, Callable, Mapping
 
 from client_py import followup_calls
 from client_py.errors import EngageError, InvalidAddressError
+from client_py.insights import render_insights
 from client_py.links import rewrite_links, trackable_urls
 from client_py.model import merged_settings
 from client_py.panel import panel_from_api
@@ -122,8 +123,15 @@ def panel_html(page: Mapping, settings: Mapping | None, query: Mapping | None = 
     return {"html": render_panel(panel, settings, now), "unread": panel["unread"]}
 
 
+def insights_html(data: Mapping, settings: Mapping | None = None) -> dict:
+    """The Insights view from a ``GET /api/v1/insights`` answer: ``{"html"}``, escaped
+    by client_py (client_py/insights.py)."""
+    return {"html": render_insights(data or {}, settings)}
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "auto_insert": auto_insert,
+    "insights_html": insights_html,
     "inspect_body": inspect_body,
     "tracked_body": tracked_body,
     "panel_html": panel_html,

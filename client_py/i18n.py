@@ -211,6 +211,11 @@ MESSAGES: dict[str, dict[str, str | tuple[str, str]]] = {
                                "es": "dispositivo desconocido"},
 }
 
+# The Insights view's words live in their own module (client_py/insights_words.py).
+from client_py.insights_words import MESSAGES as _INSIGHTS_MESSAGES  # noqa: E402
+
+MESSAGES.update(_INSIGHTS_MESSAGES)
+
 
 # -- follow-up reminders, the activity feed, notifications ---------------------------
 MESSAGES.update({

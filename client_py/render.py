@@ -47,6 +47,7 @@ from typing import Mapping
 from urllib.parse import urlsplit
 
 from client_py.i18n import language, number, plural, text
+from client_py.insights import INSIGHTS_CSS
 from client_py.model import ENGAGEMENT_VERDICTS, merged_settings
 from client_py.panel import localized_summary, why_not_counted
 from client_py.present import TimeFormatter, device_label, event_label, location_label
@@ -298,3 +299,5 @@ PANEL_CSS = """
  --line:#3c4043;--accent:#8ab4f8;--warn:#fdd663;--hover:#2d2f31}
  .engage-counter{color:#202124}}
 """
+PANEL_CSS += INSIGHTS_CSS  # the Insights view is shown in the same hosts
+

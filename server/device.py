@@ -41,3 +41,17 @@ def _from_user_agent(user_agent: str) -> str:
     if ua.is_pc or ua.browser.family in _DESKTOP_ONLY_FAMILIES:
         return "desktop"
     return "unknown"
+
+
+@lru_cache(maxsize=4096)
+def _family(user_agent: str) -> str:
+    ua = parse(user_agent)
+    return ua.browser.family if ua.browser.family and ua.browser.family != "Other" else ""
+
+
+def agent_family(user_agent: str, verdict: Optional[str] = None) -> str:
+    """The reader's mail app or browser family ("Chrome", "Outlook", "Mobile Safari"),
+    "" when unknown or when the agent is a proxy's (for the readers rule)."""
+    if verdict in MACHINE_VERDICTS or not (user_agent or "").strip():
+        return ""
+    return _family(user_agent.strip())

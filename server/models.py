@@ -56,6 +56,8 @@ class Org(db.Model):
     name: Mapped[str] = mapped_column(sa.String(200))
     internal_domains: Mapped[list] = mapped_column(sa.JSON, default=list)
     office_ranges: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # Admins may see each member's insights (server/api/insights.py); off by default.
+    team_insights: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     users: Mapped[list["User"]] = relationship(back_populates="org")
 
@@ -161,7 +163,8 @@ class Thread(db.Model):
 
 class Message(db.Model):
     __tablename__ = "messages"
-    __table_args__ = (sa.Index("ix_messages_thread_sent", "thread_id", "sent_at"),)
+    __table_args__ = (sa.Index("ix_messages_thread_sent", "thread_id", "sent_at"),
+                      sa.Index("ix_messages_user_sent", "user_id", "sent_at", "id"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     public_id: Mapped[str] = mapped_column(sa.String(40), unique=True, default=lambda: new_token(12))
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
