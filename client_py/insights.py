@@ -211,6 +211,8 @@ def duration_text(seconds: int | float | None, lang: str) -> str:
     if seconds is None:
         return text(lang, "ins.none")
     minutes = max(0, round(seconds / 60))
+    if minutes < 1:
+        return text(lang, "ins.under_minute")
     if minutes < 60:
         return plural(lang, "ins.minutes", minutes)
     hours = round(minutes / 60)
@@ -285,20 +287,18 @@ def _heatmap_desc(cells: Mapping, lang: str, total: int) -> str:
                      for (d, h), n in busiest) or text(lang, "ins.no_hits")
 
 
-def bars_svg(rows: Sequence[tuple[str, int, int]], title: str, cls: str) -> str:
-    """Horizontal bars, one per ``(label, value, of)``; the words and numbers are the
-    label text beside each bar, so the bar lengths only repeat them."""
-    height = 16 * len(rows) + 2
-    out = [f'<svg class="engage-bars {cls}" role="img" viewBox="0 0 300 {height}" width="100%" '
-           f'xmlns="http://www.w3.org/2000/svg"><title>{_e(title)}</title>'
-           f'<desc>{_e("; ".join(label for label, _v, _o in rows))}</desc>']
-    for i, (label, value, of) in enumerate(rows):
-        y = 16 * i + 1
-        width = round(120 * value / of) if of else 0
-        out.append(f'<rect class="engage-bar-bg" x="0" y="{y}" width="120" height="12"/>'
-                   f'<rect class="engage-bar" x="0" y="{y}" width="{width}" height="12"><title>{_e(label)}</title></rect>'
-                   f'<text class="engage-bar-label" x="126" y="{y + 10}">{_e(label)}</text>')
-    out.append("</svg>")
+def bar_list(rows: Sequence[tuple[str, int, int]], cls: str, kinds: Sequence[str] = ()) -> str:
+    """One list item per ``(line, value, of)``: the line's words and numbers as text, and
+    an SVG bar beside it that only repeats them (hidden from screen readers)."""
+    out = [f'<ul class="engage-bar-list {cls}">']
+    for i, (line, value, of) in enumerate(rows):
+        width = round(100 * value / of) if of else 0
+        kind = f' data-kind="{_e(kinds[i])}"' if i < len(kinds) else ""
+        out.append(f'<li{kind}><span>{_e(line)}</span><svg class="engage-barline" aria-hidden="true" viewBox="0 0 100 6" '
+                   f'width="100%" height="6" preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg">'
+                   f'<rect class="engage-bar-bg" x="0" y="0" width="100" height="6"/>'
+                   f'<rect class="engage-bar" x="0" y="0" width="{width}" height="6"/></svg></li>')
+    out.append("</ul>")
     return "".join(out)
 
 
@@ -306,9 +306,10 @@ def days_svg(days: Sequence[Sequence], lang: str) -> str:
     if not days:
         return ""
     top = max(int(n) for _d, n in days) or 1
-    width = max(60, 8 * len(days))
+    width = max(240, 8 * len(days))
     title = text(lang, "ins.by_day")
-    out = [f'<svg class="engage-days" role="img" viewBox="0 0 {width} 40" width="100%" preserveAspectRatio="none" '
+    out = [f'<svg class="engage-days" role="img" viewBox="0 0 {width} 40" width="100%" height="48" '
+           f'preserveAspectRatio="xMinYMax meet" '
            f'xmlns="http://www.w3.org/2000/svg"><title>{_e(title)}</title>'
            f'<desc>{_e("; ".join(plural(lang, "ins.day_bar", int(n), day=d) for d, n in days))}</desc>']
     for i, (d, n) in enumerate(days):
@@ -349,9 +350,7 @@ def _machines(f: Mapping, lang: str) -> str:
     rows = [("counted", counted)] + [(k, by_verdict.get(k, 0)) for k in MACHINE_KINDS]
     lines = [(text(lang, "ins.machines_line", label=text(lang, f"ins.kind.{k}"), n=number(n, lang),
                    total=number(total, lang), pct=_pct(n, total)), n, total) for k, n in rows]
-    return (bars_svg(lines, text(lang, "ins.machines"), "engage-machines")
-            + '<ul class="engage-ins-list">' + "".join(
-                f'<li data-kind="{k}">{_e(line)}</li>' for (k, _n), (line, _v, _t) in zip(rows, lines)) + "</ul>")
+    return bar_list(lines, "engage-machines", [k for k, _n in rows])
 
 
 def _domains(f: Mapping, lang: str, limit: int = 8) -> str:
@@ -360,8 +359,7 @@ def _domains(f: Mapping, lang: str, limit: int = 8) -> str:
              int(d.get("opened") or 0), int(d.get("emails") or 0)) for d in (f.get("domains") or [])[:limit]]
     if not rows:
         return ""
-    return bars_svg(rows, text(lang, "ins.domains"), "engage-domains") + '<ul class="engage-ins-list">' + "".join(
-        f"<li>{_e(line)}</li>" for line, _o, _n in rows) + "</ul>"
+    return bar_list(rows, "engage-domains")
 
 
 def _heat(f: Mapping, lang: str) -> str:
@@ -430,6 +428,23 @@ def _figures(f: Mapping, lang: str, dates: Dates) -> str:
     ])
 
 
+PERIODS = ("today", "7d", "30d", "90d")
+
+
+def _controls(data: Mapping, lang: str) -> str:
+    """The period picker and, for an admin whose org allows it, the team switch:
+    ``select[data-action=period]`` and ``input[data-action=team]`` for the host."""
+    chosen = (data.get("period") or {}).get("name") or "30d"
+    options = "".join(f'<option value="{p}"{" selected" if p == chosen else ""}>{_e(text(lang, "ins.p." + p))}</option>'
+                      for p in PERIODS)
+    out = (f'<div class="engage-ins-controls"><label>{_e(text(lang, "ins.period_label"))} '
+           f'<select data-action="period">{options}</select></label>')
+    if data.get("team_available"):
+        checked = " checked" if data.get("scope") == "team" else ""
+        out += f'<label><input type="checkbox" data-action="team"{checked}> {_e(text(lang, "ins.team_toggle"))}</label>'
+    return out + "</div>"
+
+
 def render_insights(data: Mapping, settings: Mapping | None = None) -> str:
     """The Insights view from ``GET /api/v1/insights`` (``scope=me`` or ``team``)."""
     lang = language((settings or {}).get("locale"))
@@ -443,7 +458,7 @@ def render_insights(data: Mapping, settings: Mapping | None = None) -> str:
     out = [f'<div class="engage-insights" data-scope="{"team" if team else "me"}">'
            f'<div class="engage-header"><h2 class="engage-title">{_e(text(lang, "ins.team_title" if team else "ins.title"))}</h2>'
            f'<a class="engage-export" data-action="export" href="#">{_e(text(lang, "ins.export"))}</a></div>'
-           f'<p class="engage-period">{_e(span)}</p>']
+           f'{_controls(data, lang)}<p class="engage-period">{_e(span)}</p>']
     if team:
         members = data.get("members") or []
         lines = "".join(
@@ -460,6 +475,7 @@ INSIGHTS_CSS = """
 .engage-insights{font:13px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;padding:8px;color:var(--fg,#1f1f1f)}
 .engage-insights h3{font-size:11px;font-weight:600;letter-spacing:.04em;text-transform:uppercase;color:#5f6368;margin:12px 0 4px}
 .engage-period,.engage-note,.engage-who{color:#5f6368;margin:2px 0}
+.engage-reader-email .engage-who{display:block}
 .engage-kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(88px,1fr));gap:6px;margin:6px 0}
 .engage-kpis div{border:1px solid #e3e3e3;border-radius:6px;padding:4px 6px}
 .engage-kpis dt{font-size:11px;color:#5f6368}.engage-kpis dd{margin:0;font-weight:600}
@@ -467,10 +483,13 @@ INSIGHTS_CSS = """
 .engage-heatmap .engage-n{font-size:7px;fill:#1f1f1f}.engage-heatmap .engage-on-dark{fill:#fff}
 .engage-l0{fill:#f1f3f4}.engage-l1{fill:#d2e3fc}.engage-l2{fill:#aecbfa}.engage-l3{fill:#4285f4}
 .engage-l4{fill:#1967d2}.engage-l5{fill:#174ea6}
-.engage-bar{fill:#1a73e8}.engage-bar-bg{fill:#f1f3f4}
+.engage-bar{fill:#1a73e8}.engage-bar-bg{fill:#e8eaed}
+.engage-bar-list{list-style:none;margin:4px 0;padding:0}.engage-bar-list li{padding:3px 0}
+.engage-barline{display:block;margin-top:2px}
 .engage-ins-list{list-style:none;margin:4px 0;padding:0}.engage-ins-list li{padding:2px 0;border-top:1px dashed #e3e3e3}
 .engage-reader-email .engage-subject{font-weight:600;display:block}
 .engage-reader-email .engage-why{display:block;font-style:italic;color:#b06000}
 .engage-numbers table{border-collapse:collapse;font-size:10px}.engage-numbers td,.engage-numbers th{padding:0 2px;text-align:right}
 .engage-export{color:#1a73e8;font-size:12px}
+.engage-ins-controls{display:flex;gap:12px;align-items:center;flex-wrap:wrap;margin:4px 0;font-size:12px}
 """

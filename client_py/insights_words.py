@@ -127,4 +127,12 @@ MESSAGES: dict[str, dict[str, str | tuple[str, str]]] = {
                     "fr": ("{day} : {n} ouverture", "{day} : {n} ouvertures"),
                     "es": ("{day}: {n} apertura", "{day}: {n} aperturas")},
     "ins.export": {"en": "Export CSV", "de": "CSV exportieren", "fr": "Exporter en CSV", "es": "Exportar CSV"},
+    "ins.period_label": {"en": "Period", "de": "Zeitraum", "fr": "Période", "es": "Periodo"},
+    "ins.p.today": {"en": "Today", "de": "Heute", "fr": "Aujourd’hui", "es": "Hoy"},
+    "ins.p.7d": {"en": "Last 7 days", "de": "Letzte 7 Tage", "fr": "7 derniers jours", "es": "Últimos 7 días"},
+    "ins.p.30d": {"en": "Last 30 days", "de": "Letzte 30 Tage", "fr": "30 derniers jours", "es": "Últimos 30 días"},
+    "ins.p.90d": {"en": "Last 90 days", "de": "Letzte 90 Tage", "fr": "90 derniers jours", "es": "Últimos 90 días"},
+    "ins.team_toggle": {"en": "Team view", "de": "Team-Ansicht", "fr": "Vue de l’équipe", "es": "Vista del equipo"},
+    "ins.under_minute": {"en": "under a minute", "de": "unter einer Minute", "fr": "moins d’une minute",
+                         "es": "menos de un minuto"},
 }

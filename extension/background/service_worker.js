@@ -22,6 +22,7 @@ import * as badge from "./badge.js";
 import * as broadcast from "./broadcast.js";
 import { engineStartedAt, ensureEngine } from "./engine.js";
 import * as followup from "./followup.js";
+import * as insights from "./insights.js";
 import * as live from "./live.js";
 import * as panel from "./panel.js";
 import * as replies from "./replies.js";
@@ -116,6 +117,8 @@ listen(TARGET.WORKER, senderChecked({
   [MSG.PANEL_DUE]: followup.due,
   [MSG.PANEL_REMIND]: followup.remind,
   [MSG.PANEL_REMINDER_ACTION]: followup.reminderAction,
+  [MSG.INSIGHTS_RENDER]: insights.render,
+  [MSG.INSIGHTS_EXPORT]: insights.exportCsv,
   [MSG.OFFSCREEN_READY]: engineReady,
   [MSG.STREAM_EVENT]: live.onStreamEvent,
   [MSG.STREAM_STATE]: live.onStreamState,

@@ -47,6 +47,8 @@
     PANEL_DUE: "panel-due", // the Due section (follow-up reminders)
     PANEL_REMIND: "panel-remind", // set a reminder on a thread
     PANEL_REMINDER_ACTION: "panel-reminder-action", // snooze, done or cancel one
+    INSIGHTS_RENDER: "insights-render",
+    INSIGHTS_EXPORT: "insights-export",
     // offscreen -> worker
     OFFSCREEN_READY: "offscreen-ready",
     STREAM_EVENT: "stream-event",

@@ -89,7 +89,7 @@ async function renderNow({ more = false } = {}) {
   restoreExpanded();
   document.scrollingElement.scrollTop = scroll;
   $("more").dataset.hasMore = view.nextCursor ? "true" : "";
-  $("more").hidden = !view.nextCursor || followup.currentView() === "feed";
+  $("more").hidden = !view.nextCursor || followup.currentView() === "feed" || insights.open;
   followup.refreshDue();
   panel.dataset.query = JSON.stringify(q); // what this list answers (tests wait on it)
   notice("");
@@ -197,5 +197,62 @@ followup.initFollowup({
   notice,
   open: (threadId) => ask(MSG.PANEL_OPEN, { threadId }).catch((e) => notice(e.message)),
 });
+// -- Insights: client_py's view (charts and words, escaped there), asked from the worker.
+const insights = { open: false, period: "30d", team: false };
+
+async function renderInsights() {
+  const host = $("insights");
+  try {
+    const result = await ask(MSG.INSIGHTS_RENDER, { period: insights.period, scope: insights.team ? "team" : "me" });
+    if (!view.cssLoaded) await render(); // the panel's stylesheet (client_py's) carries the view's too
+    host.innerHTML = result.html; // an extension page; client_py escaped every value
+    host.dataset.loaded = `${result.scope}:${result.period}`; // what is shown (tests wait on it)
+    notice("");
+  } catch (error) {
+    if (error.status === 403) insights.team = false;
+    notice(error.message);
+  }
+}
+
+function showInsights(open) {
+  insights.open = open;
+  document.body.dataset.insights = open ? "open" : ""; // body's data-view is the Emails/Activity switch's
+  $("insights-toggle").setAttribute("aria-pressed", String(open));
+  $("insights").hidden = !open;
+  const feed = followup.currentView() === "feed";
+  panel.hidden = open || feed;
+  $("due").hidden = open || feed;
+  $("feed").hidden = open || !feed;
+  $("views").hidden = open;
+  $("more").hidden = open || feed || !view.nextCursor;
+  if (open) renderInsights();
+}
+
+$("insights-toggle").addEventListener("click", () => showInsights(!insights.open));
+$("insights").addEventListener("change", (event) => {
+  const action = event.target.dataset.action;
+  if (action === "period") insights.period = event.target.value;
+  else if (action === "team") insights.team = event.target.checked;
+  else return;
+  renderInsights();
+});
+$("insights").addEventListener("click", async (event) => {
+  if (!event.target.closest('[data-action="export"]')) return;
+  event.preventDefault();
+  try {
+    const { csv, filename } = await ask(MSG.INSIGHTS_EXPORT, { period: insights.period, scope: insights.team ? "team" : "me" }, 60000);
+    const url = URL.createObjectURL(new Blob([csv], { type: "text/csv" }));
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = filename;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  } catch (error) {
+    notice(error.message);
+  }
+});
+
 setInterval(() => render(), CLOCK_REFRESH_MS); // "2 min ago" must not stay put
 render();

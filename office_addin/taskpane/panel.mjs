@@ -11,8 +11,10 @@
 //   settings.mjs    the Customization section
 //   live.mjs        the live stream, and polling while it is down
 //   followup.mjs    follow-up reminders (the Due section) and the activity feed
+//   insights.mjs    the Insights view (client_py's charts), its controls, the CSV export
 import { startEngine } from "../shared/engine.mjs";
 import { wireFollowup } from "./followup.mjs";
+import { wireInsights } from "./insights.mjs";
 import { connectLive } from "./live.mjs";
 import { onPanelClick, onPanelDoubleClick, refresh, scheduleRefresh, showMore } from "./paging.mjs";
 import { fillSettings, outlookTimeZone, wireSettings } from "./settings.mjs";
@@ -59,6 +61,7 @@ function wire() {
   $("category").addEventListener("change", refresh);
   wireSettings();
   wireFollowup({ refresh });
+  wireInsights();
   $("signout").addEventListener("click", () => signedOut(""));
   // What the runtime could not say on an email once it was sent.
   Api.onNotice((text) => toast(text));
