@@ -1,19 +1,18 @@
 """The insights' figures in SQL: sums grouped in the database, never the events loaded
 into Python. Runs the same on SQLite and PostgreSQL.
 
-For a period (aware UTC ``[start, end)``) and some users' emails sent in it:
+Two kinds of figures, each read from what the writer keeps up to date
+(server/insights_rollup.py), so a heavy user's period costs what a light one's does:
 
-* per email (one grouped join): its first counted open and whether a link was
-  clicked, summed again by the email's recipient domains (``Message.domains``), so the
-  totals and the per-domain figures come from one query of a few dozen rows;
-* the median time from send to first open: the one or two middle delays, picked by
-  the database (``ORDER BY ... LIMIT 2 OFFSET``);
-* every answered hit by verdict (what Engage filtered, and why);
-* counted opens by place and UTC hour: the rows are (country, region, hour), a few
-  thousand at most for a 90-day period, and Python turns each into the place's local
-  weekday and hour (server/place_zones.py): the zone depends on the place, which
-  SQL cannot look up;
-* the few most-opened emails' counted hits, for client_py's readers rule.
+* the emails sent in the period (``messages``, index ``ix_messages_user_sent``):
+  tracked, opened, clicked (their ``first_open_at`` / ``first_click_at``), summed by the
+  emails' recipient domains in one grouped query; the median time from send to first
+  open (the one or two middle delays, picked by the database with ``LIMIT 2 OFFSET``);
+  the few most-engaged emails, whose counted hits feed client_py's readers rule;
+* the hits answered in the period (``insight_hours``, by UTC hour): every hit by kind
+  and verdict (what Engage filtered, and why), counted opens by the recipient's local
+  weekday and hour (set when the hit was stored, from the place's zone:
+  server/place_zones.py), and by the viewer's day.
 
 "Counted" is client_py's (``ENGAGEMENT_VERDICTS``). Every query is scoped to the
 given user ids, which the API decides (server/api/insights.py)."""
@@ -30,7 +29,7 @@ import sqlalchemy as sa
 from client_py.model import ENGAGEMENT_VERDICTS
 
 from .extensions import db
-from .models import Event, Message, as_dict_time
+from .models import Event, InsightHour, Message, as_dict_time
 from .place_zones import place_zone
 
 COUNTED = sorted(ENGAGEMENT_VERDICTS)
@@ -55,13 +54,6 @@ def _seconds_between(later, earlier):
     return sa.extract("epoch", later - earlier)
 
 
-def _hour_of(column):
-    """The UTC hour a time falls in, as text ``YYYY-MM-DD HH`` on both databases."""
-    if _dialect() == "sqlite":
-        return sa.func.substr(column, 1, 13)  # SQLAlchemy stores 'YYYY-MM-DD HH:MM:SS.ffffff'
-    return sa.func.to_char(column, "YYYY-MM-DD HH24")
-
-
 def _emails(user_ids: list[int], period: Period):
     return sa.and_(Message.user_id.in_(user_ids), Message.sent_at >= period.start, Message.sent_at < period.end)
 
@@ -75,27 +67,16 @@ def replied_counts(user_ids: list[int], period: Period) -> Optional[int]:
     return None
 
 
-def per_email():
-    """The period's emails with their first counted open and whether one was clicked."""
-    counted = Event.verdict.in_(COUNTED)
-    return (sa.select(Message.id.label("id"), Message.sent_at.label("sent_at"), Message.domains.label("domains"),
-                      sa.func.min(sa.case((sa.and_(counted, Event.kind == "open"), Event.at), else_=None))
-                      .label("first_open"),
-                      sa.func.max(sa.case((sa.and_(counted, Event.kind == "click"), 1), else_=0)).label("clicked"))
-            .select_from(Message).outerjoin(Event, Event.message_id == Message.id))
-
-
 def figures(user_ids: list[int], period: Period) -> dict:
-    """The insights data for these users' emails sent in ``period`` (client_py.insights' input)."""
+    """The insights data for these users in ``period`` (client_py.insights' input)."""
     where = _emails(user_ids, period)
-    emails = per_email().where(where).group_by(Message.id, Message.sent_at, Message.domains).subquery()
     by_domains = db.session.execute(
-        sa.select(emails.c.domains, sa.func.count(), sa.func.count(emails.c.first_open), sa.func.sum(emails.c.clicked))
-        .group_by(emails.c.domains)).all()
+        sa.select(Message.domains, sa.func.count(), sa.func.count(Message.first_open_at),
+                  sa.func.count(Message.first_click_at))
+        .where(where).group_by(Message.domains)).all()
     total = opened = clicked = 0
     domains: dict[str, list[int]] = {}
     for key, n, n_open, n_click in by_domains:
-        n_click = int(n_click or 0)
         total, opened, clicked = total + n, opened + n_open, clicked + n_click
         for domain in sorted({d for d in (key or "").split(",") if d}):
             row = domains.setdefault(domain, [0, 0, 0])
@@ -104,85 +85,71 @@ def figures(user_ids: list[int], period: Period) -> dict:
             row[2] += n_click
     return {
         "emails": total, "opened": opened, "clicked": clicked, "replied": replied_counts(user_ids, period),
-        "median_first_open_seconds": _median_delay(emails, opened),
+        "median_first_open_seconds": _median_delay(where, opened),
         "domains": [{"domain": d, "emails": v[0], "opened": v[1], "clicked": v[2]}
                     for d, v in sorted(domains.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0]))],
-        "hits": _hits(where),
-        **_heatmap(where, period),
+        **_hours(user_ids, period),
         "top_emails": _top_emails(where),
     }
 
 
-def _median_delay(emails, opened: int) -> Optional[int]:
+def _median_delay(where, opened: int) -> Optional[int]:
     if not opened:
         return None
-    delay = sa.func.max(_seconds_between(emails.c.first_open, emails.c.sent_at), 0) if _dialect() == "sqlite" \
-        else sa.func.greatest(_seconds_between(emails.c.first_open, emails.c.sent_at), 0)
+    seconds = _seconds_between(Message.first_open_at, Message.sent_at)
+    delay = (sa.func.max(seconds, 0) if _dialect() == "sqlite" else sa.func.greatest(seconds, 0)).label("d")
     middle = db.session.execute(
-        sa.select(delay.label("d")).where(emails.c.first_open.is_not(None)).order_by(sa.text("d"))
+        sa.select(delay).where(where, Message.first_open_at.is_not(None)).order_by(sa.text("d"))
         .limit(1 if opened % 2 else 2).offset((opened - 1) // 2)).scalars().all()
     return round(sum(float(v) for v in middle) / len(middle))
 
 
-def _hits(where) -> dict:
-    """Every answered hit (implied opens are not hits) by kind and verdict."""
-    rows = db.session.execute(
-        sa.select(Event.kind, Event.verdict, sa.func.count()).join(Message, Message.id == Event.message_id)
-        .where(where, Event.implied.is_(False)).group_by(Event.kind, Event.verdict)).all()
+def _hour_range(user_ids: list[int], period: Period):
+    start = period.start.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    return sa.and_(InsightHour.user_id.in_(user_ids), InsightHour.hour >= start, InsightHour.hour < period.end)
+
+
+def _hours(user_ids: list[int], period: Period) -> dict:
+    """Hits by verdict, counted opens by the recipient's local weekday and hour, and
+    by the viewer's day: from ``insight_hours`` (server/insights_rollup.py), whose hours
+    the period covers (hits answered in it, on the users' emails)."""
+    in_range = _hour_range(user_ids, period)
     out: dict[str, dict[str, int]] = {"open": {}, "click": {}}
-    for kind, verdict, n in rows:
-        out.setdefault(kind, {})[verdict] = n
-    return out
-
-
-def _quarter_of(column):
-    """The quarter of the hour (0-3) a time falls in: zones are offset by whole quarters
-    (India +5:30, Nepal +5:45), so a quarter maps to exactly one local hour."""
-    if _dialect() == "sqlite":
-        return sa.cast(sa.func.substr(column, 15, 2), sa.Integer) / 15
-    return sa.cast(sa.func.floor(sa.extract("minute", column) / 15), sa.Integer)
-
-
-def _heatmap(where, period: Period) -> dict:
-    hour, quarter = _hour_of(Event.at).label("h"), _quarter_of(Event.at).label("q")
-    rows = db.session.execute(
-        sa.select(Event.country, Event.region, hour, quarter, sa.func.count())
-        .join(Message, Message.id == Event.message_id)
-        .where(where, Event.kind == "open", Event.verdict.in_(COUNTED))
-        .group_by(Event.country, Event.region, hour, quarter)).all()
-    cells: dict[tuple[int, int], int] = {}
-    days: dict[str, int] = {}
-    unplaced = 0
-    viewer = ZoneInfo(period.time_zone)
-    hours: dict[str, datetime] = {}
-    local_of: dict[tuple[str, str], datetime] = {}  # (zone, UTC hour) -> local start: one offset per UTC hour
-    for country, region, bucket, q, n in rows:
-        at = hours.get(bucket)
-        if at is None:
-            at = hours[bucket] = datetime.strptime(bucket, "%Y-%m-%d %H").replace(tzinfo=timezone.utc)
-        day = at.astimezone(viewer).date().isoformat()
-        days[day] = days.get(day, 0) + n
-        tz = place_zone(country, region)
-        if tz is None:
-            unplaced += n
+    for kind, verdict, n in db.session.execute(
+            sa.select(InsightHour.kind, InsightHour.verdict, sa.func.sum(InsightHour.n))
+            .where(in_range, InsightHour.kind.in_(("open", "click")))
+            .group_by(InsightHour.kind, InsightHour.verdict)).all():
+        if n:
+            out[kind][verdict] = int(n)
+    counted_opens = sa.and_(in_range, InsightHour.kind.in_(("open", "implied")), InsightHour.verdict.in_(COUNTED))
+    cells, unplaced = [], 0
+    for dow, hour, n in db.session.execute(
+            sa.select(InsightHour.local_dow, InsightHour.local_hour, sa.func.sum(InsightHour.n))
+            .where(counted_opens).group_by(InsightHour.local_dow, InsightHour.local_hour)
+            .order_by(InsightHour.local_dow, InsightHour.local_hour)).all():
+        if not n:
             continue
-        local = local_of.get((tz, bucket))
-        if local is None:
-            local = local_of[(tz, bucket)] = at.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
-        local = local + timedelta(minutes=15 * int(q))
-        key = (local.weekday(), local.hour)
-        cells[key] = cells.get(key, 0) + n
-    return {"heatmap": [[d, h, n] for (d, h), n in sorted(cells.items())], "heatmap_unplaced": unplaced,
+        if dow < 0:
+            unplaced += int(n)
+        else:
+            cells.append([dow, hour, int(n)])
+    viewer = ZoneInfo(period.time_zone)
+    days: dict[str, int] = {}
+    for hour, n in db.session.execute(
+            sa.select(InsightHour.hour, sa.func.sum(InsightHour.n)).where(counted_opens)
+            .group_by(InsightHour.hour)).all():
+        if n:
+            day = hour.astimezone(viewer).date().isoformat()
+            days[day] = days.get(day, 0) + int(n)
+    return {"hits": out, "heatmap": cells, "heatmap_unplaced": unplaced,
             "opens_by_day": [[d, n] for d, n in sorted(days.items())]}
 
 
 def _top_emails(where) -> list[dict]:
-    """The most-opened emails with their counted hits' evidence, for the readers rule."""
-    counted = sa.func.count().label("n")
+    """The most-engaged emails with their counted hits' evidence, for the readers rule."""
     top = db.session.execute(
-        sa.select(Event.message_id, counted).join(Message, Message.id == Event.message_id)
-        .where(where, Event.verdict.in_(COUNTED)).group_by(Event.message_id)
-        .order_by(sa.desc("n"), Event.message_id).limit(TOP_EMAILS)).all()
+        sa.select(Message.id, Message.engaged).where(where, Message.engaged > 0)
+        .order_by(Message.engaged.desc(), Message.id).limit(TOP_EMAILS)).all()
     if not top:
         return []
     ids = [mid for mid, _ in top]
@@ -226,7 +193,3 @@ def hit_evidence(e: Event) -> dict:
 def member_figures(members: Iterable, period: Period) -> list[dict]:
     return [{"user_id": u.id, "name": u.name or u.email, "email": u.email,
              **{k: v for k, v in figures([u.id], period).items() if k != "top_emails"}} for u in members]
-
-
-def clamp_days(period: Period) -> float:
-    return (period.end - period.start) / timedelta(days=1)

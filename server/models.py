@@ -164,7 +164,8 @@ class Thread(db.Model):
 class Message(db.Model):
     __tablename__ = "messages"
     __table_args__ = (sa.Index("ix_messages_thread_sent", "thread_id", "sent_at"),
-                      sa.Index("ix_messages_user_sent", "user_id", "sent_at", "id"))
+                      sa.Index("ix_messages_user_sent", "user_id", "sent_at", "first_open_at", "first_click_at",
+                               "engaged", "id"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     public_id: Mapped[str] = mapped_column(sa.String(40), unique=True, default=lambda: new_token(12))
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -184,6 +185,11 @@ class Message(db.Model):
     search_key: Mapped[str] = mapped_column(sa.Text, default="")
     domains: Mapped[str] = mapped_column(sa.Text, default="")
     client_message_id: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    # What the email's counted events add up to, kept by the writer (hitpath/record.py)
+    # from the email's whole history, for the insights' sums over thousands of emails.
+    first_open_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    first_click_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    engaged: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     links: Mapped[list["Link"]] = relationship(
         back_populates="message", cascade="all, delete-orphan", order_by="Link.position"
     )
@@ -290,6 +296,22 @@ class Reminder(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     thread: Mapped[Thread] = relationship()
+
+
+class InsightHour(db.Model):
+    """Answered hits per user, UTC hour, kind and verdict, and for counted opens with a
+    known place the recipient's local weekday and hour (-1 otherwise): the insights'
+    sums read these few rows, not the events. Kept by the writer with every change of
+    an event (hitpath/record.py via server/insights_rollup.py)."""
+
+    __tablename__ = "insight_hours"
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    verdict: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    local_dow: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    local_hour: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    n: Mapped[int] = mapped_column(sa.Integer, default=0)
 
 
 class SenderAddress(db.Model):

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from . import insights_rollup
 from .causes import OutageLog
 from .extensions import db
 from .models import Event, Link, Message, SelfView, SenderAddress, Thread, utcnow
@@ -31,6 +32,7 @@ class PurgeResult:
 def purge(days: int, now: datetime | None = None) -> PurgeResult:
     cutoff = (now or utcnow()) - timedelta(days=days)
     old_messages = sa.select(Message.id).where(Message.sent_at < cutoff)
+    insights_rollup.purge(db.session.connection(), cutoff)
     events = db.session.execute(
         sa.delete(Event).where(sa.or_(Event.at < cutoff, Event.message_id.in_(old_messages)))
     ).rowcount

@@ -14,6 +14,7 @@ moves it forward (docs: README, "Verdicts")."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Optional
@@ -21,6 +22,7 @@ from typing import Optional
 import sqlalchemy as sa
 
 from ..device import device_class
+from .. import insights_rollup
 from ..extensions import db
 from ..models import Event, Message, Thread
 from ..signals import opens_changed
@@ -64,6 +66,10 @@ class Changes:
     inserts: list[dict] = field(default_factory=list)
     updates: list[dict] = field(default_factory=list)
     deletes: list[tuple[int, int]] = field(default_factory=list)  # (user id, event id)
+    # The insights' sums (server/insights_rollup.py): insight_hours differences, and
+    # each changed email's (first counted open, first counted click, counted events).
+    hours: Counter = field(default_factory=Counter)
+    summaries: dict[int, tuple] = field(default_factory=dict)
 
     def merge(self, other: "Changes") -> None:
         self.inserted += other.inserted
@@ -92,10 +98,23 @@ def write(history: History, decisions: dict[str, Decision], new: dict[str, NewHi
     ``decisions`` (then ``flush``; the caller commits)."""
     inserts, updates, deletes = [], [], []
     counting_before = _counting_opens(history)
+    hours = changes.hours
+    uid = history.user_id
+
+    def hour_key(kind, at, v):
+        return insights_rollup.key(uid, kind, at, v["verdict"] if isinstance(v, dict) else v.verdict,
+                                   v["country"] if isinstance(v, dict) else v.country,
+                                   v["region"] if isinstance(v, dict) else v.region)
+
     for hit in history.hits:
         d = decisions[hit.key]
         values = _shown(history, hit.key, d)
         row = history.stored.get(hit.key)
+        if row is None:
+            hours[hour_key(hit.kind, hit.at, values)] += 1
+        elif _differs(row, values):
+            hours[hour_key(hit.kind, hit.at, row)] -= 1
+            hours[hour_key(hit.kind, hit.at, values)] += 1
         if row is None:
             n = new[hit.key]
             inserts.append(dict(user_id=n.user_id, message_id=n.message_id, link_id=n.link_id, kind=n.kind,
@@ -110,6 +129,11 @@ def write(history: History, decisions: dict[str, Decision], new: dict[str, NewHi
         if d.implied_open:
             ivalues = {**values, "reason": IMPLIED_REASON}
             if implied is None:
+                hours[hour_key("implied", hit.at, ivalues)] += 1
+            elif _differs(implied, ivalues):
+                hours[hour_key("implied", hit.at, implied)] -= 1
+                hours[hour_key("implied", hit.at, ivalues)] += 1
+            if implied is None:
                 src = new.get(hit.key)
                 inserts.append(dict(user_id=history.user_id, message_id=history.message_id, link_id=None,
                                     kind="open", method=hit.method[:8], at=hit.at, user_agent=hit.user_agent[:512],
@@ -122,6 +146,7 @@ def write(history: History, decisions: dict[str, Decision], new: dict[str, NewHi
                 updates.append(dict(eid=implied.id, v=ivalues["verdict"], r=ivalues["reason"], c=ivalues["country"],
                                     rg=ivalues["region"], ct=ivalues["city"], d=ivalues["device"]))
         elif implied is not None:
+            hours[hour_key("implied", hit.at, implied)] -= 1
             deletes.append(implied.id)
             changes.refiled.append((implied.verdict, "no implied open", "an open that counts came before the click"))
     changes.inserts += inserts
@@ -136,6 +161,10 @@ def write(history: History, decisions: dict[str, Decision], new: dict[str, NewHi
     if inserts or updates or deletes:
         changes.threads.add(history.thread_id)
         after = _counting_after(history, decisions)
+        counted = [h for h in history.hits if decisions[h.key].counts]
+        changes.summaries[history.message_id] = (
+            after[0], min((h.at for h in counted if h.kind == "click"), default=None),
+            len(counted) + sum(1 for h in counted if decisions[h.key].implied_open))
         if after[:2] != counting_before:
             opens_changed.send(app, session=db.session, message_id=history.message_id, user_id=history.user_id,
                                external=history.external, first=after[0], last=after[1],
@@ -156,6 +185,9 @@ def flush(changes: Changes) -> None:
         for user_id, _ in changes.deletes:
             changes.users.setdefault(user_id, 0)
     changes.inserts, changes.updates, changes.deletes = [], [], []
+    insights_rollup.apply(db.session, changes.hours)
+    insights_rollup.set_messages(db.session, changes.summaries)
+    changes.hours, changes.summaries = Counter(), {}
     if changes.threads:
         thread_totals(changes.threads)
 
