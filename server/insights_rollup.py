@@ -4,8 +4,10 @@ hundred rows (the hours of the period), not every event of thousands of emails.
 * ``insight_hours``: answered hits per (user, UTC hour, kind, verdict, the recipient's
   local weekday and hour). The local time is set for counted opens with a place whose
   zone is known (server/place_zones.py), -1 otherwise.
-* ``messages.first_open_at``, ``first_click_at``, ``engaged``: each email's first
-  counted open and click and how many of its events count.
+* ``messages.first_open_after``, ``first_click_at``, ``engaged``: the seconds from
+  sending to each email's first counted open, its first counted click, and how many
+  of its events count (all in ``ix_messages_user_sent``: a period's sums are read
+  from the index alone).
 
 The writer (hitpath/record.py) adds the difference each settle makes (an inserted
 event +1 on its key, a re-filed one -1 on the old key and +1 on the new, a taken-back
@@ -41,7 +43,7 @@ _EVENTS = sa.Table("events", _meta, sa.Column("id", sa.Integer), sa.Column("user
                    sa.Column("implied", sa.Boolean))
 _MESSAGES = sa.Table("messages", _meta, sa.Column("id", sa.Integer), sa.Column("user_id", sa.Integer),
                      sa.Column("sent_at", sa.DateTime),
-                     sa.Column("first_open_at", sa.DateTime), sa.Column("first_click_at", sa.DateTime),
+                     sa.Column("first_open_after", sa.Integer), sa.Column("first_click_at", sa.DateTime),
                      sa.Column("engaged", sa.Integer))
 KEY = ("user_id", "hour", "kind", "verdict", "local_dow", "local_hour")
 
@@ -84,13 +86,13 @@ def apply(session, deltas: Counter) -> None:
 
 
 def set_messages(session, summaries: dict[int, tuple]) -> None:
-    """``{message id: (first open, first click, engaged)}`` onto the emails."""
+    """``{message id: (seconds to the first open, first click, engaged)}`` onto the emails."""
     if not summaries:
         return
     stmt = (_MESSAGES.update().where(_MESSAGES.c.id == sa.bindparam("mid"))
-            .values(first_open_at=sa.bindparam("fo"), first_click_at=sa.bindparam("fc"), engaged=sa.bindparam("en")))
+            .values(first_open_after=sa.bindparam("fo"), first_click_at=sa.bindparam("fc"), engaged=sa.bindparam("en")))
     session.connection().execute(stmt, [
-        {"mid": mid, "fo": _naive_utc(fo) if fo else None, "fc": _naive_utc(fc) if fc else None, "en": en}
+        {"mid": mid, "fo": fo, "fc": _naive_utc(fc) if fc else None, "en": en}
         for mid, (fo, fc, en) in sorted(summaries.items())])
 
 
@@ -120,8 +122,14 @@ def rebuild_with(conn, user_ids: Optional[list[int]] = None) -> None:
         return (sa.select(sa.func.min(e.at)).where(e.message_id == m.id, e.kind == kind, counted)
                 .scalar_subquery())
 
+    if conn.dialect.name == "sqlite":
+        after = sa.cast(sa.func.round((sa.func.julianday(first("open")) - sa.func.julianday(m.sent_at)) * 86400), sa.Integer)
+        after = sa.func.max(after, 0)
+    else:
+        after = sa.func.greatest(sa.cast(sa.extract("epoch", first("open") - m.sent_at), sa.Integer), 0)
+    after = sa.case((first("open").is_(None), None), else_=after)  # PostgreSQL's greatest() skips NULLs
     conn.execute(_MESSAGES.update().where(only(m.user_id)).values(
-        first_open_at=first("open"), first_click_at=first("click"),
+        first_open_after=after, first_click_at=first("click"),
         engaged=sa.select(sa.func.count()).where(e.message_id == m.id, counted).scalar_subquery()))
 
 

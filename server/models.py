@@ -164,8 +164,8 @@ class Thread(db.Model):
 class Message(db.Model):
     __tablename__ = "messages"
     __table_args__ = (sa.Index("ix_messages_thread_sent", "thread_id", "sent_at"),
-                      sa.Index("ix_messages_user_sent", "user_id", "sent_at", "first_open_at", "first_click_at",
-                               "engaged", "id"))
+                      sa.Index("ix_messages_user_sent", "user_id", "sent_at", "first_open_after",
+                               "first_click_at", "engaged", "domains", "id"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     public_id: Mapped[str] = mapped_column(sa.String(40), unique=True, default=lambda: new_token(12))
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -187,7 +187,7 @@ class Message(db.Model):
     client_message_id: Mapped[Optional[str]] = mapped_column(sa.String(500))
     # What the email's counted events add up to, kept by the writer (hitpath/record.py)
     # from the email's whole history, for the insights' sums over thousands of emails.
-    first_open_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    first_open_after: Mapped[Optional[int]] = mapped_column(sa.Integer)  # seconds from sending to the first open
     first_click_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     engaged: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     links: Mapped[list["Link"]] = relationship(

@@ -17,7 +17,7 @@ def _sums(app):
     with app.app_context():
         hours = {(r.user_id, r.hour, r.kind, r.verdict, r.local_dow, r.local_hour): r.n
                  for r in db.session.execute(sa.select(InsightHour)).scalars() if r.n}
-        emails = {m.id: (m.first_open_at, m.first_click_at, m.engaged)
+        emails = {m.id: (m.first_open_after, m.first_click_at, m.engaged)
                   for m in db.session.execute(sa.select(Message)).scalars()}
         return hours, emails
 

@@ -1,5 +1,5 @@
 """insights: the org's team-view setting (off by default), each email's counted
-first open and click, and answered hits per user and hour (insight_hours)
+first open (seconds after sending) and first click, and answered hits per user and hour (insight_hours)
 
 Revision ID: 0010
 Revises: 0008
@@ -21,11 +21,11 @@ def upgrade():
     # Admins see every member's figures only once an admin turned this on.
     op.add_column('orgs', sa.Column('team_insights', sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table('messages') as batch:
-        batch.add_column(sa.Column('first_open_at', sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column('first_open_after', sa.Integer(), nullable=True))
         batch.add_column(sa.Column('first_click_at', sa.DateTime(), nullable=True))
         batch.add_column(sa.Column('engaged', sa.Integer(), nullable=False, server_default='0'))
     op.create_index('ix_messages_user_sent', 'messages',
-                    ['user_id', 'sent_at', 'first_open_at', 'first_click_at', 'engaged', 'id'])
+                    ['user_id', 'sent_at', 'first_open_after', 'first_click_at', 'engaged', 'domains', 'id'])
     op.create_table(
         'insight_hours',
         sa.Column('user_id', sa.Integer(), sa.ForeignKey('users.id', ondelete='CASCADE'), nullable=False),
@@ -48,6 +48,6 @@ def downgrade():
     with op.batch_alter_table('messages') as batch:
         batch.drop_column('engaged')
         batch.drop_column('first_click_at')
-        batch.drop_column('first_open_at')
+        batch.drop_column('first_open_after')
     with op.batch_alter_table('orgs') as batch:
         batch.drop_column('team_insights')
