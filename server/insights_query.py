@@ -64,14 +64,18 @@ def replied_counts(user_ids: list[int], period: Period) -> Optional[int]:
 def figures(user_ids: list[int], period: Period) -> dict:
     """The insights data for these users in ``period`` (client_py.insights' input)."""
     where = _emails(user_ids, period)
+    bucket = _delay_bucket(Message.first_open_after).label("b")
     by_domains = db.session.execute(
-        sa.select(Message.domains, sa.func.count(), sa.func.count(Message.first_open_after),
+        sa.select(Message.domains, bucket, sa.func.count(), sa.func.count(Message.first_open_after),
                   sa.func.count(Message.first_click_at))
-        .where(where).group_by(Message.domains)).all()
+        .where(where).group_by(Message.domains, bucket)).all()
     total = opened = clicked = 0
     domains: dict[str, list[int]] = {}
-    for key, n, n_open, n_click in by_domains:
+    buckets: dict[int, int] = {}
+    for key, b, n, n_open, n_click in by_domains:
         total, opened, clicked = total + n, opened + n_open, clicked + n_click
+        if b is not None:
+            buckets[b] = buckets.get(b, 0) + n_open
         for domain in sorted({d for d in (key or "").split(",") if d}):
             row = domains.setdefault(domain, [0, 0, 0])
             row[0] += n
@@ -79,7 +83,7 @@ def figures(user_ids: list[int], period: Period) -> dict:
             row[2] += n_click
     return {
         "emails": total, "opened": opened, "clicked": clicked, "replied": replied_counts(user_ids, period),
-        "median_first_open_seconds": _median_delay(where, opened),
+        "median_first_open_seconds": _median_delay(where, opened, buckets),
         "domains": [{"domain": d, "emails": v[0], "opened": v[1], "clicked": v[2]}
                     for d, v in sorted(domains.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0]))],
         **_hours(user_ids, period),
@@ -87,14 +91,37 @@ def figures(user_ids: list[int], period: Period) -> dict:
     }
 
 
-def _median_delay(where, opened: int) -> Optional[int]:
+# Bounds (seconds) of the delay buckets the median is found in: the grouped query
+# counts the emails per bucket, then only the middle one's delays are sorted.
+_BOUNDS = (60, 300, 900, 1800, 3600, 7200, 14400, 28800, 43200, 86400, 172800, 259200, 432000, 604800, 864000,
+           1209600)
+
+
+def _delay_bucket(column):
+    return sa.case(*((column < b, i) for i, b in enumerate(_BOUNDS)), (column.is_(None), None), else_=len(_BOUNDS))
+
+
+def _median_delay(where, opened: int, buckets: dict[int, int]) -> Optional[int]:
+    """The exact median: the middle one or two delays, sorted within their bucket."""
     if not opened:
         return None
-    middle = db.session.execute(
-        sa.select(Message.first_open_after).where(where, Message.first_open_after.is_not(None))
-        .order_by(Message.first_open_after)
-        .limit(1 if opened % 2 else 2).offset((opened - 1) // 2)).scalars().all()
-    return round(sum(float(v) for v in middle) / len(middle))
+    wanted = [(opened - 1) // 2] if opened % 2 else [opened // 2 - 1, opened // 2]
+    values = []
+    before = 0
+    for b in sorted(buckets):
+        n = buckets[b]
+        inside = [r - before for r in wanted if before <= r < before + n]
+        if inside:
+            low = _BOUNDS[b - 1] if b > 0 else None
+            high = _BOUNDS[b] if b < len(_BOUNDS) else None
+            col = Message.first_open_after
+            conds = [where, col.is_not(None)] + ([col >= low] if low is not None else []) + \
+                ([col < high] if high is not None else [])
+            rows = db.session.execute(sa.select(col).where(*conds).order_by(col)
+                                      .limit(inside[-1] - inside[0] + 1).offset(inside[0])).scalars().all()
+            values += rows[:len(inside)]
+        before += n
+    return round(sum(float(v) for v in values) / len(values))
 
 
 def _hour_range(user_ids: list[int], period: Period):

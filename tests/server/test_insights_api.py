@@ -182,3 +182,20 @@ def test_csv_export_has_emails_and_counted_events_and_no_address(client, app, an
     assert {r["recipient_domains"] for r in emails if r["subject"] == "C"} == {"acme.com globex.io"}
     assert client.get("/api/v1/insights/export.csv", query_string={"from": "2026-03-10", "to": "2026-03-01"},
                       headers=ann.headers).status_code == 422
+
+
+@pytest.mark.parametrize("delays, median", [
+    ([30, 100, 4000, 90000], 2050),  # even: the two middle ones, in two buckets
+    ([5, 7, 9], 7), ([600, 600], 600), ([2_000_000], 2_000_000),  # beyond the last bucket bound
+])
+def test_the_median_is_exact_whatever_the_buckets(app, client, ann, delays, median):
+    from server.extensions import db
+    from server.insights_rollup import rebuild_with
+
+    for i, seconds in enumerate(delays):
+        _add(app, ann.user_id, f"m{i}", T0, ["acme.com"], [("open", T0 + timedelta(seconds=seconds), "human", JAPAN)])
+    with app.app_context():
+        rebuild_with(db.session.connection())
+        db.session.commit()
+    f = insights(client, ann, **{"from": D.isoformat(), "to": D.isoformat()}).get_json()["figures"]
+    assert f["median_first_open_seconds"] == median
