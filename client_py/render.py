@@ -28,6 +28,9 @@ branch on ``data-action``):
     prevents the default).
 ``ol.engage-events[hidden] > li.engage-event[data-verdict][data-counts=true|false]``
     The events, newest first; a non-counting one carries ``span.engage-why``.
+``li.engage-readers``
+    First in the events list when the latest email's counted events show more than
+    one probable reader or a possible forward (client_py/insights.py).
 ``p.engage-hidden-note``
     How many older threads the display window hides.
 
@@ -47,7 +50,7 @@ from typing import Mapping
 from urllib.parse import urlsplit
 
 from client_py.i18n import language, number, plural, text
-from client_py.insights import INSIGHTS_CSS
+from client_py.insights import INSIGHTS_CSS, readers, readers_line
 from client_py.model import ENGAGEMENT_VERDICTS, merged_settings
 from client_py.panel import localized_summary, why_not_counted
 from client_py.present import TimeFormatter, device_label, event_label, location_label
@@ -199,6 +202,9 @@ def _render_thread(thread: Mapping, ctx: _Context, out: list[str]) -> None:
     )
     events = thread.get("events") or ()
     first_reply_at = thread.get("first_reply_at")
+    line = _readers(thread, events, lang)
+    if line:
+        out.append(f'<li class="engage-readers">{_e(line)}</li>')
     for event in events:
         _render_event(event, ctx, out, first_reply_at)
     if not events:
@@ -208,6 +214,19 @@ def _render_thread(thread: Mapping, ctx: _Context, out: list[str]) -> None:
         out.append(f'<li class="engage-more" data-thread-id="{_e(thread_id)}">'
                    f'{_e(plural(lang, "thread.earlier_events", earlier))}</li>')
     out.append("</ol></article>")
+
+
+def _readers(thread: Mapping, events, lang: str) -> str:
+    """``2 readers: desktop in London, mobile in Berlin`` for the latest email's counted
+    events (client_py.insights.readers), when there is more than one, or a forward."""
+    latest = thread.get("latest_message_id")
+    mine = [e for e in events if e.get("message_id") == latest and e.get("verdict") in ENGAGEMENT_VERDICTS]
+    if len(mine) < 2:
+        return ""
+    recipients = [{"domain": str(r.get("address") or "").rpartition("@")[2].lower()}
+                  for r in thread.get("recipients") or ()]
+    found = readers(mine, recipients)
+    return readers_line(found, lang) if len(found["readers"]) > 1 or found["forwarded"] else ""
 
 
 def render_thread(thread: Mapping, settings: Mapping | None, now: str | datetime | None = None) -> str:

@@ -161,3 +161,20 @@ def test_empty_period_and_the_bridge_call():
     assert "insights_html" in FUNCTIONS
     answer = call(FUNCTIONS, "insights_html", '[{"scope": "me", "figures": {"emails": 0}}, {"locale": "de"}]')
     assert '"ok": true' in answer and "Keine verfolgten" not in answer and "keine verfolgten" in answer
+
+
+def test_the_panel_says_who_read_the_latest_email():
+    from client_py.render import render_thread
+
+    def event(at, city, country, device, message="m2"):
+        return {"id": at, "message_id": message, "kind": "open", "at": at, "verdict": "human", "device": device,
+                "country": country, "city": city, "region": None, "reason": ""}
+
+    thread = {"thread_id": "t1", "latest_message_id": "m2", "subject": "Offer", "client": "gmail",
+              "recipients": [{"name": "", "address": "rae@globex.io"}],
+              "events": [event(t(5, 9), "Berlin", "Germany", "mobile"), event(t(2, 9), "London", "United Kingdom", "desktop"),
+                         event(t(1, 9), "Paris", "France", "desktop", message="m1")]}
+    html = render_thread(thread, {"locale": "en"}, now=t(6, 9))
+    assert '<li class="engage-readers">2 readers: desktop in London, mobile in Berlin · possibly forwarded</li>' in html
+    thread["events"] = thread["events"][1:]  # one reader of the latest email: no line
+    assert "engage-readers" not in render_thread(thread, {"locale": "en"}, now=t(6, 9))
