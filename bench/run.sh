@@ -52,6 +52,7 @@ fi
 
 run pixel_throughput 480 "$PY" -u bench/pixel_throughput.py "${PIXEL[@]}"
 run panel_scale 360 "$PY" -u bench/panel_scale.py "${PANEL[@]}"
+run insights_scale 420 "$PY" -u bench/insights_scale.py --repeat "$([ $QUICK = 1 ] && echo 5 || echo 9)"
 run open_to_panel 180 "$PY" -u bench/open_to_panel.py
 if [ "$QUICK" = 1 ]; then STREAMS=(--quick); else STREAMS=(); fi
 run streams 900 "$PY" -u bench/streams.py "${STREAMS[@]}"
@@ -76,7 +77,7 @@ def summary_rows(name):
     text = log.read_text(errors="replace") if log.exists() else ""
     return [[c.strip() for c in line.split("|")[1:]] for line in text.splitlines() if line.startswith("SUMMARY |")]
 
-rows = (summary_rows("pixel_throughput") + summary_rows("panel_scale") + summary_rows("open_to_panel")
+rows = (summary_rows("pixel_throughput") + summary_rows("panel_scale") + summary_rows("insights_scale") + summary_rows("open_to_panel")
         + summary_rows("streams"))
 
 def median_of(text, label):

@@ -165,7 +165,9 @@ class Message(db.Model):
     __tablename__ = "messages"
     __table_args__ = (sa.Index("ix_messages_thread_sent", "thread_id", "sent_at"),
                       sa.Index("ix_messages_user_sent", "user_id", "sent_at", "first_open_after",
-                               "first_click_at", "engaged", "domains", "id"))
+                               "first_click_at", "engaged", "domains", "id"),
+                      # The most-engaged emails of a period: read from the top, not sorted.
+                      sa.Index("ix_messages_user_engaged", "user_id", "engaged", "sent_at"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     public_id: Mapped[str] = mapped_column(sa.String(40), unique=True, default=lambda: new_token(12))
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -162,7 +162,7 @@ def write(history: History, decisions: dict[str, Decision], new: dict[str, NewHi
         changes.threads.add(history.thread_id)
         after = _counting_after(history, decisions)
         counted = [h for h in history.hits if decisions[h.key].counts]
-        opened_after = None if after[0] is None else max(0, int((after[0] - history.ctx.sent_at).total_seconds()))
+        opened_after = None if after[0] is None else max(0, round((after[0] - history.ctx.sent_at).total_seconds()))
         changes.summaries[history.message_id] = (
             opened_after, min((h.at for h in counted if h.kind == "click"), default=None),
             len(counted) + sum(1 for h in counted if decisions[h.key].implied_open))

@@ -26,6 +26,7 @@ def upgrade():
         batch.add_column(sa.Column('engaged', sa.Integer(), nullable=False, server_default='0'))
     op.create_index('ix_messages_user_sent', 'messages',
                     ['user_id', 'sent_at', 'first_open_after', 'first_click_at', 'engaged', 'domains', 'id'])
+    op.create_index('ix_messages_user_engaged', 'messages', ['user_id', 'engaged', 'sent_at'])
     op.create_table(
         'insight_hours',
         sa.Column('user_id', sa.Integer(), sa.ForeignKey('users.id', ondelete='CASCADE'), nullable=False),
@@ -44,6 +45,7 @@ def upgrade():
 
 def downgrade():
     op.drop_table('insight_hours')
+    op.drop_index('ix_messages_user_engaged', table_name='messages')
     op.drop_index('ix_messages_user_sent', table_name='messages')
     with op.batch_alter_table('messages') as batch:
         batch.drop_column('engaged')
