@@ -328,10 +328,11 @@ def _kpis(f: Mapping, lang: str) -> str:
     def share(n):
         return text(lang, "ins.share", n=number(int(n), lang), pct=_pct(int(n), total))
 
-    replied = f.get("replied")
+    replied, known = f.get("replied"), int(f.get("replied_known") or 0)
+    replied_text = text(lang, "ins.not_known") if replied is None else text(
+        lang, "ins.replied_of", n=number(int(replied), lang), known=number(known, lang), pct=_pct(int(replied), known))
     items = [("emails", number(total, lang)), ("opened", share(f.get("opened") or 0)),
-             ("clicked", share(f.get("clicked") or 0)),
-             ("replied", text(lang, "ins.not_known") if replied is None else share(replied)),
+             ("clicked", share(f.get("clicked") or 0)), ("replied", replied_text),
              ("median", duration_text(f.get("median_first_open_seconds"), lang))]
     return '<dl class="engage-kpis">' + "".join(
         f'<div data-kpi="{k}"><dt>{_e(text(lang, "ins." + k))}</dt><dd>{_e(v)}</dd></div>' for k, v in items) + "</dl>"

@@ -135,4 +135,6 @@ MESSAGES: dict[str, dict[str, str | tuple[str, str]]] = {
     "ins.team_toggle": {"en": "Team view", "de": "Team-Ansicht", "fr": "Vue de l’équipe", "es": "Vista del equipo"},
     "ins.under_minute": {"en": "under a minute", "de": "unter einer Minute", "fr": "moins d’une minute",
                          "es": "menos de un minuto"},
+    "ins.replied_of": {"en": "{n} of {known} ({pct} %)", "de": "{n} von {known} ({pct} %)",
+                       "fr": "{n} sur {known} ({pct} %)", "es": "{n} de {known} ({pct} %)"},
 }

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from client_py.model import ENGAGEMENT_VERDICTS
 
 from .extensions import db
-from .models import Event, InsightHour, Message, as_dict_time
+from .models import Event, InsightHour, Message, Thread, as_dict_time
 from .place_zones import place_zone
 
 COUNTED = sorted(ENGAGEMENT_VERDICTS)
@@ -52,13 +52,16 @@ def _emails(user_ids: list[int], period: Period):
     return sa.and_(Message.user_id.in_(user_ids), Message.sent_at >= period.start, Message.sent_at < period.end)
 
 
-def replied_counts(user_ids: list[int], period: Period) -> Optional[int]:
-    """How many of the period's emails got a reply, where the mail client told Engage;
-    None while the server keeps no reply signal (the view then says "not known").
-
-    The one place the reply signal is read: wire it to the threads' reply times
-    (migration 0009, the activity feed's) when they are there."""
-    return None
+def replied_counts(user_ids: list[int], period: Period) -> tuple[Optional[int], int]:
+    """(replied, known): of the period's emails whose mail client reports replies (the
+    Gmail extension: ``POST /threads/replies``, migration 0009), how many got one
+    after they were sent (their thread's last reply). ``replied`` is None when no email
+    of the period is one Engage could know about: the view says "not known"."""
+    known, replied = db.session.execute(
+        sa.select(sa.func.count(), sa.func.count(sa.case((Thread.last_reply_at >= Message.sent_at, 1), else_=None)))
+        .select_from(Message).join(Thread, Thread.id == Message.thread_id)
+        .where(_emails(user_ids, period), Message.client == "gmail")).one()
+    return (replied if known else None), known
 
 
 def figures(user_ids: list[int], period: Period) -> dict:
@@ -82,7 +85,8 @@ def figures(user_ids: list[int], period: Period) -> dict:
             row[1] += n_open
             row[2] += n_click
     return {
-        "emails": total, "opened": opened, "clicked": clicked, "replied": replied_counts(user_ids, period),
+        "emails": total, "opened": opened, "clicked": clicked,
+        **dict(zip(("replied", "replied_known"), replied_counts(user_ids, period))),
         "median_first_open_seconds": _median_delay(where, opened, buckets),
         "domains": [{"domain": d, "emails": v[0], "opened": v[1], "clicked": v[2]}
                     for d, v in sorted(domains.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0]))],

@@ -7,13 +7,13 @@ daylight saving time, so the local hours below hold on any date):
 
     A  sent T0+01:00 to acme.com      scanner T0+01:05, human opens from Japan at
                                       T0+02:00 and T0+02:30 (JST 11:00, 11:30), a
-                                      human click T0+03:00            first open +1 h
+                                      human click T0+03:00, a reply at T0+04:00   first open +1 h
     B  sent T0+05:00 to globex.io     gmail_prefetch T0+05:01, a Gmail proxy open
                                       T0+07:00 (no place)             first open +2 h
     C  sent T0+10:00 to acme.com and  apple_mpp T0+10:00:30, self T0+11:00, a human
        globex.io                      open from India T0+20:45 (IST 02:15 on D+1),
                                       duplicate T0+20:46              first open +10 h 45
-    D  sent T0+12:00 to acme.com      nothing
+    D  sent T0+12:00 to acme.com      nothing (from Outlook: whether it got a reply is not known)
     E  sent 30 days before D          a human open 29 days before D: outside the period
     and Bob's email in the period (another user): never counted for Ann.
 
@@ -36,16 +36,16 @@ JAPAN = ("Japan", "Tokyo", "Tokyo")
 INDIA = ("India", "Karnataka", "Bengaluru")
 
 
-def _add(app, user_id, subject, sent, domains, events, recipients=None):
+def _add(app, user_id, subject, sent, domains, events, recipients=None, replied_at=None, client="gmail"):
     from server.extensions import db
     from server.models import Event, Message, Thread
 
     with app.app_context():
-        t = Thread(user_id=user_id, client_thread_id=f"t-{subject}", client="gmail", subject=subject,
-                   last_sent_at=sent, last_activity_at=sent)
+        t = Thread(user_id=user_id, client_thread_id=f"t-{subject}", client=client, subject=subject,
+                   last_sent_at=sent, last_activity_at=sent, first_reply_at=replied_at, last_reply_at=replied_at)
         db.session.add(t)
         db.session.flush()
-        m = Message(user_id=user_id, thread_id=t.id, subject=subject, mode="auto", client="gmail", sent_at=sent,
+        m = Message(user_id=user_id, thread_id=t.id, subject=subject, mode="auto", client=client, sent_at=sent,
                     recipients=recipients or [{"name": "", "address": f"x@{d}"} for d in domains],
                     domains="," + ",".join(domains) + ",")
         db.session.add(m)
@@ -64,13 +64,13 @@ def data(app, ann, bob):
     _add(app, ann.user_id, "A", T0 + H, ["acme.com"], [
         ("open", T0 + H + timedelta(minutes=5), "scanner", None),
         ("open", T0 + 2 * H, "human", JAPAN), ("open", T0 + 2.5 * H, "human", JAPAN),
-        ("click", T0 + 3 * H, "human", JAPAN)])
+        ("click", T0 + 3 * H, "human", JAPAN)], replied_at=T0 + 4 * H)
     _add(app, ann.user_id, "B", T0 + 5 * H, ["globex.io"], [
         ("open", T0 + 5 * H + timedelta(minutes=1), "gmail_prefetch", None), ("open", T0 + 7 * H, "gmail", None)])
     _add(app, ann.user_id, "C", T0 + 10 * H, ["acme.com", "globex.io"], [
         ("open", T0 + 10 * H + timedelta(seconds=30), "apple_mpp", None), ("open", T0 + 11 * H, "self", None),
         ("open", T0 + 20.75 * H, "human", INDIA), ("open", T0 + 20.75 * H + timedelta(minutes=1), "duplicate", INDIA)])
-    _add(app, ann.user_id, "D", T0 + 12 * H, ["acme.com"], [])
+    _add(app, ann.user_id, "D", T0 + 12 * H, ["acme.com"], [], client="outlook")
     _add(app, ann.user_id, "E", T0 - timedelta(days=30), ["acme.com"], [("open", T0 - timedelta(days=29), "human", JAPAN)])
     _add(app, bob.user_id, "Bob's", T0 + 4 * H, ["acme.com"], [("open", T0 + 6 * H, "human", JAPAN)])
     from server.extensions import db
@@ -90,7 +90,8 @@ def test_the_figures_are_the_hand_computed_ones(client, ann, data):
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()
     f = body["figures"]
-    assert (f["emails"], f["opened"], f["clicked"], f["replied"]) == (4, 3, 1, None)
+    assert (f["emails"], f["opened"], f["clicked"]) == (4, 3, 1)
+    assert (f["replied"], f["replied_known"]) == (1, 3)  # A got a reply; D is Outlook's: not known
     assert f["median_first_open_seconds"] == 7200  # of 1 h, 2 h and 10 h 45
     assert f["domains"] == [{"domain": "acme.com", "emails": 3, "opened": 2, "clicked": 1},
                             {"domain": "globex.io", "emails": 2, "opened": 2, "clicked": 0}]
@@ -121,6 +122,7 @@ def test_an_empty_period_is_an_empty_correct_view(client, ann, data):
     day = (D - timedelta(days=5)).isoformat()
     f = insights(client, ann, **{"from": day, "to": day}).get_json()["figures"]
     assert (f["emails"], f["opened"], f["median_first_open_seconds"], f["heatmap"], f["domains"]) == (0, 0, None, [], [])
+    assert f["replied"] is None  # no email Engage could know a reply of
     assert f["hits"] == {"open": {}, "click": {}}
 
 

@@ -2,17 +2,16 @@
 first open (seconds after sending) and first click, and answered hits per user and hour (insight_hours)
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 
-The lead renumbers ``down_revision`` to 0009 when the reply-signal migration is
-merged before this one. The new columns and rows are filled from the stored events
+The new columns and rows are filled from the stored events
 (server/insights_rollup.rebuild), so existing installations see their history.
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0010'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
