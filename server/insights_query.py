@@ -52,16 +52,20 @@ def _emails(user_ids: list[int], period: Period):
     return sa.and_(Message.user_id.in_(user_ids), Message.sent_at >= period.start, Message.sent_at < period.end)
 
 
-def replied_counts(user_ids: list[int], period: Period) -> tuple[Optional[int], int]:
-    """(replied, known): of the period's emails whose mail client reports replies (the
-    Gmail extension: ``POST /threads/replies``, migration 0009), how many got one
-    after they were sent (their thread's last reply). ``replied`` is None when no email
-    of the period is one Engage could know about: the view says "not known"."""
-    known, replied = db.session.execute(
-        sa.select(sa.func.count(), sa.func.count(sa.case((Thread.last_reply_at >= Message.sent_at, 1), else_=None)))
-        .select_from(Message).join(Thread, Thread.id == Message.thread_id)
-        .where(_emails(user_ids, period), Message.client == "gmail")).one()
-    return (replied if known else None), known
+REPLY_CLIENTS = ("gmail",)  # whose mail client reports replies (the Gmail extension)
+
+
+def replied_count(user_ids: list[int], period: Period, known: int) -> Optional[int]:
+    """Of the period's emails whose client reports replies (``POST /threads/replies``,
+    migration 0009), how many got one after they were sent (their thread's last
+    reply); None when none of them could be known: the view says "not known". Read
+    from the threads that got a reply (``ix_threads_user_reply``), then their emails."""
+    if not known:
+        return None
+    return db.session.execute(
+        sa.select(sa.func.count()).select_from(Thread).join(Message, Message.thread_id == Thread.id)
+        .where(Thread.user_id.in_(user_ids), Thread.last_reply_at.is_not(None), _emails(user_ids, period),
+               Message.client.in_(REPLY_CLIENTS), Message.sent_at <= Thread.last_reply_at)).scalar_one()
 
 
 def figures(user_ids: list[int], period: Period) -> dict:
@@ -70,13 +74,14 @@ def figures(user_ids: list[int], period: Period) -> dict:
     bucket = _delay_bucket(Message.first_open_after).label("b")
     by_domains = db.session.execute(
         sa.select(Message.domains, bucket, sa.func.count(), sa.func.count(Message.first_open_after),
-                  sa.func.count(Message.first_click_at))
+                  sa.func.count(Message.first_click_at),
+                  sa.func.count(sa.case((Message.client.in_(REPLY_CLIENTS), 1), else_=None)))
         .where(where).group_by(Message.domains, bucket)).all()
-    total = opened = clicked = 0
+    total = opened = clicked = known = 0
     domains: dict[str, list[int]] = {}
     buckets: dict[int, int] = {}
-    for key, b, n, n_open, n_click in by_domains:
-        total, opened, clicked = total + n, opened + n_open, clicked + n_click
+    for key, b, n, n_open, n_click, n_known in by_domains:
+        total, opened, clicked, known = total + n, opened + n_open, clicked + n_click, known + n_known
         if b is not None:
             buckets[b] = buckets.get(b, 0) + n_open
         for domain in sorted({d for d in (key or "").split(",") if d}):
@@ -86,7 +91,7 @@ def figures(user_ids: list[int], period: Period) -> dict:
             row[2] += n_click
     return {
         "emails": total, "opened": opened, "clicked": clicked,
-        **dict(zip(("replied", "replied_known"), replied_counts(user_ids, period))),
+        "replied": replied_count(user_ids, period, known), "replied_known": known,
         "median_first_open_seconds": _median_delay(where, opened, buckets),
         "domains": [{"domain": d, "emails": v[0], "opened": v[1], "clicked": v[2]}
                     for d, v in sorted(domains.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0]))],

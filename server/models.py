@@ -142,6 +142,8 @@ class Thread(db.Model):
         # user's counter is counted from the index alone, not thousands of rows.
         sa.Index("ix_threads_user_counter", "user_id", "last_activity_at", "last_engagement_at",
                  "viewed_at", "pinned", "has_manual", "has_auto_external"),
+        # The insights' "replied": a period's emails of the threads that got a reply.
+        sa.Index("ix_threads_user_reply", "user_id", "last_reply_at"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
@@ -165,7 +167,7 @@ class Message(db.Model):
     __tablename__ = "messages"
     __table_args__ = (sa.Index("ix_messages_thread_sent", "thread_id", "sent_at"),
                       sa.Index("ix_messages_user_sent", "user_id", "sent_at", "first_open_after",
-                               "first_click_at", "engaged", "domains", "id"),
+                               "first_click_at", "engaged", "domains", "client", "id"),
                       # The most-engaged emails of a period: read from the top, not sorted.
                       sa.Index("ix_messages_user_engaged", "user_id", "engaged", "sent_at"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -21,8 +21,8 @@ from typing import Optional
 
 import sqlalchemy as sa
 
-from ..device import device_class
 from .. import insights_rollup
+from ..device import device_class
 from ..extensions import db
 from ..models import Event, Message, Thread
 from ..signals import opens_changed
@@ -99,12 +99,11 @@ def write(history: History, decisions: dict[str, Decision], new: dict[str, NewHi
     inserts, updates, deletes = [], [], []
     counting_before = _counting_opens(history)
     hours = changes.hours
-    uid = history.user_id
 
-    def hour_key(kind, at, v):
-        return insights_rollup.key(uid, kind, at, v["verdict"] if isinstance(v, dict) else v.verdict,
-                                   v["country"] if isinstance(v, dict) else v.country,
-                                   v["region"] if isinstance(v, dict) else v.region)
+    def hour_key(kind, at, v):  # the insight_hours row of a stored row or of values to write
+        verdict, country, region = (v["verdict"], v["country"], v["region"]) if isinstance(v, dict) \
+            else (v.verdict, v.country, v.region)
+        return insights_rollup.key(history.user_id, kind, at, verdict, country, region)
 
     for hit in history.hits:
         d = decisions[hit.key]

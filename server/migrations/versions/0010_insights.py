@@ -24,8 +24,9 @@ def upgrade():
         batch.add_column(sa.Column('first_click_at', sa.DateTime(), nullable=True))
         batch.add_column(sa.Column('engaged', sa.Integer(), nullable=False, server_default='0'))
     op.create_index('ix_messages_user_sent', 'messages',
-                    ['user_id', 'sent_at', 'first_open_after', 'first_click_at', 'engaged', 'domains', 'id'])
+                    ['user_id', 'sent_at', 'first_open_after', 'first_click_at', 'engaged', 'domains', 'client', 'id'])
     op.create_index('ix_messages_user_engaged', 'messages', ['user_id', 'engaged', 'sent_at'])
+    op.create_index('ix_threads_user_reply', 'threads', ['user_id', 'last_reply_at'])
     op.create_table(
         'insight_hours',
         sa.Column('user_id', sa.Integer(), sa.ForeignKey('users.id', ondelete='CASCADE'), nullable=False),
@@ -44,6 +45,7 @@ def upgrade():
 
 def downgrade():
     op.drop_table('insight_hours')
+    op.drop_index('ix_threads_user_reply', table_name='threads')
     op.drop_index('ix_messages_user_engaged', table_name='messages')
     op.drop_index('ix_messages_user_sent', table_name='messages')
     with op.batch_alter_table('messages') as batch:
