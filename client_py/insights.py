@@ -461,10 +461,12 @@ def render_insights(data: Mapping, settings: Mapping | None = None) -> str:
            f'<a class="engage-export" data-action="export" href="#">{_e(text(lang, "ins.export"))}</a></div>'
            f'{_controls(data, lang)}<p class="engage-period">{_e(span)}</p>']
     if team:
-        members = data.get("members") or []
-        lines = "".join(
-            f'<li data-user-id="{_e(m.get("user_id"))}">{_e(text(lang, "ins.member_line", name=m.get("name") or "", emails=number(int(m.get("emails") or 0), lang), opened=number(int(m.get("opened") or 0), lang), clicked=number(int(m.get("clicked") or 0), lang)))}</li>'
-            for m in members)
+        def member(m: Mapping) -> str:
+            counts = {k: number(int(m.get(k) or 0), lang) for k in ("emails", "opened", "clicked")}
+            line = text(lang, "ins.member_line", name=m.get("name") or "", **counts)
+            return f'<li data-user-id="{_e(m.get("user_id"))}">{_e(line)}</li>'
+
+        lines = "".join(member(m) for m in data.get("members") or [])
         out.append(_section("members", text(lang, "ins.members"), f'<ul class="engage-ins-list">{lines}</ul>'))
         out.append(f'<h3 class="engage-ins-org">{_e(text(lang, "ins.org"))}</h3>')
     out.append(_figures(data.get("figures") or {}, lang, dates))

@@ -122,7 +122,8 @@ def get_insights(args):
     by domain, every hit by verdict, and the most-opened emails' readers' evidence."""
     user = current_user()
     period, first, last = resolve_period(args, user)
-    shown = {"name": args["period"] or ("custom" if args["from_"] else "30d"), "first_day": first.isoformat(), "last_day": last.isoformat(), "time_zone": period.time_zone,
+    shown = {"name": args["period"] or ("custom" if args["from_"] else "30d"), "first_day": first.isoformat(),
+             "last_day": last.isoformat(), "time_zone": period.time_zone,
              "start": as_dict_time(period.start), "end": as_dict_time(period.end)}
     if args["scope"] == "team":
         members = _team_members(user)

@@ -178,3 +178,13 @@ def test_the_panel_says_who_read_the_latest_email():
     assert '<li class="engage-readers">2 readers: desktop in London, mobile in Berlin · possibly forwarded</li>' in html
     thread["events"] = thread["events"][1:]  # one reader of the latest email: no line
     assert "engage-readers" not in render_thread(thread, {"locale": "en"}, now=t(6, 9))
+
+
+def test_the_team_view_lists_members_and_the_org():
+    data = {**_data(subject="S", domain="d.example"), "scope": "team", "team_available": True,
+            "members": [{"user_id": 7, "name": HOSTILE, "emails": 1234, "opened": 3, "clicked": 1}]}
+    html = render_insights(data, {"locale": "de"})
+    assert 'data-scope="team"' in html and "Team-Einblicke" in html and "Gesamte Organisation" in html
+    assert "1.234 verfolgt, 3 geöffnet, 1 geklickt" in html and "<script>" not in html
+    assert '<input type="checkbox" data-action="team" checked>' in html
+    assert 'data-action="team"' not in render_insights({**data, "scope": "me", "team_available": False})
