@@ -274,15 +274,23 @@ def _bursts(ordered: Sequence[Hit], rules: Rules):
             if h is not None and run and h.at - run[-1].at <= rules.burst_window:
                 run.append(h)
                 continue
-            links = {c.link for c in run}
-            if len(links) >= rules.burst_other_links + 1:
-                span = run[-1].at - run[0].at
-                reason = (f"{len(links)} different links clicked within {_duration(span)} from the same address "
-                          "and device, each within "
-                          f"{_duration(rules.burst_window)} of the one before: a security scanner opening every link")
+            reason = _burst_reason(run, rules)
+            if reason is not None:
                 for c in run:
                     yield c.key, reason
             run = [h] if h is not None else []
+
+
+def _burst_reason(run: Sequence[Hit], rules: Rules) -> Optional[str]:
+    """The reason for every click of ``run`` (one source's clicks, each within the
+    window of the one before) if it is a burst, else None."""
+    links = {c.link for c in run}
+    if len(links) < rules.burst_other_links + 1:
+        return None
+    span = run[-1].at - run[0].at
+    return (f"{len(links)} different links clicked within {_duration(span)} from the same address "
+            "and device, each within "
+            f"{_duration(rules.burst_window)} of the one before: a security scanner opening every link")
 
 
 # -- providers and people ----------------------------------------------------------------------
@@ -373,8 +381,11 @@ def _provider_or_human(h: Hit, ctx: Context, rules: Rules, f: _Facts) -> Decisio
 
 def _duplicate(h: Hit, at: Mapping[str, datetime], heads, out, f: _Facts) -> Decision:
     head_key = heads[h.key]
-    head = out[head_key]
-    gap = h.at - at[head_key]
+    return _duplicate_of(h, at[head_key], out[head_key], f)
+
+
+def _duplicate_of(h: Hit, head_at: datetime, head: Optional[Decision], f: _Facts) -> Decision:
+    gap = h.at - head_at
     again = f"Same address and device again {_duration(gap)} after its first hit on this email"
     if head is not None and head.counts:
         return Decision("duplicate", f"{again}: counted once", f.proxy)
@@ -392,9 +403,12 @@ def _confirm_mpp(ordered: Sequence[Hit], out: dict) -> None:
     if mpp:
         last = mpp[-1]
         gap = _duration(first_click.at - last.at)
-        out[last.key] = Decision("confirmed", "Apple Mail Privacy Protection downloaded the images, and a link in "
-                                              f"the email was clicked {gap} later: the recipient did open it",
-                                 out[last.key].proxy)
+        out[last.key] = _confirmed(gap, out[last.key].proxy)
+
+
+def _confirmed(gap: str, proxy: Optional[str]) -> Decision:
+    return Decision("confirmed", "Apple Mail Privacy Protection downloaded the images, and a link in "
+                                 f"the email was clicked {gap} later: the recipient did open it", proxy)
 
 
 def _imply_open(ordered: Sequence[Hit], out: dict[str, Decision]) -> None:
@@ -419,3 +433,246 @@ def _duration(delta: timedelta) -> str:
     if seconds < 172800:
         return f"{int(seconds // 3600)} h"
     return f"{int(seconds // 86400)} days"
+
+
+# -- the same decisions, kept up to date as hits arrive ----------------------------------------
+
+
+class Running:
+    """One email's decisions kept up to date as its hits arrive, for the writer.
+
+    ``add(hits)`` takes new hits (in any order, any batching) and returns the keys whose
+    decision changed; ``decisions`` is then exactly ``decide(every hit added so far,
+    ctx, rules)`` (tests/server/test_verdicts.py compares the two on random histories,
+    orders and batchings). What ``decide`` computes over the whole history is kept
+    here, indexed, so a batch only touches what it can change:
+
+    - what a hit says about itself (steps 1-3, 6-11): once per hit;
+    - bursts: only the run of clicks (one source, each within the window of the one
+      before) that a new click joins;
+    - duplicates: a run's first hit is kept per hit; a new hit re-links the hits after
+      it until one already has the right first hit (at the end of a run: none);
+    - the confirmed Apple download and the implied open: the first click that counts,
+      the Apple downloads and the hits that count are kept sorted.
+
+    A different ``Context`` (a self-view report, new sender addresses) needs a new
+    ``Running`` (``decide`` over the whole history again)."""
+
+    def __init__(self, ctx: Context, rules: Rules):
+        self.ctx, self.rules = ctx, rules
+        self.hits: dict[str, Hit] = {}
+        self.decisions: dict[str, Decision] = {}
+        self._facts: dict[str, _Facts] = {}
+        self._own: dict[str, Optional[Decision]] = {}  # steps 1-3 (or a settled verdict)
+        self._provider: dict[str, Decision] = {}  # steps 6-11, when needed
+        self._clicks: dict[str, list] = {}  # source -> its clicks, sorted (at, key)
+        self._burst: dict[str, str] = {}  # key -> burst reason
+        self._acts: dict[tuple, list] = {}  # (source, kind, link) -> its hits, sorted (at, key)
+        self._head: dict[str, str] = {}  # key -> the first hit of its run of duplicates
+        self._members: dict[str, set] = {}  # head -> the other hits of its run
+        self._base: dict[str, Optional[Decision]] = {}  # after steps 1-11 (None: a duplicate, worded later)
+        self._counting_clicks: list = []  # (at, key) of clicks whose base counts
+        self._mpp: list = []  # (at, key) of opens whose base is apple_mpp
+        self._confirmed: Optional[tuple] = None  # (key of the confirmed download, the first counting click's at)
+        self._worded: dict[str, Decision] = {}  # after confirmation and duplicate wording
+        self._counting: list = []  # (at, key) of hits whose worded decision counts
+        self._implied: Optional[str] = None
+
+    def add(self, hits: Sequence[Hit]) -> set[str]:
+        new: list[Hit] = []
+        for h in hits:
+            if h.key not in self.hits:
+                self.hits[h.key] = h
+                new.append(h)
+        if not new:
+            return set()
+        dirty: set[str] = set()
+        for h in new:
+            f = _Facts.of(h, self.rules)
+            self._facts[h.key] = f
+            if h.settled is not None:
+                self._own[h.key] = Decision(h.settled[0], h.settled[1], f.proxy)
+            else:
+                self._own[h.key] = _static(h, self.ctx, self.rules, f)
+            dirty.add(h.key)
+        by_source: dict[str, list[Hit]] = {}
+        by_act: dict[tuple, list[Hit]] = {}
+        for h in new:
+            if h.kind == "click" and h.link is not None:
+                by_source.setdefault(h.source, []).append(h)
+            by_act.setdefault((h.source, h.kind, h.link), []).append(h)
+        for source, clicks in by_source.items():
+            dirty |= self._rerun_bursts(_insert_sorted(self._clicks.setdefault(source, []), clicks), clicks)
+        for act, group in by_act.items():
+            dirty |= self._relink(_insert_sorted(self._acts.setdefault(act, []), group), group)
+        return self._settle(dirty)
+
+    # -- bursts and runs of duplicates -------------------------------------------------
+
+    def _rerun_bursts(self, clicks: list, new: list[Hit]) -> set[str]:
+        window, changed, done = self.rules.burst_window, set(), -1
+        for p in sorted(_position(clicks, h) for h in new):
+            if p <= done:
+                continue  # in the run already looked at
+            lo, hi = p, p
+            while lo > 0 and clicks[lo][0] - clicks[lo - 1][0] <= window:
+                lo -= 1
+            while hi + 1 < len(clicks) and clicks[hi + 1][0] - clicks[hi][0] <= window:
+                hi += 1
+            done = hi
+            run = [self.hits[k] for _, k in clicks[lo:hi + 1]]
+            reason = _burst_reason(run, self.rules)
+            for c in run:
+                if self._burst.get(c.key) != reason:
+                    if reason is None:
+                        del self._burst[c.key]
+                    else:
+                        self._burst[c.key] = reason
+                    changed.add(c.key)
+        return changed
+
+    def _relink(self, act: list, new: list[Hit]) -> set[str]:
+        window, changed = self.rules.duplicate_window, set()
+        for p in sorted(_position(act, h) for h in new):
+            for j in range(p, len(act)):
+                at, key = act[j]
+                want = self._head[act[j - 1][1]] if j and at - act[j - 1][0] <= window else key
+                old = self._head.get(key)
+                if old == want:
+                    break  # this one and every one after it keep their run
+                if old is not None and old != key:
+                    self._members[old].discard(key)
+                if want != key:
+                    self._members.setdefault(want, set()).add(key)
+                self._head[key] = want
+                changed.add(key)
+        return changed
+
+    # -- from the parts to the decisions -------------------------------------------------
+
+    def _settle(self, dirty: set[str]) -> set[str]:
+        based = set()
+        for k in dirty:
+            b = self._base_of(k)
+            if k not in self._base or self._base[k] != b:
+                h = self.hits[k]
+                item = (h.at, k)
+                _keep(self._counting_clicks, item, h.kind == "click" and b is not None and b.verdict in COUNTING)
+                _keep(self._mpp, item, h.kind == "open" and b is not None and b.verdict == "apple_mpp")
+                self._base[k] = b
+                based.add(k)
+        confirmed = None
+        if self._counting_clicks:
+            first_at = self._counting_clicks[0][0]
+            i = _after(self._mpp, first_at)
+            if i:
+                confirmed = (self._mpp[i - 1][1], first_at)
+        if confirmed != self._confirmed:
+            based |= {c[0] for c in (self._confirmed, confirmed) if c is not None}
+            self._confirmed = confirmed
+        to_word = dirty | based
+        for k in based:
+            to_word |= self._members.get(k, set())  # their reason names their first hit's verdict
+        worded = set()
+        for k in to_word:
+            w = self._worded_of(k)
+            if self._worded.get(k) != w:
+                h = self.hits[k]
+                _keep(self._counting, (h.at, k), w.counts)
+                self._worded[k] = w
+                worded.add(k)
+        implied = None
+        if self._counting and self.hits[self._counting[0][1]].kind == "click":
+            implied = self._counting[0][1]
+        if implied != self._implied:
+            worded |= {k for k in (self._implied, implied) if k is not None}
+            self._implied = implied
+        changed = set()
+        for k in worded:
+            d = self._worded[k]
+            if k == implied:
+                d = Decision(d.verdict, d.reason, d.proxy, implied_open=True)
+            if self.decisions.get(k) != d:
+                self.decisions[k] = d
+                changed.add(k)
+        return changed
+
+    def _base_of(self, k: str) -> Optional[Decision]:
+        own = self._own[k]
+        if own is not None:
+            return own
+        reason = self._burst.get(k)
+        if reason is not None:
+            return Decision("scanner", reason, self._facts[k].proxy)
+        if self._head[k] != k:
+            return None
+        found = self._provider.get(k)
+        if found is None:
+            found = self._provider[k] = _provider_or_human(self.hits[k], self.ctx, self.rules, self._facts[k])
+        return found
+
+    def _confirmed_or_base(self, k: str) -> Optional[Decision]:
+        if self._confirmed is not None and self._confirmed[0] == k:
+            return _confirmed(_duration(self._confirmed[1] - self.hits[k].at), self._base[k].proxy)
+        return self._base[k]
+
+    def _worded_of(self, k: str) -> Decision:
+        d = self._confirmed_or_base(k)
+        if d is not None:
+            return d
+        head = self._head[k]
+        return _duplicate_of(self.hits[k], self.hits[head].at, self._confirmed_or_base(head), self._facts[k])
+
+    # -- for the CRM -----------------------------------------------------------------------
+
+    def counting_opens(self) -> tuple:
+        """(first, last, whether the last is through a mail proxy) of the opens that
+        count, implied ones included: ``record`` tells the CRM when they change."""
+        if not self._counting:
+            return (None, None, False)
+        first = self._counting[0][0]  # an open, or the click that implies one
+        last_at, proxied = None, False
+        for at, k in reversed(self._counting):
+            if last_at is not None and at < last_at:
+                break
+            if self.hits[k].kind == "open" or k == self._implied:
+                last_at = at
+                proxied = proxied or self.decisions[k].proxy is not None
+        return (first, last_at, proxied)
+
+
+def _position(items: list, h: Hit) -> int:
+    from bisect import bisect_left
+
+    return bisect_left(items, (h.at, h.key))
+
+
+def _insert_sorted(items: list, hits: list[Hit]) -> list:
+    from bisect import insort
+
+    if len(hits) * 4 > len(items):
+        items.extend((h.at, h.key) for h in hits)
+        items.sort()
+    else:
+        for h in hits:
+            insort(items, (h.at, h.key))
+    return items
+
+
+def _keep(items: list, item: tuple, wanted: bool) -> None:
+    """Put ``item`` in (or take it out of) the sorted list ``items``."""
+    from bisect import bisect_left
+
+    i = bisect_left(items, item)
+    present = i < len(items) and items[i] == item
+    if wanted and not present:
+        items.insert(i, item)
+    elif present and not wanted:
+        del items[i]
+
+
+def _after(items: list, at: datetime) -> int:
+    """How many of the sorted (at, key) ``items`` are at or before ``at``."""
+    from bisect import bisect_right
+
+    return bisect_right(items, at, key=lambda item: item[0])

@@ -12,7 +12,7 @@ from hypothesis import given, settings, strategies as st
 
 from server.device import device_class
 from server.hitpath.rules import Rules, RulesFileError, observe
-from server.hitpath.verdicts import Context, Decision, Hit, decide
+from server.hitpath.verdicts import Context, Decision, Hit, Running, decide
 
 from tests.fixtures import agents as ua
 
@@ -615,3 +615,79 @@ def test_same_hits_same_verdicts_in_any_order_and_batching(rules, values, rnd, c
             assert b[0] - a[0] > rules.duplicate_window  # a source's opens that count are > 30 s apart
     assert sum(d.implied_open for d in expected.values()) <= 1
     assert all(_ip_of(h) not in expected[h.key].reason for h in hits if _ip_of(h))
+
+
+# -- the writer's running decisions are the whole history's -----------------------------------
+
+# Dense histories: few sources, a minute of answer times, so runs of duplicates, bursts,
+# confirmed Apple downloads and implied opens form, join and re-file each other.
+_DENSE_AGENTS = [ua.CHROME_WINDOWS, ua.APPLE_MPP, ua.IPHONE_MAIL, ua.CURL]
+_DENSE_ADDRESSES = [HOME_V4, APPLE_V4, RELAY_AKAMAI, HOME_V6]
+_dense_values = st.tuples(
+    st.sampled_from(["open", "open", "click"]), st.integers(0, 600),  # tenths of a second after LATER
+    st.sampled_from(range(len(_DENSE_AGENTS))), st.sampled_from(range(len(_DENSE_ADDRESSES))),
+    st.sampled_from(["GET"] * 9 + ["HEAD"]), st.integers(0, 4), st.booleans())
+
+
+def _dense_history(values):
+    hits = []
+    for i, (kind, t, a, ip, method, link, settled) in enumerate(values):
+        hit = make_hit(_DENSE_AGENTS[a], _DENSE_ADDRESSES[ip], kind=kind, method=method,
+                       at=LATER + timedelta(seconds=t / 10), url=f"https://prospect.example/{link}", key=f"h{i:04d}")
+        if settled and i % 7 == 0:  # now and then a hit stored before its facts were kept
+            hit = Hit(**{**hit.__dict__, "settled": ("human", "Opened (stored before facts were kept)")})
+        hits.append(hit)
+    return hits
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_dense_values, min_size=1, max_size=60), st.randoms(use_true_random=False),
+       st.lists(st.integers(1, 12), min_size=1, max_size=8), st.booleans())
+def test_the_writers_running_decisions_equal_deciding_the_whole_history(rules, values, rnd, cuts, viewing):
+    """What the writer keeps per email (verdicts.Running, a batch at a time) is, after
+    every batch, exactly ``decide`` over every hit so far; and ``add`` names exactly
+    the hits whose decision changed (record writes only those)."""
+    hits = _dense_history(values)
+    rnd.shuffle(hits)
+    ctx = Context(sent_at=SENT, self_views=(LATER + timedelta(seconds=20),) if viewing else ())
+    running = Running(ctx, rules)
+    before: dict = {}
+    i, sizes = 0, cuts * (len(hits) // sum(cuts) + 1)
+    for size in sizes:
+        if i >= len(hits):
+            break
+        batch = hits[i:i + size] + hits[max(0, i - 2):i]  # a replayed hit or two: no change
+        i += size
+        changed = running.add(batch)
+        whole = decide(hits[:i], ctx, rules)
+        assert running.decisions == whole
+        assert changed == {k for k in whole if before.get(k) != whole[k]}
+        counting = [(h.at, whole[h.key].proxy is not None) for h in hits[:i]
+                    if whole[h.key].counts and (h.kind == "open" or whole[h.key].implied_open)]
+        assert running.counting_opens() == ((min(counting)[0], max(counting)[0], max(counting)[1])
+                                            if counting else (None, None, False))
+        before = dict(whole)
+
+
+def test_running_decisions_re_file_the_first_hits_of_a_burst_that_arrives_last_first(rules):
+    clicks = [make_hit(kind="click", url=f"https://prospect.example/{i}", at=LATER + timedelta(seconds=0.6 * i))
+              for i in range(4)]
+    running = Running(Context(sent_at=SENT), rules)
+    assert running.add(clicks[:2]) == {clicks[0].key, clicks[1].key}
+    assert running.decisions[clicks[0].key].implied_open
+    assert running.add(clicks[3:]) == {clicks[3].key}  # 1.2 s after the second: not yet a run
+    assert running.add(clicks[2:3]) == {c.key for c in clicks}  # joins them: all four a burst
+    assert {d.verdict for d in running.decisions.values()} == {"scanner"}
+    assert not any(d.implied_open for d in running.decisions.values())
+
+
+def test_running_decisions_re_word_the_duplicates_of_a_download_a_later_click_confirms(rules):
+    mpp = [make_hit(ua.APPLE_MPP, APPLE_V4, at=LATER + timedelta(seconds=s), key=f"mpp-{s}") for s in (0, 10)]
+    running = Running(Context(sent_at=SENT), rules)
+    running.add(mpp)
+    assert running.decisions[mpp[1].key].reason.endswith("which was Apple Mail Privacy Protection: not counted either")
+    click = make_hit(kind="click", at=LATER + timedelta(minutes=5))
+    assert running.add([click]) == {mpp[0].key, mpp[1].key, click.key}
+    assert running.decisions[mpp[0].key].verdict == "confirmed"
+    assert running.decisions[mpp[1].key].reason.endswith(": counted once")
+    assert running.decisions == decide([*mpp, click], Context(sent_at=SENT), rules)
