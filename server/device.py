@@ -10,7 +10,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Optional
 
-from user_agents import parse
+import ua_parser
+from user_agents.parsers import UserAgent, parse_browser, parse_device, parse_operating_system
 
 #: Verdicts whose user agent is a server's, not the reader's device.
 MACHINE_VERDICTS = frozenset({"gmail", "gmail_prefetch", "outlook", "yahoo", "apple_mpp", "confirmed", "scanner"})
@@ -31,7 +32,7 @@ def device_class(user_agent: str, verdict: Optional[str] = None) -> str:
 def _from_user_agent(user_agent: str) -> str:
     if not user_agent:
         return "unknown"
-    ua = parse(user_agent)
+    ua = _parse(user_agent)
     if ua.is_bot:
         return "unknown"
     if ua.is_tablet:
@@ -45,7 +46,7 @@ def _from_user_agent(user_agent: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _family(user_agent: str) -> str:
-    ua = parse(user_agent)
+    ua = _parse(user_agent)
     return ua.browser.family if ua.browser.family and ua.browser.family != "Other" else ""
 
 
@@ -55,3 +56,25 @@ def agent_family(user_agent: str, verdict: Optional[str] = None) -> str:
     if verdict in MACHINE_VERDICTS or not (user_agent or "").strip():
         return ""
     return _family(user_agent.strip())
+
+
+class _Parsed(UserAgent):
+    """``user_agents``' reading of a parse (is_mobile, is_tablet, is_pc, is_bot), the
+    parse itself by ua-parser 1.x, which uses its native matcher (ua-parser-rs) where
+    installed: ~25x faster than the pure-Python one ``user_agents.parse`` calls, and
+    a burst of hits can bring thousands of agents never seen before."""
+
+    def __init__(self, user_agent: str):
+        r = _PARSER.parse(user_agent).with_defaults()
+        self.ua_string = user_agent
+        b, o, d = r.user_agent, r.os, r.device
+        self.os = parse_operating_system(o.family, o.major, o.minor, o.patch, o.patch_minor)
+        self.browser = parse_browser(b.family, b.major, b.minor, b.patch, b.patch_minor)
+        self.device = parse_device(d.family, d.brand, d.model)
+
+
+_PARSER = ua_parser.parser
+
+
+def _parse(user_agent: str) -> UserAgent:
+    return _Parsed(user_agent)

@@ -194,6 +194,9 @@ class Message(db.Model):
     first_open_after: Mapped[Optional[int]] = mapped_column(sa.Integer)  # seconds from sending to the first open
     first_click_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     engaged: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    # Bumped by every settle of the email's verdicts (server/hitpath/history.py), so a
+    # writer can tell whether the history it kept in memory is still the stored one.
+    history_rev: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     links: Mapped[list["Link"]] = relationship(
         back_populates="message", cascade="all, delete-orphan", order_by="Link.position"
     )

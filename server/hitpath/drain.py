@@ -7,11 +7,15 @@ need (``Network``: the /24 or /48, the ranges it matched, the office range; its
 place; the keyed hashes) and dropped.
 
 For each batch: the emails the hits belong to are locked (history.lock), their whole
-history read (history.load), every verdict decided again from it (verdicts.decide)
-and only what changed written (record.write), in one transaction per batch. So the
-same hits give the same verdicts whatever order, batching or number of writers
-stored them. ``refile`` does the same for emails whose evidence changed without a new
-hit (a self-view report, ``engage reclassify``).
+history read (history.load), every verdict decided again from it and only what
+changed written (record.write), in one transaction per batch. So the same hits give
+the same verdicts whatever order, batching or number of writers stored them. An email
+this writer settled last is not read again: its history is kept in memory
+(history.Memory, checked against the email's ``history_rev``) with its decisions kept
+up to date (verdicts.Running: exactly ``verdicts.decide`` over the whole history, at a
+cost proportional to what the new hits change), so a burst on one email drains as
+fast as hits on many. ``refile`` reads and decides whole histories for emails whose
+evidence changed without a new hit (a self-view report, ``engage reclassify``).
 
 Unknown tokens are dropped here (the recipient got the image anyway). A batch that
 fails is stored email by email so one bad email cannot block the ones behind it,
@@ -32,7 +36,7 @@ from ..models import Event, Link, Message, Org, User
 from . import history as history_mod
 from . import record
 from .addresses import parse_address
-from .verdicts import Hit, decide
+from .verdicts import Hit, Running
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +112,7 @@ def ingest(records: list[dict]) -> int:
     try:
         changes = settle(by_message)
         db.session.commit()
+        remember(changes)
     except Exception as err:
         db.session.rollback()
         if describe(err)[0] in ("disk", "permission"):
@@ -124,41 +129,78 @@ def ingest(records: list[dict]) -> int:
 
 def refile(message_ids) -> record.Changes:
     """Decide the verdicts of these emails again from their stored history (new
-    evidence without a new hit, or new rules). Commits."""
-    changes = settle({mid: [] for mid in message_ids})
+    evidence without a new hit, or new rules), every hit compared with its row. Commits."""
+    changes = settle({mid: [] for mid in message_ids}, keep=False)
     db.session.commit()
     wake_streams(changes)
     return changes
 
 
-def settle(by_message: dict[int, list]) -> record.Changes:
-    """Lock, read, decide, write for these emails; the caller commits."""
+def settle(by_message: dict[int, list], keep: bool = True) -> record.Changes:
+    """Lock, read, decide, write for these emails; the caller commits, then calls
+    ``remember``.
+
+    With ``keep``, an email this process settled last (its ``history_rev`` says nobody
+    else did since) is not read again: its kept history (history.Memory) takes the new
+    hits and its decisions are brought up to date (verdicts.Running, exactly what
+    deciding the whole history gives), and only the hits whose decision changed are
+    written. Otherwise its whole history is read, decided and compared row by row."""
     app = current_app._get_current_object()
     svc = services.get()
-    history_mod.lock(by_message)
-    histories = history_mod.load(by_message, app.config)
+    revs = history_mod.lock(by_message)
+    memory = history_mod.memory(app)
+    kept = memory.take(by_message, revs) if keep else {}
+    shells = history_mod.contexts(by_message, app.config)
+    kept = {mid: k for mid, k in kept.items() if mid in shells and k.running.ctx == shells[mid].ctx
+            and k.running.rules is svc.rules}
+    histories = history_mod.load_hits({mid: h for mid, h in shells.items() if mid not in kept})
     changes = record.Changes()
-    for message_id in sorted(histories):
-        h = histories[message_id]
-        new = {}
+    for message_id in sorted(shells):
+        if message_id in kept:
+            h, running = kept[message_id].history, kept[message_id].running
+            before = running.counting_opens()
+        else:
+            h, running, before = histories[message_id], Running(shells[message_id].ctx, svc.rules), None
+            running.add(h.hits)
+        new, fresh = {}, []
         for hit, row, geo in by_message[message_id]:
             if hit.key in h.stored or hit.key in new:
                 continue  # stored meanwhile by another writer (a replayed spool)
             h.add(hit, geo)
             new[hit.key] = row
-        record.write(h, decisions=decide(h.hits, h.ctx, svc.rules), new=new, app=app, changes=changes)
+            fresh.append(hit)
+        changed = running.add(fresh)
+        if before is None:
+            record.write(h, decisions=running.decisions, new=new, app=app, changes=changes)
+        else:
+            record.write(h, decisions=running.decisions, new=new, app=app, changes=changes, keys=changed,
+                         counting=(before, running.counting_opens()))
+        if keep:
+            changes.kept.append(history_mod.Kept(revs[message_id], 0, h, running))
     record.flush(changes)
+    for k in changes.kept:
+        k.count = len(k.history.stored) + len(k.history.implied)
     for user_id, event_id in changes.users.items():
         svc.broker.publish_in_transaction(db.session, user_id, event_id)
     return changes
+
+
+def remember(changes: record.Changes) -> None:
+    """After the commit: keep the histories just settled for the next batch."""
+    memory = history_mod.memory(current_app._get_current_object())
+    for k in changes.kept:
+        memory.put(k)
+    changes.kept = []
 
 
 def _one_by_one(by_message: dict[int, list]) -> record.Changes:
     changes = record.Changes()
     for message_id, hits in by_message.items():
         try:
-            changes.merge(settle({message_id: hits}))
+            one = settle({message_id: hits})
             db.session.commit()
+            remember(one)
+            changes.merge(one)
         except sa.exc.OperationalError:
             db.session.rollback()
             raise

@@ -16,6 +16,7 @@ and the prefetch headers."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Iterable, Optional
@@ -25,7 +26,7 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models import Event, Link, Message, Org, SelfView, SenderAddress, User
 from .rules import Network
-from .verdicts import Context, Hit
+from .verdicts import Context, Hit, Running
 
 
 @dataclass
@@ -54,28 +55,99 @@ class History:
     geo: dict[str, tuple] = field(default_factory=dict)  # hit key -> (country, region, city)
     agents: dict[str, str] = field(default_factory=dict)  # hit key -> user agent (device)
 
+    index: dict[str, Hit] = field(default_factory=dict)  # hit key -> the hit
+
     def add(self, hit: Hit, geo: tuple) -> None:
         self.hits.append(hit)
+        self.index[hit.key] = hit
         self.geo[hit.key] = geo
         self.agents[hit.key] = hit.user_agent
 
 
-def lock(message_ids: Iterable[int]) -> None:
-    """Serialize work on these emails with every other writer, until commit."""
+def lock(message_ids: Iterable[int]) -> dict[int, int]:
+    """Serialize work on these emails with every other writer, until commit; bumps
+    each one's ``history_rev`` and returns the new values (message id -> rev)."""
     ids = sorted(set(message_ids))
     if not ids:
-        return
+        return {}
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(sa.select(Message.id).where(Message.id.in_(ids)).order_by(Message.id).with_for_update())
-    else:
-        # SQLite: the first write of a transaction waits for the one write lock; reads
-        # after it see everything committed before (WAL takes the snapshot then).
-        db.session.execute(sa.update(Message).where(Message.id == ids[0]).values(id=Message.id)
-                           .execution_options(synchronize_session=False))
+    # SQLite: this is the transaction's first write, which waits for the one write lock;
+    # reads after it see everything committed before (WAL takes the snapshot then).
+    db.session.execute(sa.update(Message).where(Message.id.in_(ids)).values(history_rev=Message.history_rev + 1)
+                       .execution_options(synchronize_session=False))
+    return dict(db.session.execute(sa.select(Message.id, Message.history_rev).where(Message.id.in_(ids))).all())
+
+
+@dataclass
+class Kept:
+    """An email's history as this process last settled it, with its decisions kept
+    up to date (``verdicts.Running``): valid while nobody else has settled the email
+    (``rev``) and none of its events went another way (``count``: retention)."""
+
+    rev: int
+    count: int
+    history: History
+    running: Running
+
+
+class Memory:
+    """The histories this writer settled last, least recently used dropped first
+    (about 1 KB a hit). Entries are taken out while an email is settled and put back
+    only after the commit, so a rolled-back batch never leaves a wrong one."""
+
+    def __init__(self, max_hits: int = 200_000):
+        self.max_hits = max_hits
+        self._kept: "OrderedDict[int, Kept]" = OrderedDict()
+        self._hits = 0
+
+    def take(self, message_ids: Iterable[int], revs: dict[int, int]) -> dict[int, Kept]:
+        """The kept histories of these emails that are still current (call after ``lock``)."""
+        found = {}
+        for mid in message_ids:
+            kept = self._kept.pop(mid, None)
+            if kept is not None:
+                self._hits -= len(kept.history.hits)
+                if kept.rev == revs.get(mid, 0) - 1:
+                    found[mid] = kept
+        if found:
+            counts = dict(db.session.execute(
+                sa.select(Event.message_id, sa.func.count()).where(Event.message_id.in_(list(found)))
+                .group_by(Event.message_id)).all())
+            found = {mid: k for mid, k in found.items() if counts.get(mid, 0) == k.count}
+        return found
+
+    def put(self, kept: Kept) -> None:
+        mid = kept.history.message_id
+        old = self._kept.pop(mid, None)
+        if old is not None:
+            self._hits -= len(old.history.hits)
+        self._kept[mid] = kept
+        self._hits += len(kept.history.hits)
+        while self._hits > self.max_hits and len(self._kept) > 1:
+            _, dropped = self._kept.popitem(last=False)
+            self._hits -= len(dropped.history.hits)
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+
+def memory(app) -> Memory:
+    """This app's (this process's) kept histories."""
+    found = app.extensions.get("engage_histories")
+    if found is None:
+        found = app.extensions["engage_histories"] = Memory(app.config.get("HISTORY_MEMORY_HITS", 200_000))
+    return found
 
 
 def load(message_ids: Iterable[int], cfg) -> dict[int, History]:
     """The histories of these emails (call ``lock`` first)."""
+    return load_hits(contexts(message_ids, cfg))
+
+
+def contexts(message_ids: Iterable[int], cfg) -> dict[int, History]:
+    """These emails' histories without their hits: what the verdicts depend on besides
+    the hits (``History.ctx``), read fresh for every batch."""
     ids = sorted(set(message_ids))
     if not ids:
         return {}
@@ -93,7 +165,8 @@ def load(message_ids: Iterable[int], cfg) -> dict[int, History]:
         addresses.setdefault(uid, {})[ip_hash] = seen
     views: dict[int, list[datetime]] = {}
     for thread_id, at in db.session.execute(
-            sa.select(SelfView.thread_id, SelfView.at).where(SelfView.thread_id.in_(threads))):
+            sa.select(SelfView.thread_id, SelfView.at).where(SelfView.thread_id.in_(threads))
+            .order_by(SelfView.at)):  # in order: two loads of the same views are equal contexts
         views.setdefault(thread_id, []).append(at)
     out: dict[int, History] = {}
     for m in messages:
@@ -103,6 +176,14 @@ def load(message_ids: Iterable[int], cfg) -> dict[int, History]:
             sender_address_window=timedelta(days=cfg["SELF_ADDRESS_DAYS"]),
             self_views=tuple(views.get(m.thread_id, ())),
             self_view_window=timedelta(seconds=cfg["SELF_VIEW_SECONDS"])))
+    return out
+
+
+def load_hits(out: dict[int, History]) -> dict[int, History]:
+    """Fill these histories (from ``contexts``) with their stored hits."""
+    ids = sorted(out)
+    if not ids:
+        return out
     E = Event.__table__.c
     rows = db.session.execute(
         sa.select(E.id, E.message_id, E.hit_id, E.kind, E.method, E.at, E.verdict, E.reason, E.country, E.region,

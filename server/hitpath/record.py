@@ -70,6 +70,10 @@ class Changes:
     # each changed email's (first counted open, first counted click, counted events).
     hours: Counter = field(default_factory=Counter)
     summaries: dict[int, tuple] = field(default_factory=dict)
+    # For each insert: the history and hit key it is for, and whether it is the
+    # implied open (``flush`` fills the history's rows in with the new ids).
+    targets: list[tuple[History, str, bool]] = field(default_factory=list)
+    kept: list = field(default_factory=list)  # history.Kept: to remember once committed
 
     def merge(self, other: "Changes") -> None:
         self.inserted += other.inserted
@@ -79,6 +83,7 @@ class Changes:
         for uid, eid in other.users.items():
             self.users[uid] = max(self.users.get(uid, 0), eid)
         self.threads |= other.threads
+        self.kept += other.kept
 
 
 def _shown(history: History, key: str, d: Decision) -> dict:
@@ -93,11 +98,16 @@ def _differs(row: Stored, values: dict) -> bool:
         values["verdict"], values["reason"], values["country"], values["region"], values["city"], values["device"])
 
 
-def write(history: History, decisions: dict[str, Decision], new: dict[str, NewHit], app, changes: Changes) -> None:
+def write(history: History, decisions: dict[str, Decision], new: dict[str, NewHit], app, changes: Changes,
+          keys=None, counting: Optional[tuple] = None) -> None:
     """Queue in ``changes`` what brings the email's stored events in line with
-    ``decisions`` (then ``flush``; the caller commits)."""
+    ``decisions`` (then ``flush``; the caller commits). With ``keys``, only those hits
+    can differ from their rows (the rest are as the history holds them: the writer's
+    kept history, server/hitpath/history.Memory), and ``counting`` is the (first, last,
+    proxied) of the opens that count before and after; else every hit is compared.
+    The history's rows are brought up to date too."""
     inserts, updates, deletes = [], [], []
-    counting_before = _counting_opens(history)
+    counting_before = _counting_opens(history) if counting is None else counting[0][:2]
     hours = changes.hours
 
     def hour_key(kind, at, v):  # the insight_hours row of a stored row or of values to write
@@ -105,7 +115,11 @@ def write(history: History, decisions: dict[str, Decision], new: dict[str, NewHi
             else (v.verdict, v.country, v.region)
         return insights_rollup.key(history.user_id, kind, at, verdict, country, region)
 
-    for hit in history.hits:
+    if keys is None:
+        hits = history.hits
+    else:
+        hits = [history.index[k] for k in new] + [history.index[k] for k in keys if k not in new]
+    for hit in hits:
         d = decisions[hit.key]
         values = _shown(history, hit.key, d)
         row = history.stored.get(hit.key)
@@ -119,11 +133,13 @@ def write(history: History, decisions: dict[str, Decision], new: dict[str, NewHi
             inserts.append(dict(user_id=n.user_id, message_id=n.message_id, link_id=n.link_id, kind=n.kind,
                                 method=n.method[:8], at=n.at, user_agent=n.user_agent[:512], ip_hash=n.ip_hash,
                                 source_hash=n.source_hash, implied=False, hit_id=n.key, facts=n.facts, **values))
+            changes.targets.append((history, hit.key, False))
         elif _differs(row, values):
             if row.verdict != d.verdict:
                 changes.refiled.append((row.verdict, d.verdict, d.reason))
             updates.append(dict(eid=row.id, v=values["verdict"], r=values["reason"], c=values["country"],
                                 rg=values["region"], ct=values["city"], d=values["device"]))
+            history.stored[hit.key] = _row(row.id, values)
         implied = history.implied.get(hit.key)
         if d.implied_open:
             ivalues = {**values, "reason": IMPLIED_REASON}
@@ -139,14 +155,17 @@ def write(history: History, decisions: dict[str, Decision], new: dict[str, NewHi
                                     ip_hash=hit.address, source_hash=hit.source, implied=True,
                                     hit_id=f"{hit.key}+open" if not hit.key.startswith("event-") else None,
                                     facts=None, **ivalues))
+                changes.targets.append((history, hit.key, True))
                 if src is None:
                     changes.refiled.append(("", "implied open", IMPLIED_REASON))
             elif _differs(implied, ivalues):
                 updates.append(dict(eid=implied.id, v=ivalues["verdict"], r=ivalues["reason"], c=ivalues["country"],
                                     rg=ivalues["region"], ct=ivalues["city"], d=ivalues["device"]))
+                history.implied[hit.key] = _row(implied.id, ivalues)
         elif implied is not None:
             hours[hour_key("implied", hit.at, implied)] -= 1
             deletes.append(implied.id)
+            del history.implied[hit.key]
             changes.refiled.append((implied.verdict, "no implied open", "an open that counts came before the click"))
     changes.inserts += inserts
     changes.updates += updates
@@ -159,7 +178,7 @@ def write(history: History, decisions: dict[str, Decision], new: dict[str, NewHi
         changes.users[history.user_id] = max([changes.users.get(history.user_id, 0), *(u["eid"] for u in updates)])
     if inserts or updates or deletes:
         changes.threads.add(history.thread_id)
-        after = _counting_after(history, decisions)
+        after = _counting_after(history, decisions) if counting is None else counting[1]
         counted = [h for h in history.hits if decisions[h.key].counts]
         opened_after = None if after[0] is None else max(0, round((after[0] - history.ctx.sent_at).total_seconds()))
         changes.summaries[history.message_id] = (
@@ -175,8 +194,9 @@ def flush(changes: Changes) -> None:
     """Write the queued rows, then the threads' totals."""
     if changes.inserts:
         ids = _insert(changes.inserts)
-        for row, event_id in zip(changes.inserts, ids):
+        for row, event_id, (history, key, implied) in zip(changes.inserts, ids, changes.targets):
             changes.users[row["user_id"]] = max(changes.users.get(row["user_id"], 0), event_id)
+            (history.implied if implied else history.stored)[key] = _row(event_id, row)
     if changes.updates:
         db.session.execute(_UPDATE, changes.updates)
     if changes.deletes:
@@ -184,12 +204,17 @@ def flush(changes: Changes) -> None:
                            .execution_options(synchronize_session=False))
         for user_id, _ in changes.deletes:
             changes.users.setdefault(user_id, 0)
-    changes.inserts, changes.updates, changes.deletes = [], [], []
+    changes.inserts, changes.updates, changes.deletes, changes.targets = [], [], [], []
     insights_rollup.apply(db.session, changes.hours)
     insights_rollup.set_messages(db.session, changes.summaries)
     changes.hours, changes.summaries = Counter(), {}
     if changes.threads:
         thread_totals(changes.threads)
+
+
+def _row(event_id: int, values: dict) -> Stored:
+    return Stored(event_id, values["verdict"], values["reason"], values["country"], values["region"],
+                  values["city"], values["device"])
 
 
 def _counting_opens(history: History) -> tuple:
