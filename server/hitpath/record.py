@@ -249,7 +249,7 @@ def _insert(rows: list[dict]) -> list[int]:
     return [db.session.execute(sa.insert(E).values(**row)).inserted_primary_key[0] for row in rows]
 
 
-COPY_FROM = 1000000  # rows: below this a multi-row INSERT is as quick
+COPY_FROM = 20  # rows: below this a multi-row INSERT is as quick
 
 
 def _copy(rows: list[dict], dialect) -> list[int]:
