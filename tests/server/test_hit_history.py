@@ -167,3 +167,43 @@ def test_reclassify_after_a_data_change(app, client, ann, tmp_path):
 def test_reclassify_rejects_a_bad_since(app):
     result = app.test_cli_runner().invoke(args=["reclassify", "--since", "0"])
     assert result.exit_code != 0 and "--since" in result.output
+
+
+def test_a_writer_reads_an_email_again_when_another_writer_stored_hits_on_it_meanwhile(app, client, ann, tmp_path,
+                                                                                       geo_db):
+    """The writer keeps the emails it settled (history.Memory) and decides only what new
+    hits change; another writer's batch on the same email in between makes it read the
+    email again, so the verdicts are those of one writer storing everything at once."""
+    from server.hitpath import history
+    from server.hitpath.drain import ingest
+    from tests.fixtures.app import make_app
+
+    links = ["https://prospect.example/a", "https://prospect.example/b", "https://prospect.example/c"]
+    first = register(client, ann, thread_id="t-a", links=links)
+    twin = register(client, ann, thread_id="t-b", links=links)
+    hits = sorted(_records(first, 90, seed=11), key=lambda r: r["at"])
+    tokens = dict(zip((path_of(first["pixel_url"]).split("/")[-1][:-4],
+                       *[path_of(l["tracked_url"]).split("/")[-1] for l in first["links"]]),
+                      (path_of(twin["pixel_url"]).split("/")[-1][:-4],
+                       *[path_of(l["tracked_url"]).split("/")[-1] for l in twin["links"]])))
+    other = make_app(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "other", geo_db,
+                     SECRET_KEY=app.config["SECRET_KEY"])  # another process of the same installation
+    try:
+        with app.app_context():
+            ingest(hits[:30])
+            assert len(history.memory(app)) == 1  # kept for the next batch
+        with other.app_context():
+            ingest(hits[30:60])
+        with app.app_context():
+            ingest(hits[60:])
+            ingest([{**r, "hit_id": r["hit_id"][::-1], "token": tokens[r["token"]]} for r in hits])
+    finally:
+        from server.extensions import db
+
+        other.extensions["engage"].drainer.close()
+        other.extensions["engage"].spool.close()
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    assert len(_verdicts(app, first)) >= 90
+    assert _verdicts(app, first) == _verdicts(app, twin)
