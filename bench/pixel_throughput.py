@@ -35,7 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import datagen  # noqa: E402
 import harness as h  # noqa: E402
 
-TARGET = 0.25  # of nginx, from the issue
+TARGET = 0.25  # answered, of nginx
+STORED_TARGET = 0.10  # stored, every hit decided from its email's history (issue 10; aim 0.25)
 ISSUE_BASELINE = 0.054
 
 
@@ -100,6 +101,9 @@ def run_wrk(url: str, args, script: Path, warm_script: Path | None = None, count
         result["stored_during"] = sampler.at(result["ended"]) - before
         result["stored_rps"] = min(stored, result["requests"]) / (done_at - result["started"])
         result["stored_rps_under_load"] = result["stored_during"] / (result["ended"] - result["started"])
+        # How fast the writer stored the backlog once wrk stopped (answering idle).
+        backlog = min(stored, result["requests"]) - result["stored_during"]
+        result["drain_rps"] = backlog / result["drain_s"] if result["drain_s"] > 0.05 and backlog > 0 else None
     print(_line(result), flush=True)
     return result
 
@@ -112,7 +116,8 @@ def _line(r: dict) -> str:
     if "stored" in r:
         text += (f"  | stored {r['stored']} of {r['requests']}{'' if r['all_stored'] else ' (deadline)'}: "
                  f"{r['stored_rps']:.0f}/s overall, {r['stored_rps_under_load']:.0f}/s while wrk ran, "
-                 f"{'drained' if r['all_stored'] else 'waited'} {r['drain_s']:.1f} s after wrk")
+                 f"{'drained' if r['all_stored'] else 'waited'} {r['drain_s']:.1f} s after wrk"
+                 + (f" at {r['drain_rps']:.0f}/s" if r.get("drain_rps") else ""))
     return text + f"  [{r['load']}]"
 
 
@@ -139,11 +144,13 @@ def baseline(args, script: Path, warm: Path) -> dict:
 
 
 def engage_run(template: h.Engage, server: str, threads: int, streams: int, watcher: str, args,
-               script: Path, warm: Path, drain_limit: float = 0) -> dict:
+               script: Path, warm: Path, drain_limit: float = 0, tag: str = "") -> dict:
     """One run on a fresh copy of the installation (no backlog from an earlier run)."""
     label = f"Engage {server}" + ("" if server == "gunicorn-gevent" else f" threads={threads}")
     label += f" + {streams} streams" if streams else ""
-    site = template.clone(f"pixel-{server}-{threads}-{streams}", server=server, threads=threads).start()
+    label += tag
+    site = template.clone(f"pixel-{server}-{threads}-{streams}{tag.replace(' ', '-')}", server=server,
+                          threads=threads).start()
     clients = None
     try:
         if streams:
@@ -158,6 +165,30 @@ def engage_run(template: h.Engage, server: str, threads: int, streams: int, watc
         if clients:
             clients.close()
         site.stop()
+
+
+def postgres_runs(rows: dict, args, script: Path, one: Path, warm: Path) -> list[dict]:
+    """``engage serve`` on PostgreSQL: the same emails (same tokens) loaded into a new
+    database; the campaign run, then a burst on one email, on the same installation."""
+    out = []
+    with h.database("postgres", f"bench_pixel_{os.getpid()}") as url:
+        site = h.Engage(database_url=url, workers=args.workers, name="pixel-pg", threads=8)
+        site.migrate()
+        site.create_user("sender@ourco.example")
+        site.create_user("watcher@ourco.example")
+        uid = datagen.user_id(url, "sender@ourco.example")
+        datagen.load(url, datagen.make_user_data(uid, args.messages, 0, datagen.utcnow(), datagen.next_ids(url)))
+        site.start()
+        try:
+            out.append(run_wrk(site.url, args, script, warm, site.event_count, "Engage granian threads=8 PostgreSQL",
+                               args.drain_limit, site.spool_pending))
+            out.append(run_wrk(site.url, args, one, warm, site.event_count,
+                               "Engage granian PostgreSQL, ONE email", args.drain_limit, site.spool_pending))
+        finally:
+            site.stop()
+    for r in out:
+        r.update(server="granian", threads=8, streams=0)
+    return out
 
 
 def profile_writer(template: h.Engage, paths: list[str], n: int, top: int = 14) -> list[str]:
@@ -226,6 +257,8 @@ def main(argv=None) -> int:
                    help="granian blocking threads per worker for the run with streams")
     p.add_argument("--drain-limit", type=float, default=120, help="seconds to wait for every hit to be stored")
     p.add_argument("--no-alternatives", action="store_true", help="skip gunicorn gthread/gevent")
+    p.add_argument("--no-streams", action="store_true", help="skip the runs with live streams")
+    p.add_argument("--db", default="sqlite,postgres", help="databases for engage serve's runs")
     p.add_argument("--profile", type=int, default=10000, help="hits to store under cProfile at the end (0: skip)")
     p.add_argument("--burst", type=int, default=5000, help="hits on one email to store at the end (0: skip)")
     args = p.parse_args(argv)
@@ -251,11 +284,17 @@ def main(argv=None) -> int:
         warm = h.pixel_script([f"/p/warmup{i:024d}.gif" for i in range(50)], h.workdir("wrk-warm"))
         st = args.stream_threads
         results = {"nginx1": run_wrk(nginx.url, args, script, warm, label="nginx static GIF (first)")}
+        one = h.pixel_script(paths[:1], h.workdir("wrk-one"))
         results["main"] = engage_run(template, "granian", 8, 0, watcher, args, script, warm, args.drain_limit)
+        results["one"] = [engage_run(template, "granian", 8, 0, watcher, args, one, warm, args.drain_limit,
+                                     tag=", ONE email")]
+        if "postgres" in args.db:
+            results["pg"] = postgres_runs(rows, args, script, one, warm)
         results["baseline"] = baseline(args, script, warm)
-        results["streams"] = [engage_run(template, "granian", 8, args.streams, watcher, args, script, warm),
-                              engage_run(template, "granian", st, 0, watcher, args, script, warm),
-                              engage_run(template, "granian", st, args.streams, watcher, args, script, warm)]
+        results["streams"] = [] if args.no_streams else [
+            engage_run(template, "granian", 8, args.streams, watcher, args, script, warm),
+            engage_run(template, "granian", st, 0, watcher, args, script, warm),
+            engage_run(template, "granian", st, args.streams, watcher, args, script, warm)]
         results["alternatives"] = [] if args.no_alternatives else [
             engage_run(template, "gunicorn-gthread", 8, 0, watcher, args, script, warm),
             engage_run(template, "gunicorn-gevent", 0, 0, watcher, args, script, warm),
@@ -276,8 +315,9 @@ def main(argv=None) -> int:
 def burst_on_one_email(template: h.Engage, path: str, n: int) -> str:
     """A burst on ONE email (a flood from one reader, a gateway, a forwarded
     newsletter): n hits from 30 sources stored the way the writer does, batches of
-    500. Each batch decides the email's whole history again (server/hitpath), so this
-    is the case where history costs the most: how long the writer takes to drain it."""
+    500. This was the case where history cost the most (each batch decided the email's
+    whole history again); the writer now keeps the email's history and decides only
+    what a batch changes (server/hitpath/verdicts.Running): how long it takes to drain."""
     import random
 
     site = template.clone("pixel-burst")
@@ -304,8 +344,7 @@ def burst_on_one_email(template: h.Engage, path: str, n: int) -> str:
         stored = sum(ingest(records[i:i + 500]) for i in range(0, n, 500))
         elapsed = time.perf_counter() - started
     return (f"  a burst of {n} hits on one email ({len(sources)} sources, {n // 1000} s of answer time): stored "
-            f"{stored} in {elapsed:.1f} s = {n / elapsed:.0f} hits/s, every batch deciding the email's whole "
-            f"history again ({h.load()})")
+            f"{stored} in {elapsed:.1f} s = {n / elapsed:.0f} hits/s ({h.load()})")
 
 
 def report(results: dict, args) -> None:
@@ -313,18 +352,26 @@ def report(results: dict, args) -> None:
     n_rps = sum(r["rps"] for r in ng) / 2
     n_p99 = sum(r["p99"] for r in ng) / 2
     g, base = results["main"], results["baseline"]
-    rows = [g, base, *results["streams"], *results["alternatives"]]
+    drains = [g, *results.get("one", []), *results.get("pg", [])]
+    rows = [*drains, base, *results["streams"], *results["alternatives"]]
     print(f"\nnginx: {ng[0]['rps']:.0f}/s then {ng[1]['rps']:.0f}/s (mean {n_rps:.0f}/s), p99 {n_p99:.2f} ms")
     head = f"{'server':<46}{'answered/s':>11}{'x nginx':>8}{'stored/s':>9}{'x nginx':>8}{'p99 ms':>9}{'x nginx':>8}"
     print(head + "\n" + "-" * len(head))
     for r in rows:
         stored = f"{r['stored_rps']:>9.0f}{r['stored_rps'] / n_rps:>8.3f}" if "stored_rps" in r else f"{'-':>9}{'':>8}"
         print(f"{r['label']:<46}{r['rps']:>11.0f}{r['rps'] / n_rps:>8.3f}{stored}{r['p99']:>9.2f}{r['p99'] / n_p99:>8.1f}")
-    print(f"\nTarget >= {TARGET} of nginx. engage serve: answered {g['rps'] / n_rps:.3f}; stored "
+    print(f"\nTarget >= {TARGET} of nginx answered, >= {STORED_TARGET} stored. engage serve: answered {g['rps'] / n_rps:.3f}; stored "
           f"{g['stored_rps'] / n_rps:.3f} ({g['stored']} of {g['requests']} answered hits stored, "
           f"{'drained' if g['all_stored'] else 'deadline'} {g['drain_s']:.1f} s after wrk ended, "
           f"{g['stored_rps_under_load']:.0f}/s stored while wrk ran). Baseline: {base['rps'] / n_rps:.3f} "
           f"(the issue measured {ISSUE_BASELINE}).")
+    print("\nDrain (engage serve; every hit decided from its email's history): answered/s, stored/s, and the "
+          "writer's rate on the backlog once wrk stopped")
+    for r in drains:
+        rate = f"{r['drain_rps']:.0f}/s" if r.get("drain_rps") else "-"
+        print(f"  {r['label']:<44} answered {r['rps']:>7.0f}/s  stored {r['stored_rps']:>7.0f}/s "
+              f"({r['stored_rps'] / n_rps:.3f} x nginx)  drained {r['drain_s']:5.1f} s after wrk at {rate}"
+              f"{'' if r['all_stored'] else '  NOT ALL STORED'}")
     for r in [x for x in results["streams"] + results["alternatives"] if x["streams"]]:
         plain = next((x for x in [g, *results["streams"], *results["alternatives"]] if x["server"] == r["server"]
                       and x["threads"] == r["threads"] and not x["streams"]), g)
@@ -332,9 +379,12 @@ def report(results: dict, args) -> None:
               f"pixel rate ({r['streams_served']} of {r['streams']} streams being served)")
     s = "SUMMARY | "
     print(f"{s}pixel answered/s: engage serve vs nginx | {g['rps']:.0f} vs {n_rps:.0f} | {g['rps'] / n_rps:.3f} | >= {TARGET} | {g['load']}")
-    print(f"{s}pixel stored/s: engage serve vs nginx | {g['stored_rps']:.0f} vs {n_rps:.0f} | {g['stored_rps'] / n_rps:.3f} | >= {TARGET} | {g['load']}")
+    print(f"{s}pixel stored/s: engage serve vs nginx | {g['stored_rps']:.0f} vs {n_rps:.0f} | {g['stored_rps'] / n_rps:.3f} | >= {STORED_TARGET} | {g['load']}")
     print(f"{s}pixel p99: engage serve vs nginx | {g['p99']:.1f} vs {n_p99:.1f} ms | {g['p99'] / n_p99:.1f}x | - | {g['load']}")
     print(f"{s}pixel: Flask/gunicorn sync/SQLite vs nginx | {base['rps']:.0f} vs {n_rps:.0f} | {base['rps'] / n_rps:.3f} | issue: {ISSUE_BASELINE} | {base['load']}")
+    for r in drains[1:]:
+        print(f"{s}pixel stored/s: {r['label']} vs nginx | {r['stored_rps']:.0f} vs {n_rps:.0f} | "
+              f"{r['stored_rps'] / n_rps:.3f} | - | drained {r['drain_s']:.1f} s after wrk | {r['load']}")
     for r in [*results["streams"], *results["alternatives"]]:
         print(f"{s}pixel answered/s: {r['label']} vs nginx | {r['rps']:.0f} vs {n_rps:.0f} | {r['rps'] / n_rps:.3f} | - | {r['load']}")
 

@@ -31,8 +31,11 @@ from .history import History, Stored
 from .verdicts import COUNTING, IMPLIED_REASON, Decision
 
 E = Event.__table__
+# A re-filed event takes a new id: an event's id is its place in the live stream
+# (server/api/stream.py sends the events after the client's Last-Event-ID), so an open
+# panel hears of the new verdict like of a new hit, and a reconnect does not miss it.
 _UPDATE = (E.update().where(E.c.id == sa.bindparam("eid")).values(
-    verdict=sa.bindparam("v"), reason=sa.bindparam("r"), country=sa.bindparam("c"),
+    id=sa.bindparam("nid"), verdict=sa.bindparam("v"), reason=sa.bindparam("r"), country=sa.bindparam("c"),
     region=sa.bindparam("rg"), city=sa.bindparam("ct"), device=sa.bindparam("d")))
 
 
@@ -74,6 +77,7 @@ class Changes:
     # For each insert: the history and hit key it is for, and whether it is the
     # implied open (``flush`` fills the history's rows in with the new ids).
     targets: list[tuple[History, str, bool]] = field(default_factory=list)
+    update_targets: list[tuple[History, str, bool]] = field(default_factory=list)  # the same, per update
     kept: list = field(default_factory=list)  # history.Kept: to remember once committed
 
     def merge(self, other: "Changes") -> None:
@@ -140,6 +144,7 @@ def write(history: History, decisions: dict[str, Decision], new: dict[str, NewHi
                 changes.refiled.append((row.verdict, d.verdict, d.reason))
             updates.append(dict(eid=row.id, v=values["verdict"], r=values["reason"], c=values["country"],
                                 rg=values["region"], ct=values["city"], d=values["device"]))
+            changes.update_targets.append((history, hit.key, False))
             history.stored[hit.key] = _row(row.id, values)
         implied = history.implied.get(hit.key)
         if d.implied_open:
@@ -162,6 +167,7 @@ def write(history: History, decisions: dict[str, Decision], new: dict[str, NewHi
             elif _differs(implied, ivalues):
                 updates.append(dict(eid=implied.id, v=ivalues["verdict"], r=ivalues["reason"], c=ivalues["country"],
                                     rg=ivalues["region"], ct=ivalues["city"], d=ivalues["device"]))
+                changes.update_targets.append((history, hit.key, True))
                 history.implied[hit.key] = _row(implied.id, ivalues)
         elif implied is not None:
             hours[hour_key("implied", hit.at, implied)] -= 1
@@ -175,8 +181,6 @@ def write(history: History, decisions: dict[str, Decision], new: dict[str, NewHi
         if not r["implied"]:
             changes.inserted += 1
             changes.inserted_kinds[r["kind"]] = changes.inserted_kinds.get(r["kind"], 0) + 1
-    if updates:
-        changes.users[history.user_id] = max([changes.users.get(history.user_id, 0), *(u["eid"] for u in updates)])
     if inserts or updates or deletes:
         changes.threads.add(history.thread_id)
         after = _counting_after(history, decisions) if counting is None else counting[1]
@@ -199,13 +203,20 @@ def flush(changes: Changes) -> None:
             changes.users[row["user_id"]] = max(changes.users.get(row["user_id"], 0), event_id)
             (history.implied if implied else history.stored)[key] = _row(event_id, row)
     if changes.updates:
+        for u, new_id, (history, key, implied) in zip(changes.updates, _new_ids(len(changes.updates)),
+                                                      changes.update_targets):
+            u["nid"] = new_id
+            changes.users[history.user_id] = max(changes.users.get(history.user_id, 0), new_id)
+            rows = history.implied if implied else history.stored
+            old = rows[key]
+            rows[key] = Stored(new_id, old.verdict, old.reason, old.country, old.region, old.city, old.device)
         db.session.execute(_UPDATE, changes.updates)
     if changes.deletes:
         db.session.execute(sa.delete(Event).where(Event.id.in_([d for _, d in changes.deletes]))
                            .execution_options(synchronize_session=False))
         for user_id, _ in changes.deletes:
             changes.users.setdefault(user_id, 0)
-    changes.inserts, changes.updates, changes.deletes, changes.targets = [], [], [], []
+    changes.inserts, changes.updates, changes.deletes, changes.targets, changes.update_targets = [], [], [], [], []
     insights_rollup.apply(db.session, changes.hours)
     insights_rollup.set_messages(db.session, changes.summaries)
     changes.hours, changes.summaries = Counter(), {}
@@ -250,6 +261,16 @@ def _insert(rows: list[dict]) -> list[int]:
 
 
 COPY_FROM = 20  # rows: below this a multi-row INSERT is as quick
+
+
+def _new_ids(n: int) -> list[int]:
+    """n event ids above every one given so far (the caller holds the emails' locks; on
+    SQLite that is the one write lock)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return list(db.session.execute(sa.text(
+            "SELECT nextval(pg_get_serial_sequence('events', 'id')) FROM generate_series(1, :n)"), {"n": n}).scalars())
+    top = db.session.execute(sa.select(sa.func.coalesce(sa.func.max(E.c.id), 0))).scalar_one()
+    return list(range(top + 1, top + 1 + n))
 
 
 def _copy(rows: list[dict], dialect) -> list[int]:

@@ -241,3 +241,37 @@ def test_one_user_cannot_take_every_stream(sqlite_server):
     finally:
         for c in (*held, extra, other):
             c.close()
+
+
+def test_a_re_filed_verdict_reaches_an_open_stream_and_the_thread_counts_follow(sqlite_server):
+    """Gmail's proxy loads the image (counted); then the sender's extension reports
+    viewing the thread: the load was theirs. The open stream hears the re-filed hit
+    at once, so a panel showing the thread changes without a reload."""
+    from tests.fixtures.addresses import GOOGLE_PROXY_IP
+    from tests.fixtures.agents import GMAIL_PROXY
+
+    server = sqlite_server
+    pixel = _register(server, server.token, "t-refile")
+    client = SseClient(server.port, server.token)
+    try:
+        assert client.wait_for(lambda c: ": connected" in c.text, 30)
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        conn.request("GET", pixel, headers={"User-Agent": GMAIL_PROXY, "X-Forwarded-For": GOOGLE_PROXY_IP})
+        assert conn.getresponse().read().startswith(b"GIF")
+        conn.close()
+        assert client.wait_for(lambda c: len(c.events) == 1, 15), client.text
+        [opened] = client.events
+        assert (opened["verdict"], opened["counts"], opened["unread"]) == ("gmail", True, 1)
+        status, _, _ = server.request("POST", "/api/v1/threads/self-view", {"thread_id": "t-refile"},
+                                      token=server.token)
+        assert status == 200
+        assert client.wait_for(lambda c: len(c.events) == 2, 15), client.text
+        refiled = client.events[1]
+        assert refiled["thread_id"] == "t-refile" and refiled["at"] == opened["at"]
+        assert (refiled["verdict"], refiled["counts"], refiled["unread"]) == ("self", False, 0)
+        assert refiled["id"] > opened["id"]  # after the client's Last-Event-ID: a reconnect gets it too
+        status, page, _ = server.request("GET", "/api/v1/threads", token=server.token)
+        [thread] = [t for t in page["threads"] if t["thread_id"] == "t-refile"]
+        assert thread["opens"] == 0
+    finally:
+        client.close()
