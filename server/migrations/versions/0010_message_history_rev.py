@@ -1,14 +1,14 @@
 """messages.history_rev: bumped each time an email's verdicts are settled, so a writer
 knows whether the history it kept in memory is still the stored one
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0009'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
