@@ -112,7 +112,7 @@ def _observe(rules: "Rules", text: str, office_ranges: tuple[str, ...]) -> Netwo
     ip = parse_ip(text)
     if ip is None:
         return Network()
-    facts = rules.address(str(ip))
+    facts = rules.address_of(ip)  # not rules.address(str(ip)): that would parse the address again
     org = next((str(n) for n in parse_networks(office_ranges) if ip in n), None) if office_ranges else None
     return Network(kind="global" if facts.is_global else "private", prefix=network_of(ip),
                    matched=tuple(sorted((g, e.cidr) for g, e in facts.ranges.items())), org=org)
@@ -240,6 +240,10 @@ class Rules:
         ip = parse_ip(text)
         if ip is None:
             return AddressFacts(None, {})
+        return self.address_of(ip)
+
+    def address_of(self, ip: IPAddress) -> AddressFacts:
+        """``address`` for an address already parsed (uncached: ``observe`` caches)."""
         table = self._v4 if ip.version == 4 else self._v6
         return AddressFacts(ip, table.lookup(int(ip)), str(ip), ip.is_global)
 
