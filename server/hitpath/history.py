@@ -12,7 +12,12 @@ one reads that.
 What a stored hit keeps (``Event.facts``) is what the rules need, never the raw
 address: the /24 or /48 it is in, the ranges the full address matched, whether it was
 in the sender's office ranges, its place (shown or not depending on the verdict),
-and the prefetch headers."""
+and the prefetch headers.
+
+The writer keeps the histories it settled (``Memory``): every settle bumps the
+email's ``history_rev`` under the lock, so a kept history whose rev is one behind,
+with as many events as the table holds for the email (retention deletes without a
+settle), is exactly what ``load`` would read, and need not be read again."""
 
 from __future__ import annotations
 
