@@ -20,6 +20,7 @@ ENV_KEYS = {
     "CORS_ORIGINS": ("ENGAGE_CORS_ORIGINS", lambda v: [p.strip() for p in v.split(",") if p.strip()]),
     "EXTENSION_IDS": ("ENGAGE_EXTENSION_IDS", lambda v: [p.strip() for p in v.split(",") if p.strip()]),
     "RETENTION_DAYS": ("ENGAGE_RETENTION_DAYS", int),
+    "HISTORY_MEMORY_HITS": ("ENGAGE_HISTORY_MEMORY_HITS", int),
     "RULES_DIR": ("ENGAGE_RULES_DIR", str),
     "SPOOL_DIR": ("ENGAGE_SPOOL_DIR", str),
     "SPOOL_RETIRE_SECONDS": ("ENGAGE_SPOOL_RETIRE_SECONDS", float),
@@ -89,6 +90,9 @@ def default_config(instance_path: str) -> dict:
         "OPENAPI_JSON_PATH": "openapi.json",
         "SELF_ADDRESS_DAYS": 7,  # how long an address the sender used counts as "the sender"
         "SELF_VIEW_SECONDS": 120,  # how long a "I am viewing this" report covers proxy loads
+        # Hits of the emails the writer settled last kept in its memory (about 2.4 KB a
+        # hit), so a burst on one email is not read and decided again per batch.
+        "HISTORY_MEMORY_HITS": 30_000,
         "SIGNIN_ATTEMPTS_PER_MINUTE": 10,
         # An API token unused for this long stops working (each use pushes it back).
         "TOKEN_IDLE_DAYS": 30,
