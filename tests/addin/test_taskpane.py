@@ -295,3 +295,28 @@ def test_the_rest_of_the_server_keeps_its_strict_headers(live):
     _, _, headers = live.request("GET", "/healthz")
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+
+
+def test_a_re_filed_verdict_changes_the_pane_without_a_reload(signed_in, live):
+    """Gmail's proxy loads the image (an open); then the sender's own view is reported
+    (POST /threads/self-view, as the extension does): the load was theirs. The open
+    pane shows the re-filed hit and the thread's new summary over the live stream."""
+    from tests.fixtures.addresses import GOOGLE_PROXY_IP
+    from tests.fixtures.agents import GMAIL_PROXY
+
+    message = register(live, f"Refiled {uuid.uuid4().hex[:6]}")
+    pane = open_pane(signed_in, live)
+    pane.wait_for_selector('#live[data-live="on"]', timeout=10000)
+    entry = article(pane, message["thread_id"])
+    entry.wait_for(state="attached")
+    assert hit_pixel(live, message["pixel_url"], user_agent=GMAIL_PROXY, ip=GOOGLE_PROXY_IP) == 200
+    entry.locator('li.engage-event[data-verdict="gmail"][data-counts="true"]').wait_for(state="attached",
+                                                                                        timeout=5000)
+    opened = entry.locator(".engage-summary").inner_text()
+    status, _, _ = live.request("POST", "/api/v1/threads/self-view", {"thread_id": message["thread_id"]},
+                                token=live.token)
+    assert status == 200
+    entry.locator('li.engage-event[data-verdict="self"][data-counts="false"]').wait_for(state="attached",
+                                                                                       timeout=5000)
+    assert entry.locator('li.engage-event[data-verdict="gmail"]').count() == 0
+    assert entry.locator(".engage-summary").inner_text() != opened
