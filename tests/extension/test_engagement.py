@@ -233,3 +233,22 @@ def test_side_panel_screenshot(ext, panel, opened, pinned, artifacts):
     path = artifacts / "extension-side-panel.png"
     panel.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 10_000
+
+
+def test_a_re_filed_verdict_changes_the_side_panel_without_a_reload(ext, panel):
+    """Gmail's proxy loads the image (an open); then the sender's own view of the thread
+    is reported: the load was theirs. The open side panel shows the re-filed hit."""
+    from tests.fixtures.addresses import GOOGLE_PROXY_IP
+    from tests.fixtures.agents import GMAIL_PROXY
+
+    _sent, message = send_tracked(ext, panel, "Refiled review")
+    thread = article(message["thread_id"])
+    assert harness.recipient_fetch(message["pixel_url"], ip=GOOGLE_PROXY_IP, user_agent=GMAIL_PROXY) == (200, None)
+    panel.wait_for_selector(f'{thread} li.engage-event[data-verdict="gmail"][data-counts="true"]', state="attached",
+                            timeout=5000)
+    opened = panel.locator(f"{thread} .engage-summary").inner_text()
+    ext.api("POST", "/api/v1/threads/self-view", {"thread_id": message["thread_id"]})
+    panel.wait_for_selector(f'{thread} li.engage-event[data-verdict="self"][data-counts="false"]', state="attached",
+                            timeout=5000)
+    assert panel.locator(f'{thread} li.engage-event[data-verdict="gmail"]').count() == 0
+    assert panel.locator(f"{thread} .engage-summary").inner_text() != opened
