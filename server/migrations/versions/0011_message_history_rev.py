@@ -1,14 +1,14 @@
 """messages.history_rev: bumped each time an email's verdicts are settled, so a writer
 knows whether the history it kept in memory is still the stored one
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0010'
-down_revision = '0009'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
