@@ -38,6 +38,8 @@ def describe(err: BaseException) -> tuple[str, str]:
         first = (text[0] if text else type(err).__name__)[:300]
         if "disk is full" in first or "No space left" in first:
             return "disk", f"the database's disk is full ({first})"
+        if "no such table" in first or ("relation" in first and "does not exist" in first):
+            return "database", f"the database is not set up: run `engage db upgrade` ({first})"
         if "permission denied" in first.lower() or "readonly database" in first:
             return "permission", f"the database refused ({first})"
         return "database", f"database unavailable ({type(orig or err).__name__}: {first})"

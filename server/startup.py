@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from . import salesforce
+from .causes import describe
 from .geo import GeoLocator, default_database_path
 from .hitpath.answer import LinkCache
 from .hitpath.drain import ingest
@@ -50,8 +51,9 @@ def start_services(app: Flask) -> Services:
         try:
             with app.app_context():
                 svc.links.warm()
-        except Exception:
-            log.warning("could not preload tracked links (database unavailable?)", exc_info=True)
+        except Exception as err:  # the links are then looked up one by one, as they are clicked
+            kind, cause = describe(err)
+            log.warning("could not preload tracked links: %s", cause, exc_info=err if kind == "bug" else None)
     if app.config["BACKGROUND_THREADS"]:
         start_background_jobs(app)
     return svc
