@@ -173,6 +173,33 @@ MESSAGES: dict[str, dict[str, str | tuple[str, str]]] = {
         "de": "Dieselbe Adresse und dasselbe Gerät erneut innerhalb von Sekunden: eine Wiederholung",
         "fr": "La même adresse et le même appareil à nouveau en quelques secondes : une répétition",
         "es": "La misma dirección y el mismo dispositivo otra vez en segundos: una repetición"},
+    # Marks in Gmail's lists and conversations and Outlook's panes (client_py/marks.py).
+    "mark.sent": {"en": "Tracked · not opened yet", "de": "Verfolgt · noch nicht geöffnet",
+                  "fr": "Suivi · pas encore ouvert", "es": "Con seguimiento · aún no abierto"},
+    "mark.last": {"en": " · last {age}", "de": " · zuletzt {age}", "fr": " · dernière fois {age}",
+                  "es": " · la última {age}"},
+    "mark.machine.apple_mpp": {
+        "en": "Apple Mail Privacy Protection downloaded the images; not a read",
+        "de": "Apples E-Mail-Datenschutz hat die Bilder geladen; nicht gelesen",
+        "fr": "La protection de la confidentialité d’Apple Mail a chargé les images ; pas une lecture",
+        "es": "La protección de privacidad de Apple Mail descargó las imágenes; no es una lectura"},
+    "mark.machine.gmail_prefetch": {
+        "en": "Gmail fetched the images ahead of time; not a read",
+        "de": "Gmail hat die Bilder vorab geladen; nicht gelesen",
+        "fr": "Gmail a chargé les images à l’avance ; pas une lecture",
+        "es": "Gmail descargó las imágenes por adelantado; no es una lectura"},
+    "mark.machine.scanner": {
+        "en": "A security scanner checked the email; not a read",
+        "de": "Ein Sicherheitsscanner hat die E-Mail geprüft; nicht gelesen",
+        "fr": "Un scanner de sécurité a vérifié l’e-mail ; pas une lecture",
+        "es": "Un escáner de seguridad revisó el correo; no es una lectura"},
+    "age.just_now": {"en": "just now", "de": "gerade eben", "fr": "à l’instant", "es": "ahora mismo"},
+    "age.minutes": {"en": ("{n} min ago", "{n} min ago"), "de": ("vor {n} Min.", "vor {n} Min."),
+                    "fr": ("il y a {n} min", "il y a {n} min"), "es": ("hace {n} min", "hace {n} min")},
+    "age.hours": {"en": ("{n} h ago", "{n} h ago"), "de": ("vor {n} Std.", "vor {n} Std."),
+                  "fr": ("il y a {n} h", "il y a {n} h"), "es": ("hace {n} h", "hace {n} h")},
+    "age.days": {"en": ("{n} day ago", "{n} days ago"), "de": ("vor {n} Tag", "vor {n} Tagen"),
+                 "fr": ("il y a {n} jour", "il y a {n} jours"), "es": ("hace {n} día", "hace {n} días")},
     "why.unknown": {
         "en": "Not recognised as a person reading the email",
         "de": "Nicht als Mensch erkannt, der die E-Mail liest",

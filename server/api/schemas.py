@@ -217,6 +217,27 @@ class ThreadStateOut(ma.Schema):
     unread = fields.Integer()
 
 
+class MarksIn(ma.Schema):
+    # 200: two of Gmail's 100-row pages; a longer list is asked for a page at a time.
+    thread_ids = fields.List(fields.String(validate=validate.Length(min=1, max=300)),
+                             load_default=list, validate=validate.Length(max=200))
+    pixel_tokens = fields.List(fields.String(validate=[validate.Length(min=1, max=64),
+                                                       validate.Regexp(r"^[A-Za-z0-9_-]+$")]),
+                               load_default=list, validate=validate.Length(max=50))
+    lang = Text(35, load_default="en")
+
+
+class MarkOut(ma.Schema):
+    state = fields.String()
+    title = fields.String()
+    thread_id = fields.String()
+
+
+class MarksOut(ma.Schema):
+    threads = fields.Dict(keys=fields.String(), values=fields.Nested(MarkOut))
+    pixels = fields.Dict(keys=fields.String(), values=fields.Nested(MarkOut))
+
+
 class SelfViewIn(ma.Schema):
     thread_id = fields.String(required=True, validate=validate.Length(min=1, max=300))
 

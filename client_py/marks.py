@@ -1,0 +1,77 @@
+"""The marks shown next to a tracked email where the sender already looks: Gmail's
+thread lists and conversations, Outlook's task pane and read pane.
+
+Pure: no I/O; the clock is read only when ``now`` is ``None``.
+
+One mark per thread (or per email in an open conversation), from the thread dict
+:func:`client_py.panel.build_threads` makes (or the server's ``GET /threads``
+returns), so the marks and the panel never disagree:
+
+* ``sent``: tracked, nothing counted yet: one grey mark;
+* ``opened``: at least one counted open or click: two green marks;
+* ``machine``: nothing counted, but a machine fetched the pixel (Apple Mail Privacy
+  Protection, Gmail's prefetcher, a security scanner): a distinct mark that says so,
+  because "your images were downloaded" is not "your email was read";
+* no mark at all for an email Engage does not track (the caller shows nothing).
+
+``title`` is the plain-words hover text in the user's language (:mod:`client_py.i18n`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Mapping
+
+from client_py.i18n import DEFAULT, language, plural, text
+from client_py.panel import thread_summary
+from client_py.times import parse_optional, resolve_now
+
+#: Verdicts of machines that fetch images or follow links for nobody in particular.
+MACHINE_VERDICTS = frozenset({"apple_mpp", "gmail_prefetch", "scanner"})
+STATES = ("sent", "opened", "machine")
+
+
+def age(when: str | datetime, now: str | datetime | None = None, lang: str = DEFAULT) -> str:
+    """How long ago, in ``lang``: ``just now``, ``5 min ago``, ``2 h ago``, ``3 days ago``."""
+    lang = language(lang)
+    seconds = (resolve_now(now) - parse_optional(when)).total_seconds()  # type: ignore[operator]
+    if seconds < 60:
+        return text(lang, "age.just_now")  # also absorbs small clock skew into the future
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return plural(lang, "age.minutes", minutes)
+    if minutes < 60 * 24:
+        return plural(lang, "age.hours", minutes // 60)
+    return plural(lang, "age.days", minutes // (60 * 24))
+
+
+def _machine_verdict(thread: Mapping) -> str | None:
+    for event in thread.get("events") or ():  # newest first
+        if event.get("verdict") in MACHINE_VERDICTS:
+            return event["verdict"]
+    return None
+
+
+def mark_state(thread: Mapping) -> str:
+    """``opened``, ``machine`` or ``sent`` for a tracked thread (or one email's events)."""
+    if int(thread.get("opens") or 0) + int(thread.get("clicks") or 0) > 0:
+        return "opened"
+    return "machine" if _machine_verdict(thread) else "sent"
+
+
+def thread_mark(thread: Mapping, lang: str = DEFAULT, now: str | datetime | None = None) -> dict:
+    """``{"state", "title"}`` for one tracked thread dict (see the module docstring)."""
+    lang = language(lang)
+    state = mark_state(thread)
+    if state == "opened":
+        title = thread_summary(int(thread.get("opens") or 0), int(thread.get("clicks") or 0),
+                               int(thread.get("recipients_count") or len(thread.get("recipients") or ())),
+                               list(thread.get("devices") or ()), list(thread.get("places") or ()), 0, lang)
+        last = thread.get("last_engagement_at")
+        if last:
+            title += text(lang, "mark.last", age=age(last, now, lang))
+    elif state == "machine":
+        title = text(lang, f"mark.machine.{_machine_verdict(thread)}")
+    else:
+        title = text(lang, "mark.sent")
+    return {"state": state, "title": title}
