@@ -9,6 +9,7 @@
 //   panel.js        the Engagement side panel
 //   live.js         stream, polling, counter, notifications (badge.js draws them)
 //   followup.js     follow-up reminders and the activity feed
+//   marks.js        the marks in Gmail's lists and conversations
 //   pixel_block.js  declarativeNetRequest rule for the sender's own pixel loads
 //   engine.js       the offscreen document;  store.js  all storage;  api.js  the server
 //
@@ -24,6 +25,7 @@ import { engineStartedAt, ensureEngine } from "./engine.js";
 import * as followup from "./followup.js";
 import * as insights from "./insights.js";
 import * as live from "./live.js";
+import * as marks from "./marks.js";
 import * as panel from "./panel.js";
 import * as replies from "./replies.js";
 import { blockPixels } from "./pixel_block.js";
@@ -40,7 +42,7 @@ const { TARGET, MSG, EngageError, listen } = globalThis.EngageMessages;
 const EXTENSION_ORIGIN = new URL(chrome.runtime.getURL("")).origin;
 const GMAIL_ORIGIN = "https://mail.google.com";
 const FROM_GMAIL = new Set([MSG.HELLO, MSG.DECIDE, MSG.DRAFT_PIXEL, MSG.PREPARE_SEND, MSG.VERIFY_BODY,
-  MSG.SEND_OUTCOME, MSG.SELF_VIEW, MSG.REPLIES_SEEN, MSG.OPEN_OPTIONS]);
+  MSG.SEND_OUTCOME, MSG.SELF_VIEW, MSG.REPLIES_SEEN, MSG.OPEN_OPTIONS, MSG.MARKS, MSG.MARK_OPEN]);
 
 function originOf(url) {
   try {
@@ -48,6 +50,10 @@ function originOf(url) {
   } catch {
     return "";
   }
+}
+
+function fromGmailTab(sender) {
+  return sender?.id === chrome.runtime.id && originOf(sender?.url || "") === GMAIL_ORIGIN && Boolean(sender.tab);
 }
 
 function senderChecked(handlers) {
@@ -93,19 +99,32 @@ async function engineReady(info) {
   broadcast.toPages(MSG.STATE_CHANGED, {});
 }
 
+marks.listenForClicks(fromGmailTab);
 listen(TARGET.WORKER, senderChecked({
   [MSG.HELLO]: hello,
   [MSG.DECIDE]: sendFlow.decide,
   [MSG.DRAFT_PIXEL]: sendFlow.draftPixel,
   [MSG.PREPARE_SEND]: sendFlow.prepareSend,
   [MSG.VERIFY_BODY]: sendFlow.verifyBody,
-  [MSG.SEND_OUTCOME]: sendFlow.recordOutcome,
+  [MSG.SEND_OUTCOME]: (outcome) => {
+    marks.onSendOutcome(outcome);
+    return sendFlow.recordOutcome(outcome);
+  },
   [MSG.SELF_VIEW]: selfView.reportSelfView,
   [MSG.REPLIES_SEEN]: replies.reportReplies,
   [MSG.OPEN_OPTIONS]: () => chrome.runtime.openOptionsPage(),
+  [MSG.MARKS]: marks.lookup,
+  [MSG.MARK_OPEN]: marks.openThread,
+  [MSG.MARK_FOCUS]: marks.focusRequest,
   [MSG.GET_STATE]: account.state,
-  [MSG.SIGN_IN]: account.signIn,
-  [MSG.SIGN_OUT]: account.signOut,
+  [MSG.SIGN_IN]: (payload, sender) => {
+    marks.clear(); // marks are the signed-in account's
+    return account.signIn(payload, sender);
+  },
+  [MSG.SIGN_OUT]: (payload, sender) => {
+    marks.clear();
+    return account.signOut(payload, sender);
+  },
   [MSG.SAVE_SETTINGS]: account.saveSettings,
   [MSG.PANEL_RENDER]: panel.render,
   [MSG.PANEL_PIN]: panel.pin,
@@ -120,7 +139,10 @@ listen(TARGET.WORKER, senderChecked({
   [MSG.INSIGHTS_RENDER]: insights.render,
   [MSG.INSIGHTS_EXPORT]: insights.exportCsv,
   [MSG.OFFSCREEN_READY]: engineReady,
-  [MSG.STREAM_EVENT]: live.onStreamEvent,
+  [MSG.STREAM_EVENT]: (payload) => {
+    marks.onStreamEvent(payload);
+    return live.onStreamEvent(payload);
+  },
   [MSG.STREAM_STATE]: live.onStreamState,
   [MSG.STREAM_NEED_TICKET]: live.onNeedTicket,
 }));

@@ -87,6 +87,19 @@
     // URLs use) and, inside it, who sent it (Gmail's span with an email attribute).
     conversationMessage: ["div.adn[data-legacy-message-id]", "[data-legacy-message-id]"],
     messageSender: ["span.gD[email]", "h3 span[email]", "span[email]"],
+    // A row of a thread list (Inbox, Sent, labels, search results): Gmail's tr.zA,
+    // then a grid row of the main area, then any table row naming a thread.
+    threadRow: ["tr.zA", '[role="main"] [role="grid"] tr[role="row"]', "tr:has([data-thread-id], [data-legacy-thread-id])"],
+    // Where a row names its thread: the subject's span carries both ids (InboxSDK's
+    // thread-row parser reads them there); the legacy one is the hex id of URLs.
+    rowLegacyId: ["[data-legacy-thread-id]"],
+    rowPermId: ['[data-thread-id^="#thread-f:"]', '[data-thread-id^="thread-f:"]'],
+    // What the mark goes in front of: the subject, else the element holding the id.
+    rowSubject: ["div.y6", "span.bog", "[data-thread-id]", "[data-legacy-thread-id]"],
+    // One message shown in an open conversation for its mark (conversationMessage
+    // above, with a fallback for views without the legacy id), and its header's date cell.
+    shownMessage: ["div.adn[data-legacy-message-id]", "div.adn[data-message-id]", "div[data-message-id]"],
+    messageHeader: ["div.gH", "span.g3", "div.gE"],
   });
 
   const PLAIN_TEXT_WORDS = LOCALIZED.plainText.map((word) => word.toLocaleLowerCase());
@@ -282,7 +295,73 @@
     return out;
   }
 
+  /** Every thread-list row in `root` (or `root` itself when it is one). */
+  function threadRows(root = document) {
+    if (root.nodeType !== 1 && root.nodeType !== 9) return [];
+    if (root.nodeType === 1 && matches(root, "threadRow")) return [root];
+    return all(root, "threadRow");
+  }
+
+  /** The row `el` is in, or null. */
+  function threadRowOf(el) {
+    return el && el.closest ? closest(el, "threadRow") : null;
+  }
+
+  /**
+   * Gmail's (legacy, hex) thread id of a list row, or "" when the row names none.
+   * `#thread-f:<decimal>` is the same number: converted when the hex one is missing.
+   */
+  function rowThreadId(row) {
+    const legacy = row.matches("[data-legacy-thread-id]") ? row : first(row, "rowLegacyId");
+    const id = legacy && legacy.getAttribute("data-legacy-thread-id");
+    if (GMAIL_THREAD_ID.test(id || "")) return id.toLowerCase();
+    const perm = first(row, "rowPermId");
+    const digits = /thread-f:(\d{1,20})$/.exec(perm ? perm.getAttribute("data-thread-id") : "");
+    if (!digits) return "";
+    try {
+      const hex = BigInt(digits[1]).toString(16);
+      return GMAIL_THREAD_ID.test(hex) ? hex : "";
+    } catch {
+      return "";
+    }
+  }
+
+  /** The element a row's mark goes in front of. */
+  function rowMarkAnchor(row) {
+    return first(row, "rowSubject");
+  }
+
+  /** Messages shown in an open conversation, in `root` (or `root` itself). */
+  function shownMessages(root = document) {
+    if (root.nodeType !== 1 && root.nodeType !== 9) return [];
+    if (root.nodeType === 1 && matches(root, "shownMessage")) return [root];
+    return all(root, "shownMessage");
+  }
+
+  function shownMessageOf(el) {
+    return el && el.closest ? closest(el, "shownMessage") : null;
+  }
+
+  /** The sender's address of a shown message ("" when not found). */
+  function senderOf(message) {
+    const sender = first(message, "messageSender");
+    return ((sender && sender.getAttribute("email")) || "").trim().toLowerCase();
+  }
+
+  /** Where a shown message's mark goes: in its header, before the date. */
+  function messageMarkAnchor(message) {
+    return first(message, "messageHeader");
+  }
+
   globalThis.EngageGmail = Object.freeze({
+    threadRows,
+    threadRowOf,
+    rowThreadId,
+    rowMarkAnchor,
+    shownMessages,
+    shownMessageOf,
+    senderOf,
+    messageMarkAnchor,
     SELECTORS,
     LOCALIZED,
     first,

@@ -9,6 +9,7 @@
   const Compose = globalThis.EngageCompose;
   const Reading = globalThis.EngageReadingView;
   const Replies = globalThis.EngageReplyWatch;
+  const Marks = globalThis.EngageListMarks;
   const link = globalThis.EngageContent;
   const { TARGET, MSG, listen } = globalThis.EngageMessages;
 
@@ -40,6 +41,7 @@
       link.updateContext(context);
       return true;
     },
+    [MSG.MARKS_CHANGED]: (payload) => Marks.changed(payload),
   });
 
   link.onContext(() => {
@@ -47,6 +49,7 @@
     if (document.documentElement) Reading.scan([document.documentElement]);
     Reading.onNavigate();
     Replies.check();
+    Marks.reset();
   });
 
   function observe() {

@@ -32,6 +32,8 @@
     SELF_VIEW: "self-view", // the sender is looking at a tracked email in Gmail
     REPLIES_SEEN: "replies-seen", // the messages of an open conversation: replies among them?
     OPEN_OPTIONS: "open-options",
+    MARKS: "marks", // marks for Gmail thread ids in a list and pixels in a conversation
+    MARK_OPEN: "mark-open", // a mark was clicked: its thread in the side panel
     // options page / side panel -> worker
     GET_STATE: "get-state",
     SIGN_IN: "sign-in",
@@ -49,6 +51,7 @@
     PANEL_REMINDER_ACTION: "panel-reminder-action", // snooze, done or cancel one
     INSIGHTS_RENDER: "insights-render",
     INSIGHTS_EXPORT: "insights-export",
+    MARK_FOCUS: "mark-focus", // panel -> worker: which thread to show; worker -> panel: show it
     // offscreen -> worker
     OFFSCREEN_READY: "offscreen-ready",
     STREAM_EVENT: "stream-event",
@@ -62,6 +65,7 @@
     // worker -> Gmail tabs (chrome.tabs.sendMessage) and pages (broadcast)
     CONTEXT_CHANGED: "context-changed",
     ENGAGEMENT: "engagement", // new event or counter change: refresh what you show
+    MARKS_CHANGED: "marks-changed", // these threads' marks are stale: ask again
     STATE_CHANGED: "state-changed", // signed in / out, settings saved, stream up / down
   });
 

@@ -20,6 +20,8 @@ const view = {
   cssLoaded: false,
   rendering: null,
   again: false,
+  focus: "", // the thread a click on a mark asked for
+  focused: "",
 };
 
 function ask(id, payload, timeoutMs = 15000) {
@@ -58,6 +60,21 @@ function restoreExpanded() {
   }
 }
 
+// A click on a mark in Gmail opens this panel on that thread, expanded: the worker
+// says which (MARK_FOCUS), at start-up or, when the panel is open, by a broadcast.
+function showFocused() {
+  const id = view.focus;
+  if (!id || view.focused === id) return;
+  const article = [...panel.querySelectorAll("article.engage-thread")].find((a) => a.dataset.threadId === id);
+  if (!article) return;
+  view.focused = id;
+  view.expanded.add(id);
+  restoreExpanded();
+  article.classList.add("engage-focused");
+  article.scrollIntoView({ block: "start" });
+  panel.dataset.focused = id; // tests wait on it
+}
+
 async function renderNow({ more = false } = {}) {
   const q = query();
   $("clear").hidden = !filtered(q);
@@ -91,6 +108,7 @@ async function renderNow({ more = false } = {}) {
   $("more").dataset.hasMore = view.nextCursor ? "true" : "";
   $("more").hidden = !view.nextCursor || followup.currentView() === "feed" || insights.open;
   followup.refreshDue();
+  showFocused();
   panel.dataset.query = JSON.stringify(q); // what this list answers (tests wait on it)
   notice("");
 }
@@ -187,6 +205,10 @@ listen(TARGET.PAGES, {
     followup.onEngagement();
     return true;
   },
+  [MSG.MARK_FOCUS]: ({ threadId }) => {
+    focusOn(threadId);
+    return true;
+  },
   [MSG.STATE_CHANGED]: (change) => {
     if (!("stream" in change)) renderSoon(0);
     return true;
@@ -254,5 +276,16 @@ $("insights").addEventListener("click", async (event) => {
   }
 });
 
+function focusOn(threadId) {
+  view.focus = threadId || "";
+  view.focused = "";
+  if (!view.focus) return;
+  // The thread is in the Emails view: leave Insights and the Activity view for it.
+  if (insights.open) showInsights(false);
+  if (followup.currentView() === "feed") document.querySelector('#views button[data-view="threads"]')?.click();
+  render();
+}
+
+ask(MSG.MARK_FOCUS).then(({ threadId }) => focusOn(threadId), () => {});
 setInterval(() => render(), CLOCK_REFRESH_MS); // "2 min ago" must not stay put
 render();

@@ -143,13 +143,70 @@
     html: '<div dir="ltr">Who is coming on Friday?</div>',
   }]);
 
+  // -- the thread list: Gmail's markup, virtualised ----------------------------------
+  // Rows as Gmail draws them: tr.zA[role=row] in table.F[role=grid]; the subject cell
+  // holds span[data-thread-id="#thread-f:<decimal>"][data-legacy-thread-id=<hex>]
+  // (the same id twice; the hex one is what URLs use). Only the rows in view (and a
+  // few more) are in the DOM, and every scroll builds them anew, as Gmail's list does.
+  const ROW_H = 40;
+  const OVERSCAN = 5;
+  const list = { label: "inbox", first: -1, renders: 0 };
+
+  function listed(label) {
+    const all = [...state.threads.values()];
+    if (label === "sent") return all.filter((t) => t.messages.some((m) => m.from.address === ME.address));
+    if (label === "inbox") return all.filter((t) => t.messages.some((m) => m.from.address !== ME.address));
+    return all; // labels and searches: everything (the double does not filter)
+  }
+
+  function rowOf(t, index) {
+    const last = t.messages[t.messages.length - 1];
+    const who = last.from.address === ME.address ? (last.to[0] || ME) : last.from;
+    const subjectAttrs = t.noId ? {} : {
+      "data-thread-id": `#thread-f:${BigInt(`0x${t.id}`).toString()}`,
+      "data-legacy-thread-id": t.id,
+    };
+    const row = el("tr", { class: `zA ${index % 2 ? "yO" : "zE"}`, role: "row", tabindex: "-1",
+      id: `:r${list.renders}-${index}`, "data-test-row": String(index) },
+    el("td", { class: "oZ-x3 xY", role: "gridcell" }, el("div", { class: "oZ-jc T-Jo", role: "checkbox" })),
+    el("td", { class: "yX xY", role: "gridcell" }, el("div", { class: "yW" },
+      el("span", { class: "bA4" }, el("span", { class: "zF", email: who.address || "", name: who.name || "" },
+        who.name || who.address || "")))),
+    el("td", { class: "xY a4W", role: "gridcell" }, el("div", { class: "xS", role: "link" },
+      el("div", { class: "xT" },
+        el("div", { class: "y6" }, el("span", { class: "bog" }, el("span", subjectAttrs, t.subject))),
+        el("span", { class: "y2" }, ` - ${t.snippet || ""}`)))),
+    el("td", { class: "xW xY", role: "gridcell" }, el("span", { title: last.date || "" }, last.date || "")));
+    row.addEventListener("click", () => { if (!t.noId) location.hash = `#${list.label}/${t.id}`; });
+    return row;
+  }
+
+  function drawRows(force = false) {
+    const box = $main.querySelector(".Cp");
+    if (!box) return;
+    const threads = listed(list.label);
+    const first = Math.max(0, Math.floor(box.scrollTop / ROW_H) - OVERSCAN);
+    if (first === list.first && !force) return;
+    list.first = first;
+    list.renders += 1;
+    const count = Math.ceil(box.clientHeight / ROW_H) + 2 * OVERSCAN;
+    const rows = threads.slice(first, first + count).map((t, i) => rowOf(t, first + i));
+    const table = box.querySelector("table.F");
+    table.style.transform = `translateY(${first * ROW_H}px)`;
+    table.tBodies[0].replaceChildren(...rows);
+  }
+
   function showList(label) {
-    const rows = [...state.threads.values()].map((t) => {
-      const row = el("div", { class: "thread-row zA", "data-legacy-thread-id": t.id }, t.subject);
-      row.addEventListener("click", () => { location.hash = `#${label}/${t.id}`; });
-      return row;
-    });
-    $main.replaceChildren(el("div", { class: "ae4", role: "list" }, ...rows));
+    list.label = label;
+    list.first = -1;
+    const threads = listed(label);
+    const table = el("table", { class: "F cf zt", role: "grid" }, el("tbody"));
+    const spacer = el("div", { class: "engage-test-spacer" });
+    spacer.style.height = `${threads.length * ROW_H}px`;
+    const box = el("div", { class: "Cp" }, spacer, table);
+    box.addEventListener("scroll", () => drawRows());
+    $main.replaceChildren(el("div", { class: "ae4 UI", gh: "tl" }, box));
+    drawRows(true);
   }
 
   function showThread(id) {
@@ -165,9 +222,10 @@
         class: "adn ads",
         "data-message-id": `#msg-f:${BigInt(`0x${message.id}`).toString()}`,
         "data-legacy-message-id": message.id,
-      }, el("div", { class: "gE" },
+      }, el("div", { class: "gE iv gt" },
         el("span", { class: "gD", email: message.from.address, name: message.from.name }, message.from.name),
-        ` ${message.date || ""}`), body));
+        el("div", { class: "gH" }, el("span", { class: "g3", title: message.date || "" }, message.date || ""))),
+      body));
     }
     const reply = el("span", { class: "ams bkH", role: "link", tabindex: "0" }, T.reply);
     const forward = el("span", { class: "ams bkG", role: "link", tabindex: "0" }, T.forward);
@@ -450,6 +508,29 @@
       if ($main.querySelector(".nH.if")?.dataset.thread === threadId) showThread(threadId);
       return id;
     },
+    // Threads for the list: [{id, subject, sent: true|false, html, to, noId}] ("sent":
+    // the last message is Ann's, with `html` as its body; else one from a prospect).
+    addThreads: (threads) => {
+      for (const t of threads) {
+        const other = { name: t.name || "Rae Prospect", address: t.address || "rae@prospect.example" };
+        const messages = (t.messages || [{ html: t.html || "<div>Hello</div>", sent: t.sent }]).map((m, i) => ({
+          id: i ? hex16() : t.id,
+          from: m.sent ? ME : other,
+          to: m.sent ? [other] : [ME],
+          date: m.date || "Mar 3",
+          html: m.html || "<div>Hello</div>",
+        }));
+        state.threads.set(t.id, { id: t.id, subject: t.subject, snippet: t.snippet || "", noId: Boolean(t.noId),
+          messages });
+      }
+      const [label, open] = location.hash.replace(/^#/, "").split("/");
+      if (!open) showList(label || "inbox");
+    },
+    hex16,
+    // Gmail drawing the rows in view again (a new message arrived, a label changed).
+    rerender: () => drawRows(true),
+    listRenders: () => list.renders,
+    rowHeight: ROW_H,
   };
   document.documentElement.dataset.fakeGmailReady = "true";
 })();
