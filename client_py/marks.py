@@ -29,6 +29,8 @@ from client_py.times import parse_optional, resolve_now
 #: Verdicts of machines that fetch images or follow links for nobody in particular.
 MACHINE_VERDICTS = frozenset({"apple_mpp", "gmail_prefetch", "scanner"})
 STATES = ("sent", "opened", "machine")
+#: What each mark looks like, wherever it is drawn (the extension's list_marks.js too).
+GLYPHS = {"sent": "\u2713", "opened": "\u2713\u2713", "machine": "\u2713?"}
 
 
 def age(when: str | datetime, now: str | datetime | None = None, lang: str = DEFAULT) -> str:

@@ -51,6 +51,7 @@ from urllib.parse import urlsplit
 
 from client_py.i18n import language, number, plural, text
 from client_py.insights import INSIGHTS_CSS, readers, readers_line
+from client_py.marks import GLYPHS, thread_mark
 from client_py.model import ENGAGEMENT_VERDICTS, merged_settings
 from client_py.panel import localized_summary, why_not_counted
 from client_py.present import TimeFormatter, device_label, event_label, location_label
@@ -112,6 +113,7 @@ class _Context:
         # it is not a stored setting (merged_settings keeps only those).
         self.lang = language((settings or {}).get("locale"))
         self.fmt = TimeFormatter(merged_settings(settings).get("time_zone"), now, self.lang)
+        self.now = now
         self.pieces: dict[tuple, tuple[str, str, str]] = {}
         self.with_reminders = bool((settings or {}).get("with_reminders"))
 
@@ -171,6 +173,13 @@ def _render_thread(thread: Mapping, ctx: _Context, out: list[str]) -> None:
         f'data-latest-message-id="{_e(thread.get("latest_message_id"))}" '
         f'data-client="{_e(thread.get("client"))}" data-unread="{unread}">'
         f'<div class="engage-thread-head">'
+    )
+    # The mark Gmail's lists and Outlook's read pane show too (client_py/marks.py).
+    mark = thread_mark(thread, lang, ctx.now)
+    out.append(f'<span class="engage-mark engage-mark--{mark["state"]}" data-engage-state="{mark["state"]}" '
+               f'title="{_e(mark["title"])}" role="img" aria-label="{_e(mark["title"])}">'
+               f'{GLYPHS[mark["state"]]}</span>')
+    out.append(
         f'<button type="button" class="engage-thread-toggle" data-action="toggle" '
         f'aria-expanded="false" aria-controls="{_e(events_id)}">'
     )
@@ -301,6 +310,9 @@ PANEL_CSS = """
 .engage-dot{grid-column:2;grid-row:1;justify-self:end;width:8px;height:8px;border-radius:50%;background:var(--accent);margin-top:5px}
 .engage-when{grid-column:2;grid-row:2;color:var(--muted);font-size:12px;white-space:nowrap}
 .engage-recipients,.engage-summary{grid-column:1;color:var(--muted);overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.engage-mark{flex:none;min-width:18px;padding:4px 0;font-weight:700;font-size:12px;letter-spacing:-3px;text-align:center;cursor:default}
+.engage-mark--sent{color:var(--muted)}.engage-mark--opened{color:#188038}
+.engage-mark--machine{color:var(--warn);letter-spacing:0}
 .engage-pin{background:none;border:0;border-radius:6px;padding:4px 6px;color:var(--muted);font-size:15px;cursor:pointer}
 .engage-pin[aria-pressed="true"]{color:var(--accent)}
 .engage-open{display:inline-block;margin:2px 4px;color:var(--accent);text-decoration:none;font-size:12px}

@@ -5,7 +5,7 @@
 //   nothing    not tracked (or not known to the server)
 //   ✓ grey     tracked, not opened yet
 //   ✓✓ green   a counted open or click
-//   ✓ amber, ringed   only machines fetched it (Apple Mail Privacy Protection, Gmail's
+//   ✓? amber, ringed  only machines fetched it (Apple Mail Privacy Protection, Gmail's
 //              prefetcher, a scanner): "not a read"
 //
 // The hover text is client_py's plain words in the browser's language; a click opens
@@ -29,7 +29,7 @@
 
   const BATCH_MS = 16; // rows of one render arrive in a few mutation batches
   const RETRY_MS = 10000; // after a failed ask (server down): not on every scroll
-  const GLYPHS = { sent: "\u2713", opened: "\u2713\u2713", machine: "\u2713" };
+  const GLYPHS = { sent: "\u2713", opened: "\u2713\u2713", machine: "\u2713?" }; // client_py.marks.GLYPHS
   const ATTR = "data-engage-mark";
 
   const threads = new Map(); // Gmail thread id -> mark | null (not tracked)

@@ -51,3 +51,24 @@ def test_ages(at, lang, expected):
 def test_every_mark_message_is_in_every_language():
     for key in [k for k in i18n.MESSAGES if k.startswith(("mark.", "age."))]:
         assert set(i18n.MESSAGES[key]) == set(i18n.LANGUAGES)
+
+
+def test_the_panel_shows_the_same_mark_with_the_same_words():
+    from html.parser import HTMLParser
+
+    from client_py.render import render_thread
+
+    marks = []
+
+    class Marks(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if "engage-mark" in (attrs.get("class") or ""):
+                marks.append((attrs["data-engage-state"], attrs["title"]))
+
+    thread = {**OPENED, "thread_id": "t1", "subject": "<b>Hi</b>", "messages": [], "events": []}
+    Marks().feed(render_thread(thread, {"locale": "de"}, NOW))
+    Marks().feed(render_thread({**thread, "opens": 0, "clicks": 0, "events": [{"verdict": "apple_mpp", "kind": "open",
+                                                                            "at": NOW}]}, {}, NOW))
+    assert marks == [("opened", thread_mark(OPENED, "de", NOW)["title"]),
+                     ("machine", "Apple Mail Privacy Protection downloaded the images; not a read")]

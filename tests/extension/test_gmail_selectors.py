@@ -217,3 +217,64 @@ def test_an_unchecked_menu_item_or_another_checked_one_is_not_plain_text(gmail):
         c.querySelector('[role=menu]').append(other);
         return G.isPlainText(c);
     })()""") is False
+
+
+# -- thread lists and shown messages (content/list_marks.js) -------------------------
+LIST_THREADS = [{"id": "18c2f0a1b2c3d4f1", "subject": "One", "sent": True},
+                {"id": "18c2f0a1b2c3d4f2", "subject": "Two", "sent": True},
+                {"id": "18c2f0a1b2c3d4f3", "subject": "No ids", "sent": True, "noId": True}]
+
+
+@pytest.fixture
+def sent_list(gmail):
+    gmail.evaluate("(t) => { fakeGmail.addThreads(t); fakeGmail.show('#sent'); }", LIST_THREADS)
+    return gmail
+
+
+def row_ids(page) -> list:
+    return page.evaluate("() => EngageGmail.threadRows(document).map(r => EngageGmail.rowThreadId(r))")
+
+
+def test_thread_rows_and_their_ids(sent_list):
+    assert row_ids(sent_list) == ["18c2f0a1b2c3d4f1", "18c2f0a1b2c3d4f2", ""]
+    # The mark goes before the subject, inside the row.
+    assert sent_list.evaluate("""() => EngageGmail.threadRows(document)
+        .map(r => EngageGmail.rowMarkAnchor(r)?.className)""")[:2] == ["y6", "y6"]
+
+
+# (JavaScript that removes the hooks the preferred selectors rely on, expected ids)
+ROW_FALLBACKS = [
+    # Gmail renamed the row class: the grid row of the main area.
+    ("document.querySelectorAll('tr.zA').forEach(r => r.classList.remove('zA'))", None),
+    # ... and dropped the grid role: any row naming a thread (the row without ids is not one).
+    ("document.querySelectorAll('tr.zA').forEach(r => r.classList.remove('zA'));"
+     "document.querySelector('table.F').removeAttribute('role')", ["18c2f0a1b2c3d4f1", "18c2f0a1b2c3d4f2"]),
+    # Only the permanent id ("#thread-f:<decimal>"), as some Gmail views have it.
+    ("document.querySelectorAll('[data-legacy-thread-id]').forEach(s => s.removeAttribute('data-legacy-thread-id'))",
+     None),
+    # Garbage in the ids: no id, no error.
+    ("document.querySelectorAll('[data-legacy-thread-id]').forEach(s => {"
+     " s.setAttribute('data-legacy-thread-id', 'javascript:alert(1)'); s.setAttribute('data-thread-id', '#thread-f:x'); })",
+     ["", "", ""]),
+]
+
+
+@pytest.mark.parametrize(("break_js", "expected"), ROW_FALLBACKS)
+def test_thread_row_fallbacks(sent_list, break_js, expected):
+    sent_list.evaluate(f"() => {{ {break_js}; }}")
+    assert row_ids(sent_list) == (expected or ["18c2f0a1b2c3d4f1", "18c2f0a1b2c3d4f2", ""])
+
+
+def test_shown_messages_senders_and_where_their_mark_goes(gmail):
+    gmail.evaluate("""() => fakeGmail.addThreads([{id: '18c2f0a1b2c3d4f9', subject: 'Chat', messages: [
+        {sent: true, html: '<div>Hi</div>'}, {sent: false, html: '<div>Hello</div>'}]}])""")
+    gmail.evaluate("() => fakeGmail.show('#sent/18c2f0a1b2c3d4f9')")
+    found = gmail.evaluate("""() => EngageGmail.shownMessages(document).map(m =>
+        [EngageGmail.senderOf(m), EngageGmail.messageMarkAnchor(m).className])""")
+    assert found == [["ann@acme.example", "gH"], ["rae@prospect.example", "gH"]]
+    # Fallbacks: no legacy message id, then no header cell.
+    gmail.evaluate("""() => document.querySelectorAll('div.adn').forEach(m => {
+        m.removeAttribute('data-legacy-message-id'); m.querySelector('.gH').className = 'other'; })""")
+    found = gmail.evaluate("""() => EngageGmail.shownMessages(document).map(m =>
+        [EngageGmail.senderOf(m), EngageGmail.messageMarkAnchor(m).className])""")
+    assert found == [["ann@acme.example", "g3"], ["rae@prospect.example", "g3"]]

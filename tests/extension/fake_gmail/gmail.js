@@ -527,8 +527,16 @@
       if (!open) showList(label || "inbox");
     },
     hex16,
+    forget: (id) => state.threads.delete(id),
     // Gmail drawing the rows in view again (a new message arrived, a label changed).
     rerender: () => drawRows(true),
+    // Scroll the list and draw at once (as the scroll event would, a moment later).
+    scrollList: (top) => {
+      const box = $main.querySelector(".Cp");
+      box.scrollTop = top;
+      drawRows();
+      return box.scrollTop;
+    },
     listRenders: () => list.renders,
     rowHeight: ROW_H,
   };
