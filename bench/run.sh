@@ -43,11 +43,13 @@ if [ "$QUICK" = 1 ]; then
   PANEL=(--repeat 7)
   CLIENT=(--threads 3000 --events 30000 --repeat 1)
   EXT=(--sends 8 --launches 2)
+  MARKS=(--rounds 2 --steps 20)
 else
   PIXEL=()
   PANEL=()
   CLIENT=(--repeat 1)
   EXT=(--sends 15 --launches 3)
+  MARKS=()
 fi
 
 run pixel_throughput 480 "$PY" -u bench/pixel_throughput.py "${PIXEL[@]}"
@@ -64,6 +66,7 @@ if [ -f bench/extension_latency.py ]; then
 else
   echo "bench/extension_latency.py is not there yet: extension figures skipped" | tee "$OUT/extension_latency.log"
 fi
+run list_marks 240 "$PY" -u bench/list_marks.py "${MARKS[@]}"
 
 # -- the summary: every benchmark's SUMMARY lines, plus the figures of the two
 #    benchmarks that print their own tables, turned into ratios here.
@@ -78,7 +81,7 @@ def summary_rows(name):
     return [[c.strip() for c in line.split("|")[1:]] for line in text.splitlines() if line.startswith("SUMMARY |")]
 
 rows = (summary_rows("pixel_throughput") + summary_rows("panel_scale") + summary_rows("insights_scale") + summary_rows("open_to_panel")
-        + summary_rows("streams"))
+        + summary_rows("streams") + summary_rows("list_marks"))
 
 def median_of(text, label):
     m = re.search(rf"^\s*{re.escape(label)}\s+([\d.]+)", text, re.M)

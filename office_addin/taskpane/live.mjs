@@ -3,6 +3,7 @@
 // while the stream is down.
 import { createStream } from "../lib/stream.mjs";
 import { refreshFeed } from "./followup.mjs";
+import { showItemMark } from "./item_mark.mjs";
 import { refresh, scheduleRefresh } from "./paging.mjs";
 import { $, Api, apiFailure, state, t } from "./view.mjs";
 
@@ -58,6 +59,7 @@ const stream = createStream({
     if (data.counts && state.me && state.me.settings.notify_on_open) state.pendingNotices.push(data);
     scheduleRefresh();
     refreshFeed(); // the activity feed lists every event at once
+    showItemMark();
   },
 });
 

@@ -12,9 +12,11 @@
 //   live.mjs        the live stream, and polling while it is down
 //   followup.mjs    follow-up reminders (the Due section) and the activity feed
 //   insights.mjs    the Insights view (client_py's charts), its controls, the CSV export
+//   item_mark.mjs   the mark of the email selected in Outlook's reading pane
 import { startEngine } from "../shared/engine.mjs";
 import { wireFollowup } from "./followup.mjs";
 import { wireInsights } from "./insights.mjs";
+import { showItemMark, watchSelection } from "./item_mark.mjs";
 import { connectLive } from "./live.mjs";
 import { onPanelClick, onPanelDoubleClick, refresh, scheduleRefresh, showMore } from "./paging.mjs";
 import { fillSettings, outlookTimeZone, wireSettings } from "./settings.mjs";
@@ -46,6 +48,7 @@ async function start() {
   fillSettings();
   await refresh();
   connectLive();
+  showItemMark();
 }
 
 function wire() {
@@ -77,6 +80,7 @@ async function main() {
   globalThis.EngageStrings.use(state.inOutlook ? Office.context.displayLanguage : navigator.language);
   globalThis.EngageStrings.apply(document);
   if (state.inOutlook) state.outlookZone = await outlookTimeZone();
+  watchSelection();
   document.documentElement.dataset.host = state.inOutlook ? "outlook" : "browser";
   if (state.inOutlook) {
     // Tells the runtime (commands.js) to put the tracking image on the first line.

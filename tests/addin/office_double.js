@@ -452,7 +452,9 @@
         return state.conversationId;
       },
       get itemId() {
-        return undefined; // compose mode: use getItemIdAsync
+        // Read mode (a message selected in the reading pane): its id; compose mode: none
+        // (use getItemIdAsync).
+        return s.mode === "read" ? state.itemId : undefined;
       },
       body,
       notificationMessages,
@@ -529,14 +531,27 @@
     },
   };
 
+  const EventType = { ItemChanged: "olkItemSelectedChanged" };
+  const itemChangedHandlers = [];
   const mailbox = {
     get item() {
-      return current.item;
+      return current ? current.item : null;
     },
     userProfile: Object.assign({ displayName: "Ann Sender", emailAddress: "ann@acme.example", timeZone: "UTC" },
       config.userProfile || {}),
     get diagnostics() {
       return { hostName: platform === "Mac" ? "OutlookMac" : "OutlookWebApp", hostVersion: "double" };
+    },
+    /** Only ItemChanged: a pinned task pane hears of another selected item. */
+    addHandlerAsync(eventType, handler, options, callback) {
+      [options, callback] = split(options, callback);
+      calls.push(["mailbox.addHandlerAsync", eventType]);
+      if (eventType !== EventType.ItemChanged) {
+        fail(callback, options, "InvalidEventType", `The event type ${eventType} is not supported.`);
+        return;
+      }
+      itemChangedHandlers.push(handler);
+      succeed(callback, options);
     },
     displayMessageForm(itemId) {
       calls.push(["displayMessageForm", itemId]);
@@ -551,6 +566,7 @@
   const Office = {
     AsyncResultStatus,
     CoercionType,
+    EventType,
     MailboxEnums,
     HostType,
     PlatformType,
@@ -649,6 +665,12 @@
       return snapshot();
     },
     item: snapshot,
+    /** The user selecting another item (null: none) with the task pane pinned. */
+    select(spec) {
+      current = spec === null ? null : makeItem(spec);
+      for (const handler of itemChangedHandlers) later(() => handler({ type: EventType.ItemChanged }));
+      return spec === null ? null : snapshot();
+    },
     calls: () => calls.slice(),
     /** The next ``times`` setAsync calls keep only the first ~87% whatever the body
      *  (#6944's threshold is approximate: "~10+" inline items). */
