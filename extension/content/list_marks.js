@@ -31,9 +31,14 @@
   const RETRY_MS = 10000; // after a failed ask (server down): not on every scroll
   const GLYPHS = { sent: "\u2713", opened: "\u2713\u2713", machine: "\u2713?" }; // client_py.marks.GLYPHS
   const ATTR = "data-engage-mark";
+  // An answer is drawn for as long as the page lives, and asked again after this
+  // (the worker's cache answers most): "last 2 h ago" moves on, and an email tracked
+  // from another browser gets its mark without a reload.
+  const REFRESH_MS = 3 * 60 * 1000;
+  const KEEP = 20000; // answers remembered (a long day of scrolling)
 
-  const threads = new Map(); // Gmail thread id -> mark | null (not tracked)
-  const pixels = new Map(); // pixel address -> mark | null
+  const threads = new Map(); // Gmail thread id -> {mark | null (not tracked), at}
+  const pixels = new Map(); // pixel address -> {mark | null, at}
   const wantedThreads = new Set();
   const wantedPixels = new Set();
   let timer = null;
@@ -74,18 +79,28 @@
     anchor.parentNode.insertBefore(markElement(mark, key), anchor);
   }
 
+  function known(map, key) {
+    const entry = map.get(key);
+    if (entry && Date.now() - entry.at > REFRESH_MS) return { ...entry, old: true };
+    return entry;
+  }
+
+  function keep(map, key, mark) {
+    map.delete(key); // re-inserted: the Map's order is the age order
+    map.set(key, { mark, at: Date.now() });
+    if (map.size > KEEP) map.delete(map.keys().next().value);
+  }
+
   function drawRow(row) {
     const id = G.rowThreadId(row);
     if (!id || !enabled()) {
       place(row, null, "", null);
       return;
     }
-    if (!threads.has(id)) {
-      wantedThreads.add(id);
-      place(row, null, id, null); // a recycled row may still carry another thread's mark
-      return;
-    }
-    place(row, G.rowMarkAnchor(row), id, threads.get(id));
+    const entry = known(threads, id);
+    if (!entry || entry.old) wantedThreads.add(id);
+    // A recycled row may still carry another thread's mark: removed until known.
+    place(row, G.rowMarkAnchor(row), id, entry ? entry.mark : null);
   }
 
   function pixelOf(message) {
@@ -101,11 +116,9 @@
       place(message, null, "", null);
       return;
     }
-    if (!pixels.has(url)) {
-      wantedPixels.add(url);
-      return;
-    }
-    place(message, G.messageMarkAnchor(message), url, pixels.get(url));
+    const entry = known(pixels, url);
+    if (!entry || entry.old) wantedPixels.add(url);
+    place(message, G.messageMarkAnchor(message), url, entry ? entry.mark : null);
   }
 
   function schedule() {
@@ -115,8 +128,8 @@
 
   async function ask() {
     timer = null;
-    const threadIds = [...wantedThreads].filter((id) => !threads.has(id));
-    const shown = [...wantedPixels].filter((url) => !pixels.has(url));
+    const threadIds = [...wantedThreads].filter((id) => !known(threads, id) || known(threads, id).old);
+    const shown = [...wantedPixels].filter((url) => !known(pixels, url) || known(pixels, url).old);
     wantedThreads.clear();
     wantedPixels.clear();
     if (!enabled() || (!threadIds.length && !shown.length)) return;
@@ -125,10 +138,10 @@
     try {
       const answer = await link.ask(MSG.MARKS, { threadIds, pixels: shown }, 15000);
       const stale = staleDuringAsk;
-      for (const id of threadIds) if (!stale.has(id)) threads.set(id, answer.threads[id] || null);
+      for (const id of threadIds) if (!stale.has(id)) keep(threads, id, answer.threads[id] || null);
       for (const url of shown) {
         const mark = answer.pixels[url] || null;
-        if (!stale.has("*") && !(mark && stale.has(mark.threadId))) pixels.set(url, mark);
+        if (!stale.has("*") && !(mark && stale.has(mark.threadId))) keep(pixels, url, mark);
       }
       retryAt = 0;
       redraw();
@@ -178,9 +191,9 @@
     for (const id of threadIds) threads.delete(id);
     const stale = new Set([...threadIds, ...serverIds]);
     if (staleDuringAsk) for (const id of [...stale, "*"]) staleDuringAsk.add(id); // "*": unknown pixels too
-    for (const [url, mark] of pixels) if (mark && stale.has(mark.threadId)) pixels.delete(url);
+    for (const [url, { mark }] of pixels) if (mark && stale.has(mark.threadId)) pixels.delete(url);
     // An email just sent is not known by its pixel yet: ask for unknown ones again.
-    for (const [url, mark] of pixels) if (!mark) pixels.delete(url);
+    for (const [url, { mark }] of pixels) if (!mark) pixels.delete(url);
     redraw();
     return true;
   }

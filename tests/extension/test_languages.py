@@ -7,6 +7,7 @@ words, and Engage's own words in the user's language."""
 from __future__ import annotations
 
 import re
+import secrets
 
 import pytest
 
@@ -27,6 +28,7 @@ WORDS = {
         "panel": ["Angeheftet", "Weitere verfolgte E-Mails"], "search": "Betreff oder Empfänger suchen",
         "today": r"^Heute, \d\d:\d\d$", "opened": "Geöffnet", "summary": "Einmal geöffnet", "device": "Computer",
         "open_email": "E-Mail öffnen", "not_opened": "Noch nicht geöffnet",
+        "mark_sent": "Verfolgt · noch nicht geöffnet",
         "options": {"title": "Engage für Gmail: Einstellungen", "#save": "Speichern",
                     "#settings h2": "Verfolgung", "#health-python": "Bereit (gestartet in "},
     },
@@ -39,6 +41,7 @@ WORDS = {
         "panel": ["Épinglés", "Autres e-mails suivis"], "search": "Rechercher un objet ou un destinataire",
         "today": r"^Aujourd’hui, \d\d:\d\d$", "opened": "Ouvert", "summary": "Ouvert une fois",
         "device": "Ordinateur", "open_email": "Ouvrir l’e-mail", "not_opened": "Pas encore ouvert",
+        "mark_sent": "Suivi · pas encore ouvert",
         "options": {"title": "Engage pour Gmail : paramètres", "#save": "Enregistrer",
                     "#settings h2": "Suivi", "#health-python": "Prêt (démarré en "},
     },
@@ -125,6 +128,18 @@ def test_a_tracked_email_and_its_open_in_the_panel_in_the_users_language(user):
     assert event.locator(".engage-device").inner_text() == user.words["device"]
     assert re.match(user.words["today"], event.locator("time").inner_text())
     assert panel.locator(f"{thread} .engage-summary").inner_text().startswith(user.words["summary"])
+
+
+def test_the_marks_in_gmails_list_speak_the_users_language(user):
+    thread_id = "18" + secrets.token_hex(7)
+    user.api("POST", "/api/v1/messages", {"subject": "Angebot", "recipients": [RAE], "thread_id": thread_id,
+                                          "mode": "manual", "client": "gmail", "links": []})
+    page = user.gmail
+    page.evaluate("(id) => { fakeGmail.addThreads([{id, subject: 'Angebot', sent: true}]); fakeGmail.show('#sent'); }",
+                  thread_id)
+    mark = page.locator(f'tr.zA:has([data-legacy-thread-id="{thread_id}"]) [data-engage-mark]')
+    mark.wait_for(timeout=10000)
+    assert mark.get_attribute("title") == user.words["mark_sent"]
 
 
 def test_the_options_page_speaks_the_users_language(user):
