@@ -128,9 +128,48 @@ export function onStreamEvent({ event }) {
   if (event?.thread_id) changed(event.thread_id).catch(() => {});
 }
 
-/** A send went out tracked: a reply's conversation may now have a mark. */
+// A new email is registered under the id its compose window had ("draft:…"); Gmail's
+// id of its conversation appears only in the "Message sent" toast. Pair the two when
+// they come within PAIR_MS of each other, and only one of each: two new emails sent at
+// once are left to the alias the reading view learns when their conversation is opened.
+const PAIR_MS = 15000;
+let sentNew = []; // [{threadId, at}] tracked new emails, not yet paired
+let toasts = []; // [{gmailId, at}]
+
+async function pair() {
+  const now = Date.now();
+  sentNew = sentNew.filter((s) => now - s.at < PAIR_MS);
+  toasts = toasts.filter((t) => now - t.at < PAIR_MS);
+  if (sentNew.length !== 1 || toasts.length !== 1) {
+    if (sentNew.length > 1 || toasts.length > 1) sentNew = toasts = []; // ambiguous: guess nothing
+    return;
+  }
+  const [{ threadId }] = sentNew;
+  const [{ gmailId }] = toasts;
+  sentNew = [];
+  toasts = [];
+  await store.addAlias(gmailId, threadId);
+  await store.setDiagnostic("marksAlias", { gmailId, threadId, at: now });
+  await changed(threadId);
+}
+
+/** A send went out: a reply's conversation may now have a mark; a new email waits for its toast. */
 export function onSendOutcome(outcome) {
-  if (outcome?.applied && outcome.threadId) changed(outcome.threadId).catch(() => {});
+  if (!outcome?.applied || !outcome.threadId) return;
+  if (GMAIL_THREAD_ID.test(outcome.threadId)) {
+    changed(outcome.threadId).catch(() => {}); // a reply: registered under Gmail's id
+    return;
+  }
+  sentNew.push({ threadId: outcome.threadId, at: Date.now() });
+  pair().catch(() => {});
+}
+
+/** Gmail's toast named the message just sent (content/list_marks.js). */
+export async function onSentSeen({ gmailId = "" }) {
+  if (!GMAIL_THREAD_ID.test(gmailId)) return { paired: false };
+  toasts.push({ gmailId: gmailId.toLowerCase(), at: Date.now() });
+  await pair();
+  return { paired: true };
 }
 
 /** Everything cached belongs to the account that was signed in. */

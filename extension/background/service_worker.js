@@ -42,7 +42,8 @@ const { TARGET, MSG, EngageError, listen } = globalThis.EngageMessages;
 const EXTENSION_ORIGIN = new URL(chrome.runtime.getURL("")).origin;
 const GMAIL_ORIGIN = "https://mail.google.com";
 const FROM_GMAIL = new Set([MSG.HELLO, MSG.DECIDE, MSG.DRAFT_PIXEL, MSG.PREPARE_SEND, MSG.VERIFY_BODY,
-  MSG.SEND_OUTCOME, MSG.SELF_VIEW, MSG.REPLIES_SEEN, MSG.OPEN_OPTIONS, MSG.MARKS, MSG.MARK_OPEN]);
+  MSG.SEND_OUTCOME, MSG.SELF_VIEW, MSG.REPLIES_SEEN, MSG.OPEN_OPTIONS, MSG.MARKS, MSG.MARK_OPEN,
+  MSG.SENT_SEEN]);
 
 function originOf(url) {
   try {
@@ -115,6 +116,7 @@ listen(TARGET.WORKER, senderChecked({
   [MSG.OPEN_OPTIONS]: () => chrome.runtime.openOptionsPage(),
   [MSG.MARKS]: marks.lookup,
   [MSG.MARK_OPEN]: marks.openThread,
+  [MSG.SENT_SEEN]: marks.onSentSeen,
   [MSG.MARK_FOCUS]: marks.focusRequest,
   [MSG.GET_STATE]: account.state,
   [MSG.SIGN_IN]: (payload, sender) => {

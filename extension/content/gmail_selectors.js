@@ -100,6 +100,9 @@
     // above, with a fallback for views without the legacy id), and its header's date cell.
     shownMessage: ["div.adn[data-legacy-message-id]", "div.adn[data-message-id]", "div[data-message-id]"],
     messageHeader: ["div.gH", "span.g3", "div.gE"],
+    // The "View message" link of Gmail's "Message sent" toast: its `param` is the sent
+    // message's id (ContactMonkey's extension read it there), a new email's thread id.
+    sentLink: ["span#link_vsm[param]", "#link_vsm[param]", '[role="alert"] [role="link"][param]'],
   });
 
   const PLAIN_TEXT_WORDS = LOCALIZED.plainText.map((word) => word.toLocaleLowerCase());
@@ -356,7 +359,29 @@
     return first(message, "messageHeader");
   }
 
+  /**
+   * The Gmail id of the message just sent, from the "View message" link in or at
+   * `root` ("" when there is none): hex as is, `thread-f:` / `msg-f:` decimals converted.
+   */
+  function sentMessageId(root = document) {
+    if (root.nodeType !== 1 && root.nodeType !== 9) return "";
+    // One cheap look first: this runs for every element Gmail adds.
+    if (root.nodeType === 1 && !root.hasAttribute("param") && !root.querySelector("[param]")) return "";
+    const link = root.nodeType === 1 && matches(root, "sentLink") ? root : first(root, "sentLink");
+    const param = (link && link.getAttribute("param")) || "";
+    if (GMAIL_THREAD_ID.test(param)) return param.toLowerCase();
+    const digits = /(?:thread|msg)-f:(\d{1,20})/.exec(param);
+    if (!digits) return "";
+    try {
+      const hex = BigInt(digits[1]).toString(16);
+      return GMAIL_THREAD_ID.test(hex) ? hex : "";
+    } catch {
+      return "";
+    }
+  }
+
   globalThis.EngageGmail = Object.freeze({
+    sentMessageId,
     threadRows,
     threadRowOf,
     rowThreadId,

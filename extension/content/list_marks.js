@@ -154,6 +154,19 @@
     }
   }
 
+  // Gmail names a new email's conversation only once it is sent: its "Message sent"
+  // toast links to it. The worker pairs that id with the tracked send just made, so
+  // the email is marked in the Sent list at once (not only once its conversation was
+  // opened in this browser).
+  const sentSeen = new Set();
+
+  function noticeSent(node) {
+    const id = G.sentMessageId(node);
+    if (!id || sentSeen.has(id) || !enabled()) return;
+    sentSeen.add(id);
+    link.ask(MSG.SENT_SEEN, { gmailId: id }, 5000).catch(() => {});
+  }
+
   /** Draw the rows and messages in or under `nodes` (main.js-style added nodes). */
   function scan(nodes) {
     const rows = new Set();
@@ -161,6 +174,7 @@
     for (const node of nodes) {
       if (!node || node.nodeType !== 1) continue;
       if (node.hasAttribute(ATTR)) continue; // our own mark going in
+      noticeSent(node);
       const row = G.threadRowOf(node);
       if (row) rows.add(row);
       else for (const r of G.threadRows(node)) rows.add(r);
@@ -222,7 +236,7 @@
     // Attributes too: Gmail may give a row another thread instead of a new row.
     observer.observe(document.documentElement, {
       childList: true, subtree: true, attributes: true,
-      attributeFilter: ["data-legacy-thread-id", "data-thread-id"],
+      attributeFilter: ["data-legacy-thread-id", "data-thread-id", "param"],
     });
     for (const type of ["mousedown", "click", "keydown"]) document.addEventListener(type, onActivate, true);
     redraw();

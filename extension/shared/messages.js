@@ -34,6 +34,7 @@
     OPEN_OPTIONS: "open-options",
     MARKS: "marks", // marks for Gmail thread ids in a list and pixels in a conversation
     MARK_OPEN: "mark-open", // a mark was clicked: its thread in the side panel
+    SENT_SEEN: "sent-seen", // Gmail's "Message sent" toast named the sent message's id
     // options page / side panel -> worker
     GET_STATE: "get-state",
     SIGN_IN: "sign-in",

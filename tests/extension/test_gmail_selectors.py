@@ -278,3 +278,21 @@ def test_shown_messages_senders_and_where_their_mark_goes(gmail):
     found = gmail.evaluate("""() => EngageGmail.shownMessages(document).map(m =>
         [EngageGmail.senderOf(m), EngageGmail.messageMarkAnchor(m).className])""")
     assert found == [["ann@acme.example", "g3"], ["rae@prospect.example", "g3"]]
+
+
+@pytest.mark.parametrize(("param", "expected"), [
+    ("18c2f0a1b2c3d4f1", "18c2f0a1b2c3d4f1"),
+    (f"#thread-f:{int('18c2f0a1b2c3d4f1', 16)}|msg-f:{int('18c2f0a1b2c3d4f1', 16)}", "18c2f0a1b2c3d4f1"),
+    ("javascript:alert(1)", ""),
+    ("", ""),
+])
+def test_the_sent_toasts_message_id(gmail, param, expected):
+    found = gmail.evaluate("""(param) => {
+        const toast = document.getElementById('toast');
+        const link = document.createElement('span');
+        link.id = 'link_vsm'; link.setAttribute('param', param); link.textContent = 'View message';
+        toast.replaceChildren(link);
+        return [EngageGmail.sentMessageId(document), EngageGmail.sentMessageId(toast),
+                EngageGmail.sentMessageId(document.getElementById('gmail'))];
+    }""", param)
+    assert found == [expected, expected, ""]

@@ -35,6 +35,10 @@
 //  - the conversation view: h2.hP[data-legacy-thread-id], messages in div.a3s, with
 //    every image shown through "https://ci3.googleusercontent.com/meips/<id>#<original>",
 //    as Gmail's image proxy does.
+//  - thread lists (Inbox, Sent, labels, searches) as Gmail draws them: tr.zA[role=row]
+//    in table.F[role=grid], both ids on the subject's span, virtualised (only the rows
+//    in view exist, rebuilt on every scroll and by fakeGmail.rerender()); the "Message
+//    sent" toast with span#link_vsm[param] (the sent message's id).
 //  - Trusted Types: the page is served with require-trusted-types-for 'script' and
 //    builds HTML only through its own policy "gmail-fake", so any other innerHTML
 //    assignment on this page throws.
@@ -55,24 +59,24 @@
     en: { compose: "Compose", inbox: "Inbox", sent: "Sent", newMessage: "New Message", to: "To", cc: "Cc",
       bcc: "Bcc", recipients: (f) => `${f} recipients`, subject: "Subject", body: "Message Body", send: "Send",
       sendTip: "Send \u202a(Ctrl-Enter)\u202c", more: "More options", plain: "Plain text mode",
-      reply: "Reply", forward: "Forward", sentToast: "Message sent", wrote: (d, f) => `On ${d} ${f} wrote:`,
+      reply: "Reply", forward: "Forward", sentToast: "Message sent", viewMessage: "View message", undo: "Undo", wrote: (d, f) => `On ${d} ${f} wrote:`,
       fwd: "Forwarded message", from: "From", date: "Date" },
     de: { compose: "Schreiben", inbox: "Posteingang", sent: "Gesendet", newMessage: "Neue Nachricht", to: "An",
       cc: "Cc", bcc: "Bcc", recipients: (f) => `${f}-Empf\u00e4nger`, subject: "Betreff", body: "Nachrichtentext",
       send: "Senden", sendTip: "Senden \u202a(Strg-Eingabetaste)\u202c", more: "Weitere Optionen",
-      plain: "Nur-Text-Modus", reply: "Antworten", forward: "Weiterleiten", sentToast: "Nachricht gesendet",
+      plain: "Nur-Text-Modus", reply: "Antworten", forward: "Weiterleiten", sentToast: "Nachricht gesendet", viewMessage: "Nachricht ansehen", undo: "Rückgängig machen",
       wrote: (d, f) => `Am ${d} schrieb ${f}:`, fwd: "Weitergeleitete Nachricht", from: "Von", date: "Datum",
  },
     fr: { compose: "Nouveau message", inbox: "Bo\u00eete de r\u00e9ception", sent: "Messages envoy\u00e9s",
       newMessage: "Nouveau message", to: "\u00c0", cc: "Cc", bcc: "Cci", recipients: (f) => `Destinataires (${f})`,
       subject: "Objet", body: "Corps du message", send: "Envoyer", sendTip: "Envoyer \u202a(Ctrl+Entr\u00e9e)\u202c",
       more: "Plus d'options", plain: "Mode texte brut", reply: "R\u00e9pondre", forward: "Transf\u00e9rer",
-      sentToast: "Message envoy\u00e9", wrote: (d, f) => `Le ${d}, ${f} a \u00e9crit\u00a0:`,
+      sentToast: "Message envoy\u00e9", viewMessage: "Afficher le message", undo: "Annuler", wrote: (d, f) => `Le ${d}, ${f} a \u00e9crit\u00a0:`,
       fwd: "Message transf\u00e9r\u00e9", from: "De", date: "Date" },
     es: { compose: "Redactar", inbox: "Recibidos", sent: "Enviados", newMessage: "Mensaje nuevo", to: "Para",
       cc: "CC", bcc: "CCO", recipients: (f) => `Destinatarios (${f})`, subject: "Asunto", body: "Cuerpo del mensaje",
       send: "Enviar", sendTip: "Enviar \u202a(Ctrl-Intro)\u202c", more: "M\u00e1s opciones",
-      plain: "Modo de texto sin formato", reply: "Responder", forward: "Reenviar", sentToast: "Mensaje enviado",
+      plain: "Modo de texto sin formato", reply: "Responder", forward: "Reenviar", sentToast: "Mensaje enviado", viewMessage: "Ver mensaje", undo: "Deshacer",
       wrote: (d, f) => `El ${d}, ${f} escribi\u00f3:`, fwd: "Mensaje reenviado", from: "De", date: "Fecha" },
   };
   const LANG = ((PARAMS.get("hl") || navigator.language || "en").toLowerCase().split("-")[0]);
@@ -460,7 +464,14 @@
     else addThread(record.threadId, record.subject, [message]);
     root.remove();
     state.composes.delete(id);
+    // Gmail's toast, drawn anew: "Message sent · Undo · View message", the last a
+    // span#link_vsm whose `param` is the sent message's id (for a new email also its
+    // thread's: a conversation is named after its first message).
     const toast = document.getElementById("toast");
+    const view = el("span", { class: "ag a8k", id: "link_vsm", role: "link", tabindex: "0", param: message.id },
+      T.viewMessage);
+    view.addEventListener("click", () => { location.hash = `#sent/${record.threadId}`; });
+    toast.replaceChildren(`${T.sentToast} `, el("span", { id: "link_undo", role: "link" }, T.undo), " ", view);
     toast.hidden = false;
     setTimeout(() => { toast.hidden = true; }, 1500);
   }
