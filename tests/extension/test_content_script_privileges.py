@@ -52,7 +52,7 @@ def test_the_content_script_gets_only_what_the_send_path_needs(ext):
           .then((value) => 'answered', (error) => error.code)
     """
     assert _evaluate(cdp, world, ask.format(id="HELLO")) == "answered"
-    for privileged in ("GET_STATE", "SIGN_OUT", "SAVE_SETTINGS", "PANEL_RENDER", "STREAM_NEED_TICKET"):
+    for privileged in ("GET_STATE", "SIGN_OUT", "SAVE_SETTINGS", "PANEL_RENDER", "STREAM_NEED_TICKET", "MARK_FOCUS"):
         assert _evaluate(cdp, world, ask.format(id=privileged)) == "forbidden_sender", privileged
     # Still signed in: the refused sign-out changed nothing.
     assert harness.sw_eval(ext.context, "() => chrome.storage.local.get('session')")["session"]["token"]
