@@ -178,6 +178,10 @@ MESSAGES: dict[str, dict[str, str | tuple[str, str]]] = {
                   "fr": "Suivi · pas encore ouvert", "es": "Con seguimiento · aún no abierto"},
     "mark.last": {"en": " · last {age}", "de": " · zuletzt {age}", "fr": " · dernière fois {age}",
                   "es": " · la última {age}"},
+    "mark.replied": {"en": "Replied {age}", "de": "Geantwortet {age}", "fr": "Réponse reçue {age}",
+                     "es": "Respondió {age}"},
+    "mark.and_replied": {"en": " · replied {age}", "de": " · geantwortet {age}", "fr": " · réponse reçue {age}",
+                         "es": " · respondió {age}"},
     "mark.machine.apple_mpp": {
         "en": "Apple Mail Privacy Protection downloaded the images; not a read",
         "de": "Apples E-Mail-Datenschutz hat die Bilder geladen; nicht gelesen",

@@ -8,7 +8,8 @@ One mark per thread (or per email in an open conversation), from the thread dict
 returns), so the marks and the panel never disagree:
 
 * ``sent``: tracked, nothing counted yet: one grey mark;
-* ``opened``: at least one counted open or click: two green marks;
+* ``opened``: at least one counted open or click, or a reply from a recipient (the
+  strongest sign a person read it, :mod:`client_py.replies`): two green marks;
 * ``machine``: nothing counted, but a machine fetched the pixel (Apple Mail Privacy
   Protection, Gmail's prefetcher, a security scanner): a distinct mark that says so,
   because "your images were downloaded" is not "your email was read";
@@ -56,7 +57,7 @@ def _machine_verdict(thread: Mapping) -> str | None:
 
 def mark_state(thread: Mapping) -> str:
     """``opened``, ``machine`` or ``sent`` for a tracked thread (or one email's events)."""
-    if int(thread.get("opens") or 0) + int(thread.get("clicks") or 0) > 0:
+    if int(thread.get("opens") or 0) + int(thread.get("clicks") or 0) > 0 or thread.get("first_reply_at"):
         return "opened"
     return "machine" if _machine_verdict(thread) else "sent"
 
@@ -65,13 +66,19 @@ def thread_mark(thread: Mapping, lang: str = DEFAULT, now: str | datetime | None
     """``{"state", "title"}`` for one tracked thread dict (see the module docstring)."""
     lang = language(lang)
     state = mark_state(thread)
-    if state == "opened":
+    counted = int(thread.get("opens") or 0) + int(thread.get("clicks") or 0)
+    replied = thread.get("last_reply_at") or thread.get("first_reply_at")
+    if state == "opened" and not counted:  # a reply, with the images never shown
+        title = text(lang, "mark.replied", age=age(replied, now, lang))
+    elif state == "opened":
         title = thread_summary(int(thread.get("opens") or 0), int(thread.get("clicks") or 0),
                                int(thread.get("recipients_count") or len(thread.get("recipients") or ())),
                                list(thread.get("devices") or ()), list(thread.get("places") or ()), 0, lang)
         last = thread.get("last_engagement_at")
         if last:
             title += text(lang, "mark.last", age=age(last, now, lang))
+        if replied:
+            title += text(lang, "mark.and_replied", age=age(replied, now, lang))
     elif state == "machine":
         title = text(lang, f"mark.machine.{_machine_verdict(thread)}")
     else:

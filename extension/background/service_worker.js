@@ -112,7 +112,11 @@ listen(TARGET.WORKER, senderChecked({
     return sendFlow.recordOutcome(outcome);
   },
   [MSG.SELF_VIEW]: selfView.reportSelfView,
-  [MSG.REPLIES_SEEN]: replies.reportReplies,
+  [MSG.REPLIES_SEEN]: async (payload, sender) => {
+    const answer = await replies.reportReplies(payload, sender);
+    if (answer.reported?.length) marks.changed(payload.gmailThreadId).catch(() => {}); // a reply: green
+    return answer;
+  },
   [MSG.OPEN_OPTIONS]: () => chrome.runtime.openOptionsPage(),
   [MSG.MARKS]: marks.lookup,
   [MSG.MARK_OPEN]: marks.openThread,

@@ -21,6 +21,11 @@ OPENED = {"opens": 3, "clicks": 1, "recipients_count": 1, "devices": ["mobile"],
      "Apple Mail Privacy Protection downloaded the images; not a read"),
     ({"opens": 0, "events": [{"verdict": "scanner"}, {"verdict": "apple_mpp"}]}, "machine",
      "A security scanner checked the email; not a read"),
+    # A reply from a recipient: read, even with the images never shown (or only Apple's download).
+    ({"opens": 0, "events": [{"verdict": "apple_mpp"}], "first_reply_at": "2026-03-03T11:00:00Z",
+      "last_reply_at": "2026-03-03T11:55:00Z"}, "opened", "Replied 5 min ago"),
+    ({**OPENED, "first_reply_at": "2026-03-03T11:00:00Z", "last_reply_at": "2026-03-03T11:00:00Z"}, "opened",
+     "Opened 3 times and clicked once, on mobile, in London · last 2 h ago · replied 1 h ago"),
     # A machine download later confirmed by a click counts.
     ({"opens": 1, "events": [{"verdict": "confirmed"}, {"verdict": "apple_mpp"}]}, "opened", "Opened once"),
 ])

@@ -62,3 +62,13 @@ def test_bad_input_is_a_422_in_the_one_shape(client, ann, body):
 
 def test_needs_a_token(client):
     assert client.post("/api/v1/threads/marks", json={"thread_ids": []}).status_code == 401
+
+
+def test_a_reply_turns_the_mark_green_even_without_an_open(client, ann):
+    register(client, ann, thread_id="18c2f0a1b2c3d4f0", subject="Images off")
+    assert marks(client, ann, thread_ids=["18c2f0a1b2c3d4f0"])["threads"]["18c2f0a1b2c3d4f0"]["state"] == "sent"
+    resp = client.post("/api/v1/threads/replies", headers=ann.headers, json={
+        "thread_id": "18c2f0a1b2c3d4f0", "message_id": "18c2f0a1b2c3d4f9", "from": "carla@prospect.example"})
+    assert resp.status_code in (200, 201), resp.get_json()
+    got = marks(client, ann, thread_ids=["18c2f0a1b2c3d4f0"])["threads"]["18c2f0a1b2c3d4f0"]
+    assert got == {"state": "opened", "title": "Replied just now"}
