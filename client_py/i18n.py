@@ -197,13 +197,6 @@ MESSAGES: dict[str, dict[str, str | tuple[str, str]]] = {
         "de": "Ein Sicherheitsscanner hat die E-Mail geprüft; nicht gelesen",
         "fr": "Un scanner de sécurité a vérifié l’e-mail ; pas une lecture",
         "es": "Un escáner de seguridad revisó el correo; no es una lectura"},
-    "age.just_now": {"en": "just now", "de": "gerade eben", "fr": "à l’instant", "es": "ahora mismo"},
-    "age.minutes": {"en": ("{n} min ago", "{n} min ago"), "de": ("vor {n} Min.", "vor {n} Min."),
-                    "fr": ("il y a {n} min", "il y a {n} min"), "es": ("hace {n} min", "hace {n} min")},
-    "age.hours": {"en": ("{n} h ago", "{n} h ago"), "de": ("vor {n} Std.", "vor {n} Std."),
-                  "fr": ("il y a {n} h", "il y a {n} h"), "es": ("hace {n} h", "hace {n} h")},
-    "age.days": {"en": ("{n} day ago", "{n} days ago"), "de": ("vor {n} Tag", "vor {n} Tagen"),
-                 "fr": ("il y a {n} jour", "il y a {n} jours"), "es": ("hace {n} día", "hace {n} días")},
     "why.unknown": {
         "en": "Not recognised as a person reading the email",
         "de": "Nicht als Mensch erkannt, der die E-Mail liest",

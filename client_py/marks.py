@@ -23,9 +23,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Mapping
 
-from client_py.i18n import DEFAULT, language, plural, text
+from client_py.feed import relative_age
+from client_py.i18n import DEFAULT, language, text
 from client_py.panel import thread_summary
-from client_py.times import parse_optional, resolve_now
 
 #: Verdicts of machines that fetch images or follow links for nobody in particular.
 MACHINE_VERDICTS = frozenset({"apple_mpp", "gmail_prefetch", "scanner"})
@@ -35,17 +35,8 @@ GLYPHS = {"sent": "\u2713", "opened": "\u2713\u2713", "machine": "\u2713?"}
 
 
 def age(when: str | datetime, now: str | datetime | None = None, lang: str = DEFAULT) -> str:
-    """How long ago, in ``lang``: ``just now``, ``5 min ago``, ``2 h ago``, ``3 days ago``."""
-    lang = language(lang)
-    seconds = (resolve_now(now) - parse_optional(when)).total_seconds()  # type: ignore[operator]
-    if seconds < 60:
-        return text(lang, "age.just_now")  # also absorbs small clock skew into the future
-    minutes = int(seconds // 60)
-    if minutes < 60:
-        return plural(lang, "age.minutes", minutes)
-    if minutes < 60 * 24:
-        return plural(lang, "age.hours", minutes // 60)
-    return plural(lang, "age.days", minutes // (60 * 24))
+    """How long ago, in ``lang``: the activity feed's words (:func:`client_py.feed.relative_age`)."""
+    return relative_age(when, now, lang)
 
 
 def _machine_verdict(thread: Mapping) -> str | None:

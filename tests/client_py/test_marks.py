@@ -13,7 +13,7 @@ OPENED = {"opens": 3, "clicks": 1, "recipients_count": 1, "devices": ["mobile"],
 
 
 @pytest.mark.parametrize("thread, state, title", [
-    (OPENED, "opened", "Opened 3 times and clicked once, on mobile, in London · last 2 h ago"),
+    (OPENED, "opened", "Opened 3 times and clicked once, on mobile, in London · last 2 hours ago"),
     ({"opens": 0, "events": []}, "sent", "Tracked · not opened yet"),
     # Only the sender's own views or repeats: still "not opened".
     ({"opens": 0, "events": [{"verdict": "self"}, {"verdict": "duplicate"}]}, "sent", "Tracked · not opened yet"),
@@ -25,7 +25,7 @@ OPENED = {"opens": 3, "clicks": 1, "recipients_count": 1, "devices": ["mobile"],
     ({"opens": 0, "events": [{"verdict": "apple_mpp"}], "first_reply_at": "2026-03-03T11:00:00Z",
       "last_reply_at": "2026-03-03T11:55:00Z"}, "opened", "Replied 5 min ago"),
     ({**OPENED, "first_reply_at": "2026-03-03T11:00:00Z", "last_reply_at": "2026-03-03T11:00:00Z"}, "opened",
-     "Opened 3 times and clicked once, on mobile, in London · last 2 h ago · replied 1 h ago"),
+     "Opened 3 times and clicked once, on mobile, in London · last 2 hours ago · replied 1 hour ago"),
     # A machine download later confirmed by a click counts.
     ({"opens": 1, "events": [{"verdict": "confirmed"}, {"verdict": "apple_mpp"}]}, "opened", "Opened once"),
 ])
@@ -34,9 +34,9 @@ def test_states_and_titles(thread, state, title):
 
 
 @pytest.mark.parametrize("lang, title", [
-    ("de", "3-mal geöffnet und einmal geklickt, auf Mobilgerät, in London · zuletzt vor 2 Std."),
-    ("fr", "Ouvert 3 fois et cliqué une fois, sur mobile, à London · dernière fois il y a 2 h"),
-    ("es-419", "Abierto 3 veces y clicado una vez, en móvil, en London · la última hace 2 h"),
+    ("de", "3-mal geöffnet und einmal geklickt, auf Mobilgerät, in London · zuletzt vor 2 Stunden"),
+    ("fr", "Ouvert 3 fois et cliqué une fois, sur mobile, à London · dernière fois il y a 2 heures"),
+    ("es-419", "Abierto 3 veces y clicado una vez, en móvil, en London · la última hace 2 horas"),
 ])
 def test_the_users_language(lang, title):
     assert thread_mark(OPENED, lang, NOW)["title"] == title
