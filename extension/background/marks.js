@@ -16,7 +16,7 @@ const GMAIL_THREAD_ID = /^[0-9a-f]{12,20}$/i;
 const PER_REQUEST = 200; // the server's limit
 const MAX_IDS = 1000; // one ask: a list longer than Gmail ever shows at once is cut
 const MAX_PIXELS = 50;
-const KEEP_MS = 2 * 60 * 1000; // "last 2 h ago" stays about right; events refresh sooner
+const KEEP_MS = 2 * 60 * 1000; // "last 2 hours ago" stays about right; events refresh sooner
 const CACHE_SIZE = 5000;
 
 const cache = new Map(); // "t:<Gmail id>" | "p:<token>" -> {mark|null, thread, at}

@@ -32,7 +32,7 @@
   const GLYPHS = { sent: "\u2713", opened: "\u2713\u2713", machine: "\u2713?" }; // client_py.marks.GLYPHS
   const ATTR = "data-engage-mark";
   // An answer is drawn for as long as the page lives, and asked again after this
-  // (the worker's cache answers most): "last 2 h ago" moves on, and an email tracked
+  // (the worker's cache answers most): "last 2 hours ago" moves on, and an email tracked
   // from another browser gets its mark without a reload.
   const REFRESH_MS = 3 * 60 * 1000;
   const KEEP = 20000; // answers remembered (a long day of scrolling)
