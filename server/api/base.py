@@ -14,9 +14,11 @@ any argument is parsed (422), and the OpenAPI document lists the route as secure
 from __future__ import annotations
 
 from flask_smorest import Api, Blueprint
+from werkzeug.routing import UnicodeConverter
 
 from ..errors import ErrorSchema
-from .openapi_rules import describe_rules, storable_text
+from .input_guard import STORABLE_TEXT
+from .openapi_rules import PATH_TEXT, describe_rules, storable_text
 from .auth import auth_required
 
 BEARER_AUTH = "bearerAuth"
@@ -40,6 +42,10 @@ class EngageApi(Api):
         # (server/api/openapi_rules.py): no string holds a NUL or an unpaired surrogate.
         converter = self.ma_plugin.converter
         converter.add_attribute_function(storable_text)
+        for schema in self.spec.components.schemas.values():  # the error shape, registered already
+            for prop in schema.get("properties", {}).values():
+                if prop.get("type") == "string" and "pattern" not in prop and "enum" not in prop:
+                    prop["pattern"] = STORABLE_TEXT
         schema2jsonschema = converter.schema2jsonschema
 
         def with_schema_rules(schema):
@@ -47,6 +53,9 @@ class EngageApi(Api):
             return {**schema2jsonschema(schema), **getattr(schema, "OPENAPI", {})}
 
         converter.schema2jsonschema = with_schema_rules
+        # A path's text part: Werkzeug's "string" converter (no "/", not empty); a NUL
+        # there answers 404 (input_guard).
+        self.register_converter(UnicodeConverter, lambda conv: {"type": "string", "pattern": PATH_TEXT})
 
     def _register_error_handlers(self):
         """Not flask-smorest's: server/error_handlers.py registers the app's."""

@@ -74,6 +74,7 @@ def at_most(n: int) -> str:
     return "(?:" + "|".join(alts) + ")"
 
 
+PATH_TEXT = r"^[^/\x00]+$"
 MAX_ID = 2**63 - 1  # a row id fits a signed 64-bit integer (PostgreSQL BIGINT, SQLite INTEGER)
 
 # A page cursor: microseconds since 1970 and the last row's id (server/panel_query.py).

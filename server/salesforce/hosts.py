@@ -45,7 +45,8 @@ def _any_case(text: str) -> str:
 
 
 # The form https_url accepts, as a regular expression (the OpenAPI document quotes it):
-# https://, a host name of dotted labels (or an address), an optional port, at most "/".
+# https://, a host name of dotted labels (or an address), an optional port, at most "/";
+# spaces around it are trimmed.
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _PORT = r"(?::(?:0|[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])?)?"
 _IPV4 = r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
@@ -60,7 +61,7 @@ def https_url_pattern(hosts: tuple[str, ...] | None = None) -> str:
         names = [_any_case(h) for h in hosts if not _is_ip_literal(h)]
         exact = [re.escape(h) for h in hosts if _is_ip_literal(h)]
         host = "|".join(([rf"(?:{_LABEL}\.)*(?:{'|'.join(names)})"] if names else []) + exact)
-    return rf"{_any_case('https')}://(?:{host}){_PORT}/?"
+    return rf" *{_any_case('https')}://(?:{host}){_PORT}/? *"
 
 
 _HOST_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
