@@ -32,6 +32,8 @@ def Int(**kw) -> fields.Integer:
 
 
 TIME_ZONES = sorted(available_timezones())
+# An IANA time zone, documented as the list of them (a zone ZoneInfo reads).
+_time_zone = validate.OneOf(TIME_ZONES, error="Unknown time zone {input!r}; use an IANA name like 'Europe/Paris'.")
 
 
 def Text(n: int, validate_also=None, **kw) -> fields.String:
@@ -67,8 +69,7 @@ class OrgPatch(ma.Schema):
 
 
 class SettingsSchema(ma.Schema):
-    time_zone = fields.String(validate=validate.OneOf(
-        TIME_ZONES, error="Unknown time zone {input!r}; use an IANA name like 'Europe/Paris'."))
+    time_zone = fields.String(validate=_time_zone)
     auto_insert = Bool()
     notify_on_open = Bool()
     blocklist = fields.List(Text(320, validate_also=domain_rule(with_address=True)), validate=validate.Length(max=1000))
@@ -77,11 +78,11 @@ class SettingsSchema(ma.Schema):
     counter_reset_at = fields.String(dump_only=True, allow_none=True)
     # Notifications (client_py/notify.py): one per open or a daily digest; quiet hours.
     notify_mode = fields.String(validate=validate.OneOf(["each", "digest"]))
-    digest_hour = fields.Integer(validate=validate.Range(min=0, max=23))
-    quiet_start = fields.String(allow_none=True, validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$",
-                                                                          error="Use HH:MM, like 22:00."))
-    quiet_end = fields.String(allow_none=True, validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$",
-                                                                        error="Use HH:MM, like 07:00."))
+    digest_hour = Int(validate=validate.Range(min=0, max=23))
+    quiet_start = fields.String(allow_none=True, validate=Pattern(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]",
+                                                                  error="Use HH:MM, like 22:00."))
+    quiet_end = fields.String(allow_none=True, validate=Pattern(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]",
+                                                                error="Use HH:MM, like 07:00."))
 
 
 class SigninOut(ma.Schema):
