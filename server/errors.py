@@ -56,8 +56,10 @@ class ApiError(HTTPException):
 
 
 def summarise(errors: dict) -> str:
-    """'Some fields are wrong: json.subject, json.mode.' from webargs' nested messages."""
+    """'Some fields are wrong: subject, mode.' from webargs' nested messages, or, for one
+    field with one reason, 'links: At most 300 links can be tracked in one email.'."""
     paths: list[str] = []
+    messages: list[object] = []
 
     def walk(prefix: str, value: object) -> None:
         if isinstance(value, dict):
@@ -65,12 +67,15 @@ def summarise(errors: dict) -> str:
                 walk(f"{prefix}.{k}" if prefix else str(k), v)
         else:
             paths.append(prefix)
+            messages.append(value)
 
     walk("", errors)
     shown = [p.split(".", 1)[1] if p.startswith(("json.", "query.")) else p for p in paths]
     if shown == ["json"] or shown == ["_schema"]:
         flat = errors.get("json") if isinstance(errors.get("json"), list) else None
         return " ".join(flat) if flat else "The request body is not valid."
+    if len(shown) == 1 and isinstance(messages[0], list) and len(messages[0]) == 1 and isinstance(messages[0][0], str):
+        return f"{shown[0]}: {messages[0][0]}"  # one field, one reason: say it (e.g. the links limit)
     return "Some fields are wrong: " + ", ".join(sorted(set(shown))[:10]) + "."
 
 

@@ -20,7 +20,6 @@ import logging
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import unquote
 
 from . import create_app
 
@@ -49,8 +48,11 @@ class WsgiOnRsgi:
         env = {
             "REQUEST_METHOD": scope.method,
             "SCRIPT_NAME": "",
-            # PEP 3333: PATH_INFO is the decoded path as latin-1 code points.
-            "PATH_INFO": unquote(scope.path, encoding="latin-1"),
+            # PEP 3333: PATH_INFO is the decoded path's bytes as latin-1 code points.
+            # granian has percent-decoded it already (as UTF-8, invalid bytes replaced):
+            # decoding again turned %2541 into "A", and a character beyond latin-1 left
+            # in the string made Werkzeug fail with a 500.
+            "PATH_INFO": scope.path.encode("utf-8", "surrogatepass").decode("latin-1"),
             "QUERY_STRING": scope.query_string,
             "SERVER_NAME": server_host.strip("[]") or "localhost",
             "SERVER_PORT": server_port or "80",

@@ -216,7 +216,7 @@ def users():
                  action=ActionForm())
 
 
-@bp.get("/admin/users/<int:user_id>")
+@bp.get("/admin/users/<int(max=9223372036854775807):user_id>")
 @admin_required
 def user_page(user_id: int):
     return _user_page(accounts.org_user(g.admin, user_id))
@@ -235,7 +235,7 @@ def _checked_action(user_id: int) -> User:
     return accounts.org_user(g.admin, user_id)
 
 
-@bp.post("/admin/users/<int:user_id>/disable")
+@bp.post("/admin/users/<int(max=9223372036854775807):user_id>/disable")
 @admin_required
 def disable(user_id: int):
     user = _checked_action(user_id)
@@ -246,7 +246,7 @@ def disable(user_id: int):
     return redirect(url_for("admin.user_page", user_id=user.id), 303)
 
 
-@bp.post("/admin/users/<int:user_id>/enable")
+@bp.post("/admin/users/<int(max=9223372036854775807):user_id>/enable")
 @admin_required
 def enable(user_id: int):
     user = _checked_action(user_id)
@@ -254,14 +254,14 @@ def enable(user_id: int):
     return redirect(url_for("admin.user_page", user_id=user.id), 303)
 
 
-@bp.post("/admin/users/<int:user_id>/reset")
+@bp.post("/admin/users/<int(max=9223372036854775807):user_id>/reset")
 @admin_required
 def reset(user_id: int):
     user = _checked_action(user_id)
     return _user_page(user, reset_url=accounts.reset_link(g.admin, user))
 
 
-@bp.post("/admin/users/<int:user_id>/tokens/<int:token_id>/revoke")
+@bp.post("/admin/users/<int(max=9223372036854775807):user_id>/tokens/<int(max=9223372036854775807):token_id>/revoke")
 @admin_required
 def revoke(user_id: int, token_id: int):
     user = _checked_action(user_id)

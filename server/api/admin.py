@@ -9,20 +9,15 @@ import marshmallow as ma
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from client_py.recipients import is_valid_address
-
 from ..admin import accounts
 from ..errors import ApiError
 from ..models import as_dict_time
 from .auth import current_user
 from .base import secured
+from .openapi_rules import Address
+from .schemas import Bool
 
 blp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin", description="User administration (org admins)")
-
-
-def _address(value: str) -> None:
-    if not is_valid_address(value.strip()):
-        raise ma.ValidationError(f"{value!r} is not an email address.")
 
 
 class AdminUserOut(ma.Schema):
@@ -40,7 +35,7 @@ class AdminUserListOut(ma.Schema):
 
 
 class AdminUserPatch(ma.Schema):
-    disabled = fields.Boolean(required=True)
+    disabled = Bool(required=True)
 
 
 class AdminTokenOut(ma.Schema):
@@ -58,8 +53,8 @@ class AdminTokenListOut(ma.Schema):
 
 
 class AdminInviteIn(ma.Schema):
-    email = fields.String(required=True, validate=[validate.Length(max=320), _address])
-    is_admin = fields.Boolean(load_default=False)
+    email = fields.String(required=True, validate=[validate.Length(min=3, max=320), Address()])
+    is_admin = Bool(load_default=False)
 
 
 class AdminLinkOut(ma.Schema):
@@ -101,7 +96,7 @@ def list_users():
     return {"users": [_user_data(u, counts) for u in accounts.org_users(admin)]}
 
 
-@blp.route("/users/<int:user_id>", methods=["PATCH"])
+@blp.route("/users/<int(max=9223372036854775807):user_id>", methods=["PATCH"])
 @secured
 @blp.arguments(AdminUserPatch)
 @blp.response(200, AdminUserOut)
@@ -113,7 +108,7 @@ def patch_user(body, user_id: int):
     return _user_data(user, accounts.active_token_counts(admin))
 
 
-@blp.route("/users/<int:user_id>/password-reset", methods=["POST"])
+@blp.route("/users/<int(max=9223372036854775807):user_id>/password-reset", methods=["POST"])
 @secured
 @blp.response(201, AdminLinkOut)
 def password_reset(user_id: int):
@@ -127,7 +122,7 @@ def password_reset(user_id: int):
     return {"email": user.email, "url": url, "expires_at": as_dict_time(utcnow() + lifetime("reset"))}
 
 
-@blp.route("/users/<int:user_id>/tokens", methods=["GET"])
+@blp.route("/users/<int(max=9223372036854775807):user_id>/tokens", methods=["GET"])
 @secured
 @blp.response(200, AdminTokenListOut)
 def list_tokens(user_id: int):
@@ -136,7 +131,7 @@ def list_tokens(user_id: int):
     return {"tokens": [_token_data(t) for t in accounts.tokens_of(user)]}
 
 
-@blp.route("/users/<int:user_id>/tokens/<int:token_id>", methods=["DELETE"])
+@blp.route("/users/<int(max=9223372036854775807):user_id>/tokens/<int(max=9223372036854775807):token_id>", methods=["DELETE"])
 @secured
 @blp.response(204)
 def revoke_token(user_id: int, token_id: int):

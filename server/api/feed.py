@@ -6,16 +6,20 @@ import marshmallow as ma
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from ..feed import page_of_feed
+from ..feed import CURSOR as FEED_CURSOR, page_of_feed
 from .auth import current_user
 from .base import secured
+from .openapi_rules import MAX_ID, Pattern, at_most
+from .schemas import CURSOR_ERROR
 
 blp = Blueprint("feed", __name__, url_prefix="/api/v1", description="The Engagement panel")
 
 
 class FeedQuery(ma.Schema):
     limit = fields.Integer(load_default=30, validate=validate.Range(min=1, max=100))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=300))
+    cursor = fields.String(load_default=None, validate=Pattern(FEED_CURSOR.replace("{id}", at_most(MAX_ID)),
+                                                               error=CURSOR_ERROR),
+                           metadata={"description": "The `next_cursor` of the previous page"})
     since = fields.AwareDateTime(load_default=None, format="iso")
 
 

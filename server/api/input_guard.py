@@ -11,6 +11,10 @@ Two kinds of input used to reach a view (or the database) and come back as a 500
   neither SQLite nor PostgreSQL takes it. Such text in the body or the query string is a
   422 naming the fields; in the path it is a 404, since nothing is called that.
 
+A view that declares a JSON body (``@blp.arguments(Schema)``, which the OpenAPI
+document lists as a required request body) gets one: a request without a body is a
+400, and one whose body is not JSON a 415, instead of running as if ``{}`` was sent.
+
 Registered for every ``/api/`` request by ``server.error_handlers.register_error_handlers``, so
 each blueprint (including ones added later) is covered without having to opt in.
 """
@@ -20,12 +24,18 @@ from __future__ import annotations
 import json
 import re
 
-from flask import request
+from flask import current_app, request
 from webargs.core import is_json
 
 from ..errors import ApiError, summarise
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# What the OpenAPI document says of every string (server/api/openapi_rules.py): no NUL.
+# The unpaired surrogates are said in words (the document's description): a pattern
+# naming them is one that Rust's and Go's regular expressions (jsonschema-rs, which
+# schemathesis validates with, among them) refuse to compile, as their strings cannot
+# hold one.
+STORABLE_TEXT = "^[^\\x00]*$"
 UNSTORABLE_MESSAGE = "Text with a NUL character or an unpaired surrogate cannot be stored."
 INVALID_JSON = "Invalid JSON body."
 _MAX_REPORTED = 10
@@ -99,10 +109,32 @@ def _json_body() -> object | None:
         raise ApiError(400, INVALID_JSON, details={"json": [INVALID_JSON]})
 
 
+NEEDS_BODY = "This request needs a JSON body; send {} to give no field."
+NEEDS_JSON = "Send the body as JSON (Content-Type: application/json)."
+
+
+def declares_body(view) -> bool:
+    """Whether a view takes a required JSON body, read from the declaration that also
+    makes the OpenAPI document's ``requestBody`` (flask-smorest's ``@blp.arguments``)."""
+    params = (getattr(view, "_apidoc", None) or {}).get("arguments", {}).get("parameters", [])
+    return any(p.get("in") == "json" and p.get("required", True) for p in params)
+
+
+def _refuse_missing_body() -> None:
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    if view is None or not declares_body(view):
+        return
+    if not request.get_data(cache=True):
+        raise ApiError(400, NEEDS_BODY, details={"json": [NEEDS_BODY]})
+    if not is_json(request.mimetype):
+        raise ApiError(415, NEEDS_JSON)
+
+
 def refuse_hostile_input() -> None:
     """``before_request`` hook: raise an ``ApiError`` for input described above."""
     if not request.path.startswith("/api/"):
         return
+    _refuse_missing_body()
     if is_unstorable(request.path):
         raise ApiError(404, "Nothing is called that.")
     query = [[_shown(key)] for key, value in request.args.items(multi=True)

@@ -30,7 +30,7 @@ from ..insights_query import COUNTED, Period, figures, member_figures
 from ..models import Event, Message, Org, User, as_dict_time, utcnow
 from .auth import current_user
 from .base import secured
-from .schemas import _time_zone
+from .schemas import Bool, _time_zone
 
 blp = Blueprint("insights", __name__, url_prefix="/api/v1", description="Insights: readers, timing, machines")
 
@@ -54,7 +54,7 @@ class InsightsOut(ma.Schema):
 
 
 class TeamSettingIn(ma.Schema):
-    enabled = fields.Boolean(required=True)
+    enabled = Bool(required=True)
 
 
 class TeamSettingOut(ma.Schema):

@@ -5,52 +5,35 @@ clear 422, not a silently ignored setting."""
 
 from __future__ import annotations
 
-import ipaddress
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
 import marshmallow as ma
-from marshmallow import ValidationError, fields, validate
+from marshmallow import fields, validate
 
 from client_py.search import PERIODS
 
-
-def _http_url(value: str) -> None:
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
-        # A CR/LF would be refused in the redirect's Location header at every click.
-        raise ValidationError("A link cannot contain control characters (line breaks, tabs).")
-    parts = urlsplit(value)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise ValidationError("Only absolute http:// or https:// links can be tracked.")
+from .openapi_rules import CIDR, CURSOR, Address, HttpUrl, Pattern, domain_rule
 
 
-def _time_zone(value: str) -> None:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ValidationError(f"Unknown time zone {value!r}; use an IANA name like 'Europe/Paris'.")
+class Bool(fields.Boolean):
+    """A JSON ``true`` or ``false``, nothing else: marshmallow's Boolean also takes 1,
+    "yes" and "on", which the document (``type: boolean``) does not allow."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
 
 
-def _cidr(value: str) -> None:
-    try:
-        ipaddress.ip_network(value, strict=False)
-    except ValueError:
-        raise ValidationError(f"{value!r} is not an address range like 203.0.113.0/24 or 2001:db8::/48.")
+def Int(**kw) -> fields.Integer:
+    """A JSON integer (not "5", 5.0 or true) for request bodies; query strings use
+    ``fields.Integer``, which reads text."""
+    return fields.Integer(strict=True, **kw)
 
 
-def _domain(value: str) -> None:
-    v = value.strip().lstrip("@")
-    if not v or " " in v or "." not in v or v.startswith(".") or v.endswith("."):
-        raise ValidationError(f"{value!r} is not a domain like example.com.")
-
-
-def _block_entry(value: str) -> None:
-    if "@" in value.strip().lstrip("@"):
-        local, _, dom = value.strip().rpartition("@")
-        if not local or not dom or "." not in dom or " " in value.strip():
-            raise ValidationError(f"{value!r} is neither an address nor a domain.")
-    else:
-        _domain(value)
+TIME_ZONES = sorted(available_timezones())
+# An IANA time zone, documented as the list of them (a zone ZoneInfo reads).
+_time_zone = validate.OneOf(TIME_ZONES, error="Unknown time zone {input!r}; use an IANA name like 'Europe/Paris'.")
 
 
 def Text(n: int, validate_also=None, **kw) -> fields.String:
@@ -78,25 +61,28 @@ class OrgOut(ma.Schema):
 
 
 class OrgPatch(ma.Schema):
-    internal_domains = fields.List(fields.String(validate=_domain), validate=validate.Length(max=200))
-    office_ranges = fields.List(fields.String(validate=_cidr), validate=validate.Length(max=500))
+    internal_domains = fields.List(fields.String(validate=[validate.Length(max=253), domain_rule()]),
+                                   validate=validate.Length(max=200))
+    office_ranges = fields.List(fields.String(validate=Pattern(
+        CIDR, error="{input!r} is not an address range like 203.0.113.0/24 or 2001:db8::/48.")),
+        validate=validate.Length(max=500))
 
 
 class SettingsSchema(ma.Schema):
     time_zone = fields.String(validate=_time_zone)
-    auto_insert = fields.Boolean()
-    notify_on_open = fields.Boolean()
-    blocklist = fields.List(Text(320, validate_also=_block_entry), validate=validate.Length(max=1000))
+    auto_insert = Bool()
+    notify_on_open = Bool()
+    blocklist = fields.List(Text(320, validate_also=domain_rule(with_address=True)), validate=validate.Length(max=1000))
     insert_at = fields.String(validate=validate.OneOf(["first", "last"]))
-    display_window_days = fields.Integer(validate=validate.Range(min=1, max=90))
+    display_window_days = Int(validate=validate.Range(min=1, max=90))
     counter_reset_at = fields.String(dump_only=True, allow_none=True)
     # Notifications (client_py/notify.py): one per open or a daily digest; quiet hours.
     notify_mode = fields.String(validate=validate.OneOf(["each", "digest"]))
-    digest_hour = fields.Integer(validate=validate.Range(min=0, max=23))
-    quiet_start = fields.String(allow_none=True, validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$",
-                                                                          error="Use HH:MM, like 22:00."))
-    quiet_end = fields.String(allow_none=True, validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$",
-                                                                        error="Use HH:MM, like 07:00."))
+    digest_hour = Int(validate=validate.Range(min=0, max=23))
+    quiet_start = fields.String(allow_none=True, validate=Pattern(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]",
+                                                                  error="Use HH:MM, like 22:00."))
+    quiet_end = fields.String(allow_none=True, validate=Pattern(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]",
+                                                                error="Use HH:MM, like 07:00."))
 
 
 class SigninOut(ma.Schema):
@@ -115,13 +101,17 @@ class MeOut(ma.Schema):
 
 class RecipientIn(ma.Schema):
     name = Text(300, load_default="")
-    address = fields.String(required=True, validate=validate.Length(min=3, max=320))
+    address = fields.String(required=True, validate=[validate.Length(min=3, max=320), Address()])
 
 
 class RecipientOut(ma.Schema):
     name = fields.String()
     address = fields.String()
     kind = fields.String()
+
+
+MAX_LINKS = 300
+TOO_MANY_LINKS = f"At most {MAX_LINKS} links can be tracked in one email."
 
 
 class MessageIn(ma.Schema):
@@ -132,10 +122,10 @@ class MessageIn(ma.Schema):
     client = fields.String(required=True, validate=validate.OneOf(["gmail", "outlook"]))
     kind = fields.String(load_default="email", validate=validate.OneOf(["email", "meeting"]))
     sequence = Text(200, load_default=None, allow_none=True)
-    step = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=1000))
+    step = Int(load_default=None, allow_none=True, validate=validate.Range(min=1, max=1000))
     links = fields.List(
-        fields.String(validate=[validate.Length(max=4000), _http_url]),
-        load_default=list, validate=validate.Length(max=300),
+        fields.String(validate=[validate.Length(max=4000), HttpUrl()]),
+        load_default=list, validate=validate.Length(max=MAX_LINKS, error=TOO_MANY_LINKS),
     )
     client_message_id = Text(500, load_default=None, allow_none=True)
     # The pixel's token, chosen by the client (at least 128 random bits, URL-safe), so
@@ -143,7 +133,8 @@ class MessageIn(ma.Schema):
     # appendOnSendAsync) and the email registered only when it is sent. Registering the
     # same token again answers the same email (a retry after a lost answer).
     pixel_token = fields.String(load_default=None, allow_none=True,
-                                validate=[validate.Length(min=22, max=64), validate.Regexp(r"^[A-Za-z0-9_-]+$")])
+                                validate=[validate.Length(min=22, max=64), Pattern(
+                                    "[A-Za-z0-9_-]{22,64}", error="A pixel token is 22 to 64 of A-Z a-z 0-9 _ -.")])
 
 
 class TrackedLinkOut(ma.Schema):
@@ -186,6 +177,9 @@ class EventOut(ma.Schema):
     implied = fields.Boolean()
 
 
+CURSOR_ERROR = "This page cursor is not valid; start again from the first page."
+
+
 class ThreadQuery(ma.Schema):
     q = Text(200, load_default="")
     period = fields.String(load_default="all", validate=validate.OneOf(PERIODS))
@@ -194,7 +188,8 @@ class ThreadQuery(ma.Schema):
     step = fields.Integer(load_default=None, validate=validate.Range(min=1, max=1000))
     category = fields.String(load_default="all", validate=validate.OneOf(["all", "pinned", "other"]))
     limit = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
-    cursor = Text(200, load_default=None)
+    cursor = fields.String(load_default=None, validate=Pattern(CURSOR, error=CURSOR_ERROR),
+                           metadata={"description": "The `next_cursor` of the previous page"})
 
 
 class ThreadPage(ma.Schema):
@@ -206,8 +201,8 @@ class ThreadPage(ma.Schema):
 
 class ThreadPatch(ma.Schema):
     thread_id = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    pinned = fields.Boolean(allow_none=True)
-    viewed = fields.Boolean()
+    pinned = Bool(allow_none=True)
+    viewed = Bool()
 
 
 class ThreadStateOut(ma.Schema):

@@ -9,6 +9,8 @@ from marshmallow import fields, validate
 
 from ..thread_events import page_of_events
 from .base import secured
+from .openapi_rules import CURSOR, Pattern
+from .schemas import CURSOR_ERROR
 from .threads import find_thread
 
 blp = Blueprint("thread_events", __name__, url_prefix="/api/v1", description="The Engagement panel")
@@ -16,7 +18,8 @@ blp = Blueprint("thread_events", __name__, url_prefix="/api/v1", description="Th
 
 class EventPageQuery(ma.Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
+    cursor = fields.String(load_default=None, validate=Pattern(CURSOR, error=CURSOR_ERROR),
+                           metadata={"description": "The `next_cursor` of the previous page"})
 
 
 class EventPage(ma.Schema):

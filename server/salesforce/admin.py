@@ -55,7 +55,7 @@ def _apply(org_id: int, changes: dict, secret_key: str, now: datetime) -> Salesf
         cfg.jwt_audience = https_url(cfg.jwt_audience, "jwt_audience")
     for name in ("instance_url", "auth_flow", "client_id", "username"):
         if not getattr(cfg, name, None):
-            raise ConfigError(f"{name} is required", name)
+            raise ConfigError(f"{name} is required", name, status=409)
     if cfg.auth_flow not in FLOWS:
         raise ConfigError(f"auth_flow must be one of {', '.join(FLOWS)}", "auth_flow")
     if (cfg.sobject or "Task") not in OBJECTS:
@@ -71,11 +71,11 @@ def _apply(org_id: int, changes: dict, secret_key: str, now: datetime) -> Salesf
     secrets.update({k: changes[k] for k in SECRET_NAMES if changes.get(k) is not None})
     secrets = {k: v for k, v in secrets.items() if v}
     if cfg.auth_flow == "jwt" and not (secrets.get("private_key") or cfg.private_key_path):
-        raise ConfigError("the JWT flow needs private_key or private_key_path", "private_key")
+        raise ConfigError("the JWT flow needs private_key or private_key_path", "private_key", status=409)
     if cfg.auth_flow == "password":
         for name in ("client_secret", "password"):
             if not secrets.get(name):
-                raise ConfigError(f"the password flow needs {name}", name)
+                raise ConfigError(f"the password flow needs {name}", name, status=409)
     cfg.secrets_sealed = seal(secret_key, secrets)
     cfg.updated_at = now
     db.session.flush()

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from ..api.auth import current_user
 from ..api.base import secured
-from ..errors import ApiError
+from ..errors import ApiError, ErrorSchema
 from ..extensions import db
 from ..models import Message, User
 from . import admin
@@ -28,7 +28,7 @@ def admin_user() -> User:
 
 
 def _config_error(err: admin.ConfigError) -> ApiError:
-    return ApiError(422, str(err), details={"json": {err.field: [str(err)]}})
+    return ApiError(err.status, str(err), details={"json": {err.field: [str(err)]}})
 
 
 @blp.route("/salesforce/config", methods=["GET"])
@@ -45,6 +45,8 @@ def get_config():
 @secured
 @blp.arguments(ConfigIn)
 @blp.response(200, ConfigOut)
+@blp.alt_response(409, schema=ErrorSchema, description="The configuration would be incomplete: the first one "
+                  "must give the instance URL, the flow, the consumer key and the username; a flow needs its secrets.")
 def put_config(body):
     """Set the org's Salesforce configuration (admins). Fields left out keep their
     stored values, secrets included; the first call must give the instance URL, the

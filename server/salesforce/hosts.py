@@ -30,9 +30,38 @@ def allowed_hosts() -> tuple[str, ...]:
 
 
 class ConfigError(ValueError):
-    def __init__(self, message: str, field: str):
+    """A configuration refused. ``status`` 422: the value itself is wrong; 409: it does
+    not fit what is stored (the first configuration must name the instance, the flow
+    needs its secrets), which the request alone cannot show."""
+
+    def __init__(self, message: str, field: str, status: int = 422):
         super().__init__(message)
         self.field = field
+        self.status = status
+
+
+def _any_case(text: str) -> str:
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in text)
+
+
+# The form https_url accepts, as a regular expression (the OpenAPI document quotes it):
+# https://, a host name of dotted labels (or an address), an optional port, at most "/";
+# spaces around it are trimmed.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PORT = r"(?::(?:0|[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])?)?"
+_IPV4 = r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+
+
+def https_url_pattern(hosts: tuple[str, ...] | None = None) -> str:
+    """What ``https_url(value, field, hosts)`` accepts: under ``hosts`` (names, and any
+    address listed exactly), or any host name or IPv4 address when ``hosts`` is None."""
+    if hosts is None:
+        host = rf"{_LABEL}(?:\.{_LABEL})+|{_IPV4}"
+    else:
+        names = [_any_case(h) for h in hosts if not _is_ip_literal(h)]
+        exact = [re.escape(h) for h in hosts if _is_ip_literal(h)]
+        host = "|".join(([rf"(?:{_LABEL}\.)*(?:{'|'.join(names)})"] if names else []) + exact)
+    return rf" *{_any_case('https')}://(?:{host}){_PORT}/? *"
 
 
 _HOST_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")

@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
+import re
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from ..api.openapi_rules import Pattern
+from ..api.schemas import Bool, Int
+from .hosts import SALESFORCE_HOSTS, allowed_hosts, https_url_pattern
 from .models import FLOWS, OBJECTS, STATUSES
 
-FIELD_NAME = validate.Regexp(r"^[A-Za-z][A-Za-z0-9_]{0,79}$", error="Not a field API name like First_Open__c.")
+FIELD_NAME = Pattern(r"[A-Za-z][A-Za-z0-9_]{0,79}", error="Not a field API name like First_Open__c.")
+# A Task (00T...) or EmailMessage (02s...) id: 15 characters, or 18 with the checksum.
+RECORD_ID = r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?"
+URL_ERROR = "{input!r} is not an https:// address of Salesforce like https://acme.my.salesforce.com."
+
+
+class SalesforceUrl(Pattern):
+    """An https:// origin at a Salesforce host (hosts.py's ``https_url``). Documented
+    with Salesforce's own hosts; hosts the operator adds (``ENGAGE_SALESFORCE_HOSTS``)
+    are accepted too, so the check reads them at each request."""
+
+    def __init__(self, empty: bool = False):
+        self.empty = empty
+        super().__init__(("|" if empty else "") + https_url_pattern(SALESFORCE_HOSTS), error=URL_ERROR)
+
+    def __call__(self, value):
+        if self.empty and value == "":
+            return value
+        if not isinstance(value, str) or not re.fullmatch(https_url_pattern(allowed_hosts()), value):
+            raise ma.ValidationError(self._format_error(value))
+        return value
 
 
 def _secret(n: int, about: str) -> fields.String:
@@ -17,17 +42,18 @@ def _secret(n: int, about: str) -> fields.String:
 
 
 class ConfigIn(ma.Schema):
-    enabled = fields.Boolean()
-    instance_url = fields.String(validate=validate.Length(max=300),
+    enabled = Bool()
+    instance_url = fields.String(validate=[validate.Length(max=300), SalesforceUrl()],
                                  metadata={"description": "https://<my-domain>.my.salesforce.com"})
-    login_url = fields.String(allow_none=True, validate=validate.Length(max=300),
+    login_url = fields.String(allow_none=True, validate=[validate.Length(max=300), SalesforceUrl(empty=True)],
                               metadata={"description": "Token endpoint host when not the instance "
                                                        "(https://login.salesforce.com, https://test.salesforce.com)"})
     auth_flow = fields.String(validate=validate.OneOf(FLOWS))
     client_id = fields.String(validate=validate.Length(min=1, max=300),
                               metadata={"description": "The connected app's consumer key"})
     username = fields.String(validate=validate.Length(min=1, max=300))
-    jwt_audience = fields.String(validate=validate.Length(max=300))
+    jwt_audience = fields.String(validate=[validate.Length(max=300), Pattern(
+        "|" + https_url_pattern(), error="{input!r} is not an https:// address like https://login.salesforce.com.")])
     # No private_key_path here: a path on the server is for its operator to give
     # (``engage salesforce configure --private-key-file``), not for an org admin.
     client_secret = _secret(1000, "Consumer secret (password flow)")
@@ -37,7 +63,7 @@ class ConfigIn(ma.Schema):
     object = fields.String(attribute="sobject", validate=validate.OneOf(OBJECTS))
     first_open_field = fields.String(validate=FIELD_NAME)
     last_open_field = fields.String(validate=FIELD_NAME)
-    api_version = fields.String(validate=validate.Regexp(r"^\d{2,3}\.0$", error="Like 59.0."))
+    api_version = fields.String(validate=Pattern(r"[0-9]{2,3}\.0", error="Like 59.0."))
 
 
 class ConfigOut(ma.Schema):
@@ -100,7 +126,8 @@ class OutboxPage(ma.Schema):
 
 
 class RetryIn(ma.Schema):
-    ids = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1, max=2**63 - 1)), load_default=None, validate=validate.Length(max=1000),
+    ids = fields.List(Int(validate=validate.Range(min=1, max=2**63 - 1)), load_default=None,
+                      validate=validate.Length(max=1000),
                       metadata={"description": "Outbox ids; omit to retry every failed update"})
 
 
@@ -109,7 +136,9 @@ class RetryOut(ma.Schema):
 
 
 class LinkIn(ma.Schema):
-    record_id = fields.String(validate=validate.Length(min=15, max=18),
+    OPENAPI = {"minProperties": 1}
+
+    record_id = fields.String(validate=Pattern(RECORD_ID, error="record_id must be a 15- or 18-character Salesforce id"),
                               metadata={"description": "Task (00T...) or EmailMessage (02s...) id"})
     object = fields.String(validate=validate.OneOf(OBJECTS))
     client_message_id = fields.String(validate=validate.Length(max=500),

@@ -13,6 +13,7 @@ import json
 
 import pytest
 
+from server.api.input_guard import UNSTORABLE_MESSAGE
 from tests.fixtures.api import assert_api_error
 from tests.server.helpers import register, threads
 
@@ -42,7 +43,7 @@ def post_raw(client, path, text, headers=None):
 ])
 def test_unstorable_text_in_a_body_is_a_422_naming_the_field(client, ann, path, body, field):
     err = assert_api_error(post_raw(client, path, json.dumps(body), ann.headers), 422)
-    assert err["message"] == f"Some fields are wrong: {field}."
+    assert err["message"] == f"{field}: {UNSTORABLE_MESSAGE}"
 
 
 def test_unstorable_text_in_patched_fields_is_a_422(client, ann):

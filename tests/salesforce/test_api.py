@@ -54,8 +54,6 @@ def test_put_keeps_secrets_not_given_again_and_never_echoes_them(synced, client)
     ({"object": "Lead"}, "object"),
     ({"first_open_field": "First Open"}, "first_open_field"),
     ({"api_version": "v59"}, "api_version"),
-    ({"client_secret": ""}, "client_secret"),  # clearing a secret the password flow needs
-    ({"auth_flow": "jwt"}, "private_key"),  # JWT without a key
     ({"colour": "blue"}, "colour"),
 ])
 def test_invalid_configuration_is_refused_with_the_field(synced, client, body, field):
@@ -73,11 +71,24 @@ def test_salesforce_addresses_are_accepted(synced, client):
     assert r.status_code == 200 and r.get_json()["login_url"] == "https://test.salesforce.com"
 
 
+@pytest.mark.parametrize("body, field", [
+    ({"client_secret": ""}, "client_secret"),  # clearing a secret the password flow needs
+    ({"auth_flow": "jwt"}, "private_key"),  # JWT without a key
+])
+def test_a_configuration_incomplete_for_what_is_stored_is_a_409_with_the_field(synced, client, body, field):
+    """Valid on its own (the document allows it), refused for what it would leave stored."""
+    r = client.put("/api/v1/salesforce/config", json=body, headers=synced.admin.headers)
+    assert r.status_code == 409, r.get_json()
+    assert field in json.dumps(r.get_json()["error"]["details"])
+    again = client.get("/api/v1/salesforce/config", headers=synced.admin.headers).get_json()
+    assert again["auth_flow"] == "password" and again["has_client_secret"]
+
+
 def test_a_first_configuration_needs_the_essentials(sf_app, client, make_account, standin):
     admin = make_account(email="dee@acme.example", admin=True)
     r = client.put("/api/v1/salesforce/config", json={"enabled": True, "instance_url": standin.url},
                    headers=admin.headers)
-    assert r.status_code == 422
+    assert r.status_code == 409 and "is required" in r.get_json()["error"]["message"]
     assert client.get("/api/v1/salesforce/config", headers=admin.headers).get_json() == \
         {"configured": False, "enabled": False}
     r = client.put("/api/v1/salesforce/config", json=password_config(standin), headers=admin.headers)

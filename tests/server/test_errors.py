@@ -39,7 +39,8 @@ def test_malformed_json_is_400(client, ann):
 
 
 def test_oversized_body_is_413(client, ann):
-    r = client.post("/api/v1/messages", data="x" * (300 * 1024), content_type="application/json", headers=ann.headers)
+    r = client.post("/api/v1/messages", data="x" * (2 * 1024 * 1024 + 1), content_type="application/json",
+                    headers=ann.headers)
     err = assert_api_error(r, 413)
     assert "too large" in err["message"]
 
@@ -59,8 +60,8 @@ def test_wrong_method_is_405(client, ann):
     assert_api_error(client.delete("/api/v1/counter", headers=ann.headers), 405)
 
 
-def test_bad_cursor_is_400(client, ann):
-    err = assert_api_error(client.get("/api/v1/threads?cursor=%%%", headers=ann.headers), 400)
+def test_bad_cursor_is_422(client, ann):
+    err = assert_api_error(client.get("/api/v1/threads?cursor=%%%", headers=ann.headers), 422)
     assert "cursor" in err["message"]
 
 

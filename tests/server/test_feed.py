@@ -53,4 +53,4 @@ def test_pages_have_no_gaps_or_repeats(client, ann):
             break
     assert seen == whole and len(whole) == len(set(whole))
     bad = client.get("/api/v1/feed?cursor=not-a-cursor", headers=ann.headers)
-    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid_cursor"
+    assert bad.status_code == 422 and "cursor" in bad.get_json()["error"]["details"]["query"]
