@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from client_py.model import ENGAGEMENT_VERDICTS
 from client_py.reminders import settled
 
+from .causes import OutageLog
 from .extensions import db
 from .models import Event, Message, Reminder, Reply, as_dict_time, utcnow
 
@@ -120,14 +121,19 @@ def start_reminder_thread(app) -> threading.Thread:
 
     def loop() -> None:
         stop = app.extensions.setdefault("engage_stop", threading.Event())
+        outage = OutageLog(log, "reminders: a pass failed")  # one line per outage, not a traceback a pass
         while not stop.wait(app.config["REMINDER_INTERVAL_SECONDS"]):
             try:
                 with app.app_context():
                     run_due(owner)
-            except Exception:
-                log.exception("reminders: a pass failed; will retry")
-                with app.app_context():
-                    db.session.rollback()
+                outage.recovered()
+            except Exception as err:
+                outage.failed(err, app.config["REMINDER_INTERVAL_SECONDS"])
+                try:
+                    with app.app_context():
+                        db.session.rollback()
+                except Exception:  # the database is still away; the next pass tries again
+                    pass
 
     t = threading.Thread(target=loop, name="engage-reminders", daemon=True)
     t.start()
