@@ -84,8 +84,8 @@ export async function prepareSend({ compose, budgetMs }) {
   // The pixel's address is known now: the draft's token (draft_pixel.js), else a new
   // one. So one trip to Python does it all before the server is asked: the body's
   // facts, the decision, and the plan (tracked links as placeholders).
-  const pixelToken = PIXEL_TOKEN.test(compose.pixelToken || "") ? compose.pixelToken : newPixelToken();
-  const pixelUrl = pixelUrlOf(session, pixelToken);
+  let pixelToken = PIXEL_TOKEN.test(compose.pixelToken || "") ? compose.pixelToken : newPixelToken();
+  const pixelUrl = pixelUrlOf(session, pixelToken); // the one Python's plan puts in
   const where = whereOf(session);
   const threadLookup = threadForGmailId(compose.threadId); // storage, meanwhile
   const analysis = await python("prepare_send", {
@@ -112,7 +112,7 @@ export async function prepareSend({ compose, budgetMs }) {
   const threadId = (await threadLookup) || compose.threadId;
   const mode = compose.mode === "manual" ? "manual" : "auto";
   const registerStart = performance.now();
-  const message = await sessionCall(session, "POST", "/messages", {
+  const register = (token, timeoutMs) => sessionCall(session, "POST", "/messages", {
     body: {
       subject: compose.subject || "",
       recipients: analysis.recipients,
@@ -121,10 +121,22 @@ export async function prepareSend({ compose, budgetMs }) {
       client: "gmail",
       links: inspected.links,
       client_message_id: compose.draftId || null,
-      pixel_token: pixelToken, // the pixel already in the draft, or the one the plan puts in
+      pixel_token: token, // the pixel already in the draft, or the one the plan puts in
     },
-    timeoutMs: serverMs,
+    timeoutMs,
   });
+  let message;
+  try {
+    message = await register(pixelToken, serverMs);
+  } catch (error) {
+    // The draft's token is refused (409: a draft reopened from another account of this
+    // server, whose pixel that token is): a fresh one, and client_py's plan below puts
+    // its pixel in place of the draft's, if there is time for a second call.
+    const again = Math.floor((left() - PLAN_RESERVE_MS) * SERVER_SHARE);
+    if (!(error instanceof EngageError && error.status === 409 && compose.pixelToken) || again <= 0) throw error;
+    pixelToken = newPixelToken();
+    message = await register(pixelToken, again); // another pixel address: planned again below
+  }
   timings.registerMs = performance.now() - registerStart;
 
   const tracked = Object.fromEntries((message.links || []).map((l) => [l.url, l.tracked_url]));

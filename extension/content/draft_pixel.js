@@ -17,6 +17,20 @@
 // puts it (a pixel the user deleted or Gmail duplicated is put right), and takes the
 // draft's pixel out again if the email goes out untracked (`withdraw`).
 //
+// A draft reopened later (after a page reload, or opened from Drafts) still carries
+// the pixel an earlier page put in, which this page did not insert. It is adopted
+// (`adopt`, when the compose opens and whenever there is no draft pixel yet) as if
+// inserted here: kept and locked when tracked, withdrawn when not (an untracked email
+// carries no pixel), and its token is the one Send registers. Adopted is only
+// client_py's wrapper ([data-engage-pixel]) in the sender's own part, where client_py
+// puts it: not inside or after quoted content (Gmail's .gmail_quote, a blockquote:
+// the pixel of the email being replied to or forwarded is that email's, and stays
+// byte for byte), not in the signature, holding one image with this account's pixel
+// address (send_flow.js pixelUrlOf). While the decision is still coming, an adopted
+// pixel stays where it is (no out-and-in churn in the saved draft). If the server
+// refuses its token at Send (another account's), the worker registers a fresh one and
+// client_py's plan replaces the pixel (send_flow.js prepareSend).
+//
 // In the draft the pixel's wrapper is not editable (contenteditable="false"): it is a
 // zero-height, font-size 0 box at the end (or start) of the body, and Chromium puts the
 // caret inside it on Ctrl+End (Ctrl+Home), so what the user typed next would be
@@ -39,6 +53,13 @@
   const RETRY_MS = 400; // the user typed while the plan was made: try again shortly
   const RETRIES = 5; // then leave it to the send path (a body the DOM edit cannot match)
   const MARKER = "[data-engage-pixel]"; // client_py/snippet.py MARKER_ATTR
+  const TOKEN = /^[A-Za-z0-9_-]{22,64}$/; // send_flow.js PIXEL_TOKEN
+  // Where the sender's own part ends, and what client_py never puts the pixel into
+  // (client_py/bodyparts.py QUOTE_CLASSES, QUOTE_IDS, SIGNATURE_CLASSES; any blockquote).
+  const QUOTE = ".gmail_quote, .gmail_quote_container, .moz-cite-prefix, .yahoo_quoted, .protonmail_quote, "
+    + '[id="appendonsend" i], [id="divRplyFwdMsg" i], [id="mail-editor-reference-message-container" i], '
+    + 'blockquote, a[name="_MailEndCompose"]';
+  const PROTECTED = `${QUOTE}, .gmail_signature, .moz-signature, [id="signature" i]`;
 
   function pixelsOf(body, url) {
     return [...body.getElementsByTagName("img")].filter((img) => img.getAttribute("src") === url);
@@ -46,6 +67,35 @@
 
   function wrappersOf(body, url) {
     return pixelsOf(body, url).map((img) => img.closest(MARKER)).filter((w) => w && body.contains(w));
+  }
+
+  /** The Engage pixel an earlier page left in this draft, as {token, pixelUrl}, or null
+   *  (see the top of this file for which one counts). */
+  function leftOver(body) {
+    const base = link.context.publicUrl;
+    if (!base) return null;
+    const prefix = `${base}/p/`;
+    const quote = body.querySelector(QUOTE);
+    for (const wrapper of body.querySelectorAll(MARKER)) {
+      if (quote && !(quote.compareDocumentPosition(wrapper) & Node.DOCUMENT_POSITION_PRECEDING)) break;
+      const inside = wrapper.parentElement && wrapper.parentElement.closest(PROTECTED);
+      if (inside && body.contains(inside)) continue;
+      const images = wrapper.getElementsByTagName("img");
+      if (images.length !== 1) continue;
+      const src = images[0].getAttribute("src") || "";
+      if (!src.startsWith(prefix) || !src.endsWith(".gif")) continue;
+      const token = src.slice(prefix.length, -".gif".length);
+      if (TOKEN.test(token)) return { token, pixelUrl: src };
+    }
+    return null;
+  }
+
+  /** A pixel left from before becomes this page's draft pixel; true if there was one. */
+  function adopt(state, body = G.bodyOf(state.compose)) {
+    if (state.draft || !body) return Boolean(state.draft);
+    const found = leftOver(body);
+    if (found) state.draft = { ...found, adopted: true };
+    return Boolean(found);
   }
 
   /** Keep the caret out of the pixel's box (see the top of this file); true on a change. */
@@ -64,6 +114,7 @@
    *  caller announces the change when this says there was one. */
   function unlock(state) {
     const body = G.bodyOf(state.compose);
+    adopt(state, body);
     if (!state.draft || !body) return false;
     let changed = false;
     for (const wrapper of wrappersOf(body, state.draft.pixelUrl)) {
@@ -89,11 +140,13 @@
     }
     const body = G.bodyOf(state.compose);
     if (!body || !state.compose.isConnected) return;
-    if (wanted(state)) {
+    adopt(state, body); // a draft reopened with the pixel an earlier page put in
+    const track = globalThis.EngageCompose.willTrack(state);
+    if (track === true) {
       if (!state.draft || !pixelsOf(body, state.draft.pixelUrl).length) insert(state, body);
       else if (lock(body, state.draft.pixelUrl)) Editor.changed(body); // after a Send that did not happen
-    } else if (state.draft) {
-      withdraw(state);
+    } else if (state.draft && !(track === null && state.draft.adopted)) {
+      withdraw(state); // (an adopted pixel waits for the decision: no out-and-in churn)
     }
   }
 
@@ -137,15 +190,19 @@
 
   /** Take the draft's pixel out (the email is not tracked after all); true if it was there. */
   function withdraw(state) {
-    const draft = state.draft;
-    state.draft = null;
     const body = G.bodyOf(state.compose);
-    if (!draft || !body) return false;
+    adopt(state, body);
+    let draft = state.draft;
+    state.draft = null;
+    if (!body) return false;
     let removed = false;
-    for (const img of pixelsOf(body, draft.pixelUrl)) {
-      const wrapper = img.closest(MARKER);
-      (wrapper && body.contains(wrapper) ? wrapper : img).remove();
-      removed = true;
+    // The draft's pixel, then any other an earlier page left (a draft reopened twice).
+    for (let n = 0; draft && n < 8; n += 1, draft = leftOver(body)) {
+      for (const img of pixelsOf(body, draft.pixelUrl)) {
+        const wrapper = img.closest(MARKER);
+        (wrapper && body.contains(wrapper) ? wrapper : img).remove();
+        removed = true;
+      }
     }
     if (removed) Editor.changed(body);
     return removed;
@@ -153,6 +210,7 @@
 
   /** The token of the pixel in the draft, for the send path to register. */
   function tokenOf(state) {
+    adopt(state);
     return state.draft ? state.draft.token : null;
   }
 

@@ -6,14 +6,20 @@ tracked; Send re-checks it (one pixel, client_py's place) and rewrites the links
 Real Chromium with the built extension and a real Engage server; the Gmail double in
 both of its modes ("draft": Gmail's editor, which sends its saved copy; "dom": reads
 innerHTML at Send), one in German and one in French (its labels translated, as
-Gmail's are: nothing here may depend on them)."""
+Gmail's are: nothing here may depend on them).
+
+A draft reopened later (a page reload, Drafts) carries the pixel an earlier page put
+in: it is adopted, never left in an untracked email, never doubled, and a quoted
+email's pixel is never touched."""
 
 from __future__ import annotations
+
+import secrets
 
 import pytest
 
 from client_py.links import find_trackable_links, rewrite_links
-from client_py.snippet import find_snippet, insert_snippet, remove_snippet
+from client_py.snippet import build_snippet, find_snippet, insert_snippet, remove_snippet
 
 from . import harness
 
@@ -166,3 +172,110 @@ def test_an_email_sent_untracked_goes_without_the_drafts_pixel(ext, gmail):
 
     assert not outcome["applied"], outcome
     assert sent["html"] == original and not pixels(sent["html"])
+
+
+# -- a draft reopened with the pixel an earlier page put in ------------------------------
+def old_pixel(ext) -> str:
+    """A pixel address of this account's shape (send_flow.js pixelUrlOf), never registered."""
+    return f"{ext.server.url}/p/{secrets.token_urlsafe(16)}.gif"
+
+
+def reopen(ext, to, subject, pixel: str) -> tuple[Compose, str]:
+    """A compose opened on a saved draft that carries ``pixel`` the way an earlier page
+    left it (client_py's snippet, locked); returns it and the body as the user wrote it."""
+    original = BODY + ext.gmail.evaluate("() => fakeGmail.signature")
+    locked = build_snippet(pixel).replace('"><img', f'"{LOCKED}><img', 1)
+    draft = insert_snippet(original, pixel).replace(build_snippet(pixel), locked)
+    assert remove_snippet(draft) == original and LOCKED in draft
+    compose_id = ext.gmail.evaluate("(o) => fakeGmail.compose(o)", {"to": to, "subject": subject, "bodyHtml": draft})
+    return Compose(ext, compose_id), original
+
+
+def test_a_reopened_draft_sent_untracked_goes_without_its_old_pixel(ext, gmail):
+    compose, original = reopen(ext, [BOB], f"Reopened, to a colleague ({gmail})", old_pixel(ext))
+    compose.wait_toggle(tracked=False)
+    compose.wait_draft_pixel(present=False)  # withdrawn from the draft, Gmail's copy too
+    assert compose.saved() == original == compose.body()
+
+    sent, outcome = compose.send()
+
+    assert not outcome["applied"] and outcome["reason"] == "decision", outcome
+    assert sent["html"] == original == sent["dom"] and not pixels(sent["html"])
+
+
+def test_a_reopened_draft_sent_tracked_goes_with_its_one_pixel_registered(ext, gmail):
+    pixel = old_pixel(ext)
+    compose, original = reopen(ext, [RAE], f"Reopened, tracked ({gmail})", pixel)
+    compose.wait_toggle(tracked=True)
+    assert compose.wait_draft_pixel() == pixel  # adopted, not replaced
+    assert pixels(compose.saved()) == [pixel] and compose.saved().count(LOCKED) == 1
+
+    sent, outcome = compose.send()
+
+    assert outcome["applied"] and outcome["workerTimings"]["replanned"] is False, outcome
+    message = harness.registered(ext, outcome["messageId"])
+    assert message["pixel_url"] == pixel  # the draft's token is the one registered
+    assert pixels(sent["html"]) == [pixel]
+    assert sent["html"] == tracked_body(original, message) == sent["dom"]
+
+
+@pytest.fixture(scope="module")
+def colleague(ext):
+    """Another account on the same server (a draft written there, reopened here)."""
+    return ext.server.create_user(email="carl-draft-pixel@other.example", org="Other draft-pixel",
+                                  domains=("other.example",))
+
+
+def test_a_reopened_draft_whose_token_another_account_holds_goes_with_a_fresh_pixel(ext, gmail, colleague):
+    pixel = old_pixel(ext)
+    token = pixel.rsplit("/", 1)[1].removesuffix(".gif")
+    status, theirs, _ = ext.server.request("POST", "/api/v1/messages", {
+        "subject": "Carl's", "recipients": [RAE], "thread_id": f"carl-{gmail}", "mode": "auto",
+        "client": "gmail", "links": [], "pixel_token": token}, token=colleague)
+    assert status == 201 and theirs["pixel_url"] == pixel
+    compose, original = reopen(ext, [RAE], f"Reopened, token taken ({gmail})", pixel)
+    compose.wait_toggle(tracked=True)
+    assert compose.wait_draft_pixel() == pixel
+
+    sent, outcome = compose.send()  # the server refuses the token (409): a fresh one
+
+    assert outcome["applied"], outcome
+    message = harness.registered(ext, outcome["messageId"])
+    assert message["pixel_url"] != pixel and pixels(sent["html"]) == [message["pixel_url"]]
+    assert sent["html"] == tracked_body(original, message) == sent["dom"]  # the user's text as written
+    status, still, _ = ext.server.request("GET", f"/api/v1/messages/{theirs['id']}", token=colleague)
+    assert status == 200 and still["pixel_url"] == pixel
+
+
+def quote_of(html: str) -> str:
+    return html[html.index('<div class="gmail_quote'):]
+
+
+def test_a_reply_and_a_forward_leave_the_quoted_emails_pixel_as_it_was(ext, gmail):
+    # Rae's email in the thread was tracked with a pixel of this very server (her
+    # company uses it too): in the reply and the forward it is quoted content.
+    quoted = old_pixel(ext)
+    ext.gmail.evaluate("([t, from, html]) => fakeGmail.receive(t, from, html)",
+                       [harness.SEED_THREAD, RAE, f'<div dir="ltr">Here is the RFP.</div>{build_snippet(quoted)}'])
+
+    reply = Compose.reply(ext, harness.SEED_THREAD)  # to Rae: tracked, a pixel of its own
+    reply.wait_toggle(tracked=True)
+    own = reply.wait_draft_pixel()
+    original = reply.user_body()
+    assert own != quoted and quoted in quote_of(original)
+    sent, outcome = reply.send()
+    assert outcome["applied"], outcome
+    message = harness.registered(ext, outcome["messageId"])
+    assert pixels(sent["html"]) == [message["pixel_url"], quoted]
+    assert quote_of(sent["html"]) == quote_of(original)  # byte for byte
+    assert sent["html"] == tracked_body(original, message) == sent["dom"]
+
+    # Forwarded to a colleague: untracked; the quote (now the reply, with both pixels) stays.
+    forward = Compose.reply(ext, harness.SEED_THREAD, kind="forward")
+    forward.type_recipient("to", BOB["address"])
+    forward.wait_toggle(tracked=False)
+    original = forward.body()
+    assert quoted in quote_of(original) and message["pixel_url"] in quote_of(original)
+    sent, outcome = forward.send()
+    assert not outcome["applied"], outcome
+    assert sent["html"] == original == sent["dom"]
