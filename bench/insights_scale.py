@@ -96,18 +96,18 @@ def statements(site: h.Engage, token: str, path: str, top: int = 6) -> list[str]
 
 
 def rebuild(site: h.Engage) -> float:
-    """The insights' sums from the bulk-loaded events, as migration 0010 makes them
+    """The insights' sums from the bulk-loaded events, as migrations 0010 and 0012 make them
     (datagen writes the tables straight, past the writer that keeps them)."""
     os.environ.update(site.env())
     sys.path.insert(0, str(h.ROOT))
     from server import create_app
     from server.extensions import db
-    from server.insights_rollup import rebuild_with
+    from server.insights_rollup import rebuild_all
 
     started = time.monotonic()
     app = create_app({"BACKGROUND_THREADS": False})
     with app.app_context():
-        rebuild_with(db.session.connection())
+        rebuild_all(db.session.connection())
         db.session.commit()
         import sqlalchemy as sa
 

@@ -29,7 +29,8 @@ import sqlalchemy as sa
 from client_py.model import ENGAGEMENT_VERDICTS
 
 from .extensions import db
-from .models import Event, InsightHour, Message, Thread, as_dict_time
+from .insights_rollup import BOUNDS, REPLY_CLIENTS, email_rows
+from .models import Event, InsightEmailDay, InsightHitDay, InsightHour, Message, Thread, as_dict_time
 from .place_zones import place_zone
 
 COUNTED = sorted(ENGAGEMENT_VERDICTS)
@@ -52,43 +53,66 @@ def _emails(user_ids: list[int], period: Period):
     return sa.and_(Message.user_id.in_(user_ids), Message.sent_at >= period.start, Message.sent_at < period.end)
 
 
-REPLY_CLIENTS = ("gmail",)  # whose mail client reports replies (the Gmail extension)
-
-
 def replied_count(user_ids: list[int], period: Period, known: int) -> Optional[int]:
     """Of the period's emails whose client reports replies (``POST /threads/replies``,
     migration 0009), how many got one after they were sent (their thread's last
     reply); None when none of them could be known: the view says "not known". Read
-    from the threads that got a reply (``ix_threads_user_reply``), then their emails."""
+    from the threads whose last reply came in or after the period (``ix_threads_user_reply``),
+    then their emails."""
     if not known:
         return None
     return db.session.execute(
         sa.select(sa.func.count()).select_from(Thread).join(Message, Message.thread_id == Thread.id)
-        .where(Thread.user_id.in_(user_ids), Thread.last_reply_at.is_not(None), _emails(user_ids, period),
+        .where(Thread.user_id.in_(user_ids), Thread.last_reply_at >= period.start, _emails(user_ids, period),
                Message.client.in_(REPLY_CLIENTS), Message.sent_at <= Thread.last_reply_at)).scalar_one()
 
 
+def _split(start: datetime, end: datetime):
+    """[start, end) as its whole UTC days ((first, end of the last) or None) and the
+    partial ranges before and after them."""
+    start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    first = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    if first < start:
+        first += timedelta(days=1)
+    last = end.replace(hour=0, minute=0, second=0, microsecond=0)
+    if first >= last:
+        return None, ([(start, end)] if start < end else [])
+    return (first, last), [(a, b) for a, b in ((start, first), (last, end)) if a < b]
+
+
 def figures(user_ids: list[int], period: Period) -> dict:
-    """The insights data for these users in ``period`` (client_py.insights' input)."""
+    """The insights data for these users in ``period`` (client_py.insights' input):
+    the whole days' sums from ``insight_email_days``, the partial first and last days'
+    from the emails themselves (``ix_messages_user_sent``), by the same rule
+    (server/insights_rollup.email_rows)."""
     where = _emails(user_ids, period)
-    bucket = _delay_bucket(Message.first_open_after).label("b")
-    by_domains = db.session.execute(
-        sa.select(Message.domains, bucket, sa.func.count(), sa.func.count(Message.first_open_after),
-                  sa.func.count(Message.first_click_at),
-                  sa.func.count(sa.case((Message.client.in_(REPLY_CLIENTS), 1), else_=None)))
-        .where(where).group_by(Message.domains, bucket)).all()
-    total = opened = clicked = known = 0
-    domains: dict[str, list[int]] = {}
-    buckets: dict[int, int] = {}
-    for key, b, n, n_open, n_click, n_known in by_domains:
-        total, opened, clicked, known = total + n, opened + n_open, clicked + n_click, known + n_known
-        if b is not None:
-            buckets[b] = buckets.get(b, 0) + n_open
-        for domain in sorted({d for d in (key or "").split(",") if d}):
-            row = domains.setdefault(domain, [0, 0, 0])
-            row[0] += n
-            row[1] += n_open
-            row[2] += n_click
+    days, edges = _split(period.start, period.end)
+    sums: dict[tuple, list[int]] = {}  # (domain, bucket) -> [emails, opened, clicked, known]
+
+    def add(key, values, times=1):
+        row = sums.setdefault(key, [0, 0, 0, 0])
+        for i, v in enumerate(values):
+            row[i] += v * times
+
+    if days:
+        D = InsightEmailDay
+        for domain, b, *values in db.session.execute(
+                sa.select(D.domain, D.bucket, sa.func.sum(D.emails), sa.func.sum(D.opened), sa.func.sum(D.clicked),
+                          sa.func.sum(D.known))
+                .where(D.user_id.in_(user_ids), D.day >= days[0], D.day < days[1]).group_by(D.domain, D.bucket)):
+            add((domain, b), [int(v or 0) for v in values])
+    for low, high in edges:
+        for domains, after, clicked, client, n in db.session.execute(
+                sa.select(Message.domains, Message.first_open_after, Message.first_click_at.is_not(None),
+                          Message.client, sa.func.count())
+                .where(Message.user_id.in_(user_ids), Message.sent_at >= low, Message.sent_at < high)
+                .group_by(Message.domains, Message.first_open_after, Message.first_click_at.is_not(None),
+                          Message.client)):
+            for (_u, _d, domain, b), values in email_rows(0, low, domains, client, after, True if clicked else None):
+                add((domain, b), values, n)
+    total, opened, clicked, known = sums.get(("", -1), [0, 0, 0, 0])
+    buckets = {b: v[1] for (domain, b), v in sums.items() if b >= 0 and v[1]}
+    domains = {d: v[:3] for (d, b), v in sums.items() if d and b == -1 and v[0]}
     return {
         "emails": total, "opened": opened, "clicked": clicked,
         "replied": replied_count(user_ids, period, known), "replied_known": known,
@@ -100,18 +124,9 @@ def figures(user_ids: list[int], period: Period) -> dict:
     }
 
 
-# Bounds (seconds) of the delay buckets the median is found in: the grouped query
-# counts the emails per bucket, then only the middle one's delays are sorted.
-_BOUNDS = (60, 300, 900, 1800, 3600, 7200, 14400, 28800, 43200, 86400, 172800, 259200, 432000, 604800, 864000,
-           1209600)
-
-
-def _delay_bucket(column):
-    return sa.case(*((column < b, i) for i, b in enumerate(_BOUNDS)), (column.is_(None), None), else_=len(_BOUNDS))
-
-
 def _median_delay(where, opened: int, buckets: dict[int, int]) -> Optional[int]:
-    """The exact median: the middle one or two delays, sorted within their bucket."""
+    """The exact median: the middle one or two delays, read in order from their narrow
+    bucket (server/insights_rollup.BOUNDS) with ``ix_messages_user_delay``."""
     if not opened:
         return None
     wanted = [(opened - 1) // 2] if opened % 2 else [opened // 2 - 1, opened // 2]
@@ -121,11 +136,8 @@ def _median_delay(where, opened: int, buckets: dict[int, int]) -> Optional[int]:
         n = buckets[b]
         inside = [r - before for r in wanted if before <= r < before + n]
         if inside:
-            low = _BOUNDS[b - 1] if b > 0 else None
-            high = _BOUNDS[b] if b < len(_BOUNDS) else None
             col = Message.first_open_after
-            conds = [where, col.is_not(None)] + ([col >= low] if low is not None else []) + \
-                ([col < high] if high is not None else [])
+            conds = [where, col >= BOUNDS[b]] + ([col < BOUNDS[b + 1]] if b + 1 < len(BOUNDS) else [])
             rows = db.session.execute(sa.select(col).where(*conds).order_by(col)
                                       .limit(inside[-1] - inside[0] + 1).offset(inside[0])).scalars().all()
             values += rows[:len(inside)]
@@ -133,44 +145,63 @@ def _median_delay(where, opened: int, buckets: dict[int, int]) -> Optional[int]:
     return round(sum(float(v) for v in values) / len(values))
 
 
-def _hour_range(user_ids: list[int], period: Period):
-    start = period.start.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
-    return sa.and_(InsightHour.user_id.in_(user_ids), InsightHour.hour >= start, InsightHour.hour < period.end)
-
-
 def _hours(user_ids: list[int], period: Period) -> dict:
     """Hits by verdict, counted opens by the recipient's local weekday and hour, and
-    by the viewer's day: from ``insight_hours`` (server/insights_rollup.py), whose hours
-    the period covers (hits answered in it, on the users' emails)."""
-    in_range = _hour_range(user_ids, period)
+    by the viewer's day: the whole UTC days from ``insight_hit_days``, the partial first
+    and last ones from ``insight_hours`` (server/insights_rollup.py), whose hours the
+    period covers (hits answered in it, on the users' emails)."""
+    start = period.start.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    days, edges = _split(start, period.end)
     out: dict[str, dict[str, int]] = {"open": {}, "click": {}}
     cells: dict[tuple[int, int], int] = {}
+    by_hour: dict[datetime, int] = {}
     unplaced = 0
-    for kind, verdict, dow, hour, n in db.session.execute(  # one grouped query: ~200 rows for any period
-            sa.select(InsightHour.kind, InsightHour.verdict, InsightHour.local_dow, InsightHour.local_hour,
-                      sa.func.sum(InsightHour.n)).where(in_range)
-            .group_by(InsightHour.kind, InsightHour.verdict, InsightHour.local_dow, InsightHour.local_hour)).all():
-        n = int(n or 0)
-        if not n:
-            continue
-        if kind in out:
-            out[kind][verdict] = out[kind].get(verdict, 0) + n
-        if kind in ("open", "implied") and verdict in COUNTED:
-            if dow < 0:
+    if days:
+        D = InsightHitDay
+        in_days = sa.and_(D.user_id.in_(user_ids), D.day >= days[0], D.day < days[1])
+        for kind, verdict, dow, hour, n in db.session.execute(
+                sa.select(D.kind, D.verdict, D.local_dow, D.local_hour, sa.func.sum(D.n))
+                .where(in_days, D.kind.in_(("open", "click", "cell")))
+                .group_by(D.kind, D.verdict, D.local_dow, D.local_hour)):
+            n = int(n or 0)
+            if not n:
+                continue
+            if kind in out:
+                out[kind][verdict] = out[kind].get(verdict, 0) + n
+            elif dow < 0:
                 unplaced += n
             else:
                 cells[(dow, hour)] = cells.get((dow, hour), 0) + n
-    counted_opens = sa.and_(in_range, InsightHour.kind.in_(("open", "implied")), InsightHour.verdict.in_(COUNTED))
+        for day, hour, n in db.session.execute(
+                sa.select(D.day, D.local_hour, sa.func.sum(D.n)).where(in_days, D.kind == "hour")
+                .group_by(D.day, D.local_hour)):
+            if n:
+                at = day.replace(hour=hour)
+                by_hour[at] = by_hour.get(at, 0) + int(n)
+    if edges:
+        H = InsightHour
+        for at, kind, verdict, dow, hour, n in db.session.execute(
+                sa.select(H.hour, H.kind, H.verdict, H.local_dow, H.local_hour, H.n)
+                .where(H.user_id.in_(user_ids), sa.or_(*(sa.and_(H.hour >= a, H.hour < b) for a, b in edges)))):
+            if not n:
+                continue
+            if kind in out:
+                out[kind][verdict] = out[kind].get(verdict, 0) + n
+            if kind in ("open", "implied") and verdict in COUNTED:
+                by_hour[at] = by_hour.get(at, 0) + n
+                if dow < 0:
+                    unplaced += n
+                else:
+                    cells[(dow, hour)] = cells.get((dow, hour), 0) + n
     viewer = ZoneInfo(period.time_zone)
-    days: dict[str, int] = {}
-    for hour, n in db.session.execute(
-            sa.select(InsightHour.hour, sa.func.sum(InsightHour.n)).where(counted_opens)
-            .group_by(InsightHour.hour)).all():
+    days_out: dict[str, int] = {}
+    for at, n in by_hour.items():
         if n:
-            day = hour.astimezone(viewer).date().isoformat()
-            days[day] = days.get(day, 0) + int(n)
-    return {"hits": out, "heatmap": [[d, h, n] for (d, h), n in sorted(cells.items())], "heatmap_unplaced": unplaced,
-            "opens_by_day": [[d, n] for d, n in sorted(days.items())]}
+            day = at.astimezone(viewer).date().isoformat()
+            days_out[day] = days_out.get(day, 0) + n
+    return {"hits": out, "heatmap": [[d, h, n] for (d, h), n in sorted(cells.items()) if n],
+            "heatmap_unplaced": unplaced,
+            "opens_by_day": [[d, n] for d, n in sorted(days_out.items()) if n]}
 
 
 def _top_emails(where) -> list[dict]:

@@ -169,7 +169,8 @@ class Message(db.Model):
                       sa.Index("ix_messages_user_sent", "user_id", "sent_at", "first_open_after",
                                "first_click_at", "engaged", "domains", "client", "id"),
                       # The most-engaged emails of a period: read from the top, not sorted.
-                      sa.Index("ix_messages_user_engaged", "user_id", "engaged", "sent_at"))
+                      sa.Index("ix_messages_user_engaged", "user_id", "engaged", "sent_at"),
+                      sa.Index("ix_messages_user_delay", "user_id", "first_open_after", "sent_at"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     public_id: Mapped[str] = mapped_column(sa.String(40), unique=True, default=lambda: new_token(12))
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -319,6 +320,41 @@ class InsightHour(db.Model):
     local_dow: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
     local_hour: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
     n: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class InsightHitDay(db.Model):
+    """``insight_hours`` summed per UTC day, in three kinds of rows: hits by kind and
+    verdict (``open``/``click``/``implied``, local -1), counted opens by the recipient's
+    local weekday and hour (``cell``, verdict ''), counted opens by UTC hour of the day
+    (``hour``, verdict '', local_hour the UTC hour). A period reads its whole days here
+    and only its partial first and last days from ``insight_hours``
+    (server/insights_rollup.py keeps both; migration 0012)."""
+
+    __tablename__ = "insight_hit_days"
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    day: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    verdict: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    local_dow: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    local_hour: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    n: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class InsightEmailDay(db.Model):
+    """The emails sent per user and UTC day: ``domain`` '' and ``bucket`` -1 the day's
+    totals (emails, opened, clicked, known: whose client reports replies); one row per
+    recipient domain (bucket -1); and per delay bucket of the first counted open
+    (domain '', ``opened`` the number: server/insights_rollup.BOUNDS)."""
+
+    __tablename__ = "insight_email_days"
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    domain: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    bucket: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    emails: Mapped[int] = mapped_column(sa.Integer, default=0)
+    opened: Mapped[int] = mapped_column(sa.Integer, default=0)
+    clicked: Mapped[int] = mapped_column(sa.Integer, default=0)
+    known: Mapped[int] = mapped_column(sa.Integer, default=0)
 
 
 class SenderAddress(db.Model):

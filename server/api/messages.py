@@ -11,7 +11,7 @@ from client_py.recipients import classify_recipient
 from client_py.search import recipient_domains, search_key
 from client_py.snippet import build_snippet
 
-from .. import services
+from .. import insights_rollup, services
 from ..errors import ApiError
 from ..extensions import db
 from ..models import Link, Message, Thread, utcnow
@@ -101,6 +101,7 @@ def register_message(body):
             message.links.append(seen[url])
     db.session.add(message)
     db.session.flush()
+    insights_rollup.add_emails(db.session, [_rollup_row(message)])  # its day's sums (insight_email_days)
     thread_totals([thread.id])  # last sent and last activity, where every thread total is computed
     db.session.commit()
     cache = services.get().links
@@ -141,6 +142,7 @@ def delete_message(message_id: str):
         raise ApiError(409, "This email has already been opened or clicked; its history is kept.")
     thread = message.thread
     tokens = [link.token for link in message.links]
+    insights_rollup.add_emails(db.session, [_rollup_row(message)], sign=-1)
     db.session.delete(message)
     db.session.flush()
     if db.session.execute(sa.select(Message.id).where(Message.thread_id == thread.id).limit(1)).first():
@@ -150,3 +152,8 @@ def delete_message(message_id: str):
     db.session.commit()
     services.get().links.forget(tokens)  # other processes notice within LinkCache.RECHECK_SECONDS
     return None
+
+
+def _rollup_row(message: Message) -> tuple:
+    return (message.user_id, message.sent_at, message.domains, message.client, message.first_open_after,
+            message.first_click_at)

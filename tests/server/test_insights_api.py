@@ -74,10 +74,10 @@ def data(app, ann, bob):
     _add(app, ann.user_id, "E", T0 - timedelta(days=30), ["acme.com"], [("open", T0 - timedelta(days=29), "human", JAPAN)])
     _add(app, bob.user_id, "Bob's", T0 + 4 * H, ["acme.com"], [("open", T0 + 6 * H, "human", JAPAN)])
     from server.extensions import db
-    from server.insights_rollup import rebuild_with
+    from server.insights_rollup import rebuild_all
 
     with app.app_context():  # stored straight into the tables: the sums as the migration makes them
-        rebuild_with(db.session.connection())
+        rebuild_all(db.session.connection())
         db.session.commit()
 
 
@@ -192,12 +192,12 @@ def test_csv_export_has_emails_and_counted_events_and_no_address(client, app, an
 ])
 def test_the_median_is_exact_whatever_the_buckets(app, client, ann, delays, median):
     from server.extensions import db
-    from server.insights_rollup import rebuild_with
+    from server.insights_rollup import rebuild_all
 
     for i, seconds in enumerate(delays):
         _add(app, ann.user_id, f"m{i}", T0, ["acme.com"], [("open", T0 + timedelta(seconds=seconds), "human", JAPAN)])
     with app.app_context():
-        rebuild_with(db.session.connection())
+        rebuild_all(db.session.connection())
         db.session.commit()
     f = insights(client, ann, **{"from": D.isoformat(), "to": D.isoformat()}).get_json()["figures"]
     assert f["median_first_open_seconds"] == median
