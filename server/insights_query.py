@@ -2,17 +2,21 @@
 into Python. Runs the same on SQLite and PostgreSQL.
 
 Two kinds of figures, each read from what the writer keeps up to date
-(server/insights_rollup.py), so a heavy user's period costs what a light one's does:
+(server/insights_rollup.py), so a heavy user's period costs about what a light one's
+does: a period's whole UTC days come from per-day sums, only its partial first and
+last days from the per-hour sums and the emails themselves (``_split``).
 
-* the emails sent in the period (``messages``, index ``ix_messages_user_sent``):
-  tracked, opened, clicked (their ``first_open_after`` / ``first_click_at``), summed by the
-  emails' recipient domains in one grouped query; the median time from send to first
-  open (the one or two middle delays, picked by the database with ``LIMIT 2 OFFSET``);
-  the few most-engaged emails, whose counted hits feed client_py's readers rule;
-* the hits answered in the period (``insight_hours``, by UTC hour): every hit by kind
-  and verdict (what Engage filtered, and why), counted opens by the recipient's local
-  weekday and hour (set when the hit was stored, from the place's zone:
-  server/place_zones.py), and by the viewer's day.
+* the emails sent in the period (``insight_email_days``; ``messages`` by
+  ``ix_messages_user_sent`` for the partial days): tracked, opened, clicked, known,
+  by recipient domain, and the opened ones by delay bucket; the exact median time
+  from send to first open (the one or two middle delays, read in order from their
+  narrow bucket with ``ix_messages_user_delay``: ``LIMIT 2 OFFSET``); the few
+  most-engaged emails, whose counted hits feed client_py's readers rule;
+* the hits answered in the period (``insight_hit_days``, ``insight_hours`` for the
+  partial days): every hit by kind and verdict (what Engage filtered, and why),
+  counted opens by the recipient's local weekday and hour (set when the hit was
+  stored, from the place's zone: server/place_zones.py), and by the viewer's day
+  (from the UTC hour).
 
 "Counted" is client_py's (``ENGAGEMENT_VERDICTS``). Every query is scoped to the
 given user ids, which the API decides (server/api/insights.py)."""
@@ -31,7 +35,6 @@ from client_py.model import ENGAGEMENT_VERDICTS
 from .extensions import db
 from .insights_rollup import BOUNDS, REPLY_CLIENTS, email_rows
 from .models import Event, InsightEmailDay, InsightHitDay, InsightHour, Message, Thread, as_dict_time
-from .place_zones import place_zone
 
 COUNTED = sorted(ENGAGEMENT_VERDICTS)
 TOP_EMAILS = 5
@@ -226,9 +229,11 @@ def _top_emails(where) -> list[dict]:
     ranked = (sa.select(Event.id.label("eid"), rank).where(Event.message_id.in_(ids), Event.verdict.in_(COUNTED),
                                                            Event.implied.is_(False))
               .subquery())
-    hits = db.session.execute(
-        sa.select(Event).join(ranked, ranked.c.eid == Event.id).where(ranked.c.r <= HITS_PER_TOP_EMAIL)
-        .order_by(Event.at, Event.id)).scalars().all()
+    hits = db.session.execute(  # the columns, not ORM objects: the evidence is read, never changed
+        sa.select(Event.message_id, Event.at, Event.kind, Event.verdict, Event.device, Event.country, Event.region,
+                  Event.city, Event.facts, Event.user_agent)
+        .join(ranked, ranked.c.eid == Event.id).where(ranked.c.r <= HITS_PER_TOP_EMAIL)
+        .order_by(Event.at, Event.id)).all()
     by_message: dict[int, list[dict]] = {mid: [] for mid in ids}
     networks: dict[tuple[int, str], str] = {}  # the /24 or /48 never leaves: an opaque label per email
     for e in hits:
@@ -248,8 +253,9 @@ def recipient_hint(recipient: dict) -> dict:
     return {"domain": address.rsplit("@", 1)[-1].lower() if "@" in address else ""}
 
 
-def hit_evidence(e: Event) -> dict:
-    """What the readers rule weighs for one counted hit: no address, no hash."""
+def hit_evidence(e) -> dict:
+    """What the readers rule weighs for one counted hit (an Event, or a row with its
+    columns): no address, no hash."""
     from .device import agent_family
 
     facts = e.facts or {}
