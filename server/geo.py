@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import socket
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -61,16 +62,35 @@ class GeoLocator:
         # The same addresses come back (mail proxies, a reader's office): building
         # geoip2's record objects costs more than the lookup itself.
         self.lookup = functools.lru_cache(maxsize=cache_size)(self._lookup)
+        # geoip2's City model builds a dozen record objects per lookup; the names are
+        # read straight from maxminddb's decoded record instead (the same three values:
+        # geoip2's ``name`` is the first of ``locales`` in ``names``).
+        metadata = self._reader.metadata()
+        self._raw = self._reader._db_reader if "City" in metadata.database_type else None
 
     def _lookup(self, ip: str) -> Location:
         try:
-            address = ipaddress.ip_address((ip or "").strip())
-        except ValueError:
-            return UNKNOWN
+            # An IPv4 address in its one spelling (the writer's canonical text) by the C parser.
+            address = ipaddress.IPv4Address(socket.inet_pton(socket.AF_INET, ip))
+        except (OSError, TypeError, ValueError):
+            try:
+                address = ipaddress.ip_address((ip or "").strip())
+            except ValueError:
+                return UNKNOWN
         if address.version == 6 and address.ipv4_mapped is not None:
             address = address.ipv4_mapped
         if not address.is_global:
             return UNKNOWN  # private, loopback, link-local, reserved: no place to name
+        if self._raw is not None:
+            found = self._raw.get(address)
+            if found is None:
+                return UNKNOWN
+            subdivisions = found.get("subdivisions") or ()
+            return Location(
+                country=(found.get("country") or {}).get("names", {}).get("en"),
+                region=subdivisions[0].get("names", {}).get("en") if subdivisions else None,
+                city=(found.get("city") or {}).get("names", {}).get("en"),
+            )
         try:
             found = self._reader.city(address)
         except geoip2.errors.AddressNotFoundError:
