@@ -65,6 +65,7 @@ class GeoLocator:
         # geoip2's City model builds a dozen record objects per lookup; the names are
         # read straight from maxminddb's decoded record instead (the same three values:
         # geoip2's ``name`` is the first of ``locales`` in ``names``).
+        self.lookup_global = functools.lru_cache(maxsize=cache_size)(self._lookup_global)
         metadata = self._reader.metadata()
         self._raw = self._reader._db_reader if "City" in metadata.database_type else None
 
@@ -81,6 +82,18 @@ class GeoLocator:
             address = address.ipv4_mapped
         if not address.is_global:
             return UNKNOWN  # private, loopback, link-local, reserved: no place to name
+        return self._place(address)
+
+    def _lookup_global(self, ip: str) -> Location:
+        """``lookup`` of an address the caller knows is global (``is_global`` costs
+        more than the lookup): the writer's rules have just asked (rules.Network.kind)."""
+        try:
+            address = ipaddress.IPv4Address(socket.inet_pton(socket.AF_INET, ip))
+        except (OSError, TypeError, ValueError):
+            return self._lookup(ip)
+        return self._place(address)
+
+    def _place(self, address) -> Location:
         if self._raw is not None:
             found = self._raw.get(address)
             if found is None:
@@ -105,6 +118,7 @@ class GeoLocator:
 
     def close(self) -> None:
         self._reader.close()
+        self.lookup_global.cache_clear()
         self.lookup.cache_clear()  # a closed reader answers nothing, not from memory
 
     def __enter__(self) -> "GeoLocator":

@@ -69,10 +69,10 @@ def _observe(record_: dict, target, svc, offices) -> tuple[Hit, record.NewHit, t
     ip = parse_address(text)
     canonical = str(ip) if ip is not None else ""
     network = svc.rules.observe(canonical, offices.get(user_id, ()))
-    if ip is None:
-        geo = (None, None, None)
+    if network.kind != "global":
+        geo = (None, None, None)  # unreadable, private, loopback...: no place to name
     else:
-        place = svc.geo.lookup(canonical)
+        place = svc.geo.lookup_global(canonical)  # the rules just found it global: not asked again
         geo = (place.country, place.region, place.city)
     ua = (record_.get("ua") or "")[:512]
     headers = {k: str(v)[:100] for k, v in (record_.get("headers") or {}).items()}

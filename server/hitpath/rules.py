@@ -43,6 +43,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable, Mapping, Optional, Sequence, Union
 
+from .addresses import parse_address
+
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
@@ -121,9 +123,43 @@ def _observe(rules: "Rules", text: str, office_ranges: tuple[str, ...]) -> Netwo
 def parse_ip(text: str) -> Optional[IPAddress]:
     """The address, or None when it cannot be read: any IPv6 spelling (brackets, a
     zone, upper case, leading zeros dropped); IPv4-mapped IPv6 becomes IPv4."""
-    from .addresses import parse_address
-
     return parse_address(text)
+
+
+def _special_v4_blocks() -> Optional[frozenset]:
+    """The /24s (address >> 8) that hold a special-purpose range narrower than a /24
+    (``192.0.0.0/29``, ``255.255.255.255/32``...), from ``ipaddress``'s own tables;
+    None when those tables cannot be read (then nothing is shared, see ``is_global``)."""
+    found, seen = set(), 0
+    for value in vars(getattr(ipaddress, "_IPv4Constants", object)).values():
+        for item in value if isinstance(value, (list, tuple)) else (value,):
+            if isinstance(item, ipaddress.IPv4Address):
+                item = ipaddress.IPv4Network(item)
+            if isinstance(item, ipaddress.IPv4Network):
+                seen += 1
+                if item.prefixlen > 24:
+                    found.update(range(int(item.network_address) >> 8, (int(item.broadcast_address) >> 8) + 1))
+    return frozenset(found) if seen else None
+
+
+_SPECIAL_V4 = _special_v4_blocks()
+_GLOBAL_V4: dict[int, bool] = {}  # /24 -> is_global of every address in it
+
+
+def is_global(ip: IPAddress) -> bool:
+    """``ip.is_global``, shared by the addresses of an IPv4 /24 (``is_global`` tests the
+    address against a dozen special-purpose networks; all of them but those in
+    ``_SPECIAL_V4``'s /24s are /24 or wider, so every address of any other /24 gets the
+    same answer)."""
+    if ip.version != 4 or _SPECIAL_V4 is None:
+        return ip.is_global
+    block = int(ip) >> 8
+    if block in _SPECIAL_V4:
+        return ip.is_global
+    found = _GLOBAL_V4.get(block)
+    if found is None:
+        found = _GLOBAL_V4[block] = ip.is_global
+    return found
 
 
 def network_of(ip: Optional[IPAddress]) -> Optional[str]:
@@ -245,7 +281,7 @@ class Rules:
     def address_of(self, ip: IPAddress) -> AddressFacts:
         """``address`` for an address already parsed (uncached: ``observe`` caches)."""
         table = self._v4 if ip.version == 4 else self._v6
-        return AddressFacts(ip, table.lookup(int(ip)), str(ip), ip.is_global)
+        return AddressFacts(ip, table.lookup(int(ip)), str(ip), is_global(ip))
 
     def _network_ranges(self, network: Optional[str], matched: tuple[tuple[str, str], ...] = ()
                         ) -> Mapping[str, RangeEntry]:

@@ -107,3 +107,39 @@ def bundled():
 ])
 def test_bundled_database(bundled, ip, country):
     assert bundled.lookup(ip).country == country
+
+
+def test_places_read_from_the_raw_record_are_geoip2s(bundled):
+    """The locator reads the names from maxminddb's record instead of building
+    geoip2's City model: for addresses all over the bundled database, every place
+    (and the writer's ``lookup_global``) is exactly what geoip2 gives."""
+    import ipaddress
+    import random
+
+    import geoip2.database
+    import geoip2.errors
+
+    rng = random.Random(10)
+    reference = geoip2.database.Reader(bundled.path, locales=["en"])
+    try:
+        addresses = [str(ipaddress.IPv4Address(rng.getrandbits(32))) for _ in range(400)]
+        addresses += [str(ipaddress.IPv6Address((0x2000 + rng.getrandbits(9)) << 112 | rng.getrandbits(112)))
+                      for _ in range(100)]
+        placed = 0
+        for text in addresses:
+            address = ipaddress.ip_address(text)
+            if not address.is_global:
+                assert bundled.lookup(text) == Location()
+                continue
+            try:
+                found = reference.city(text)
+                want = Location(found.country.name, found.subdivisions[0].name if found.subdivisions else None,
+                                found.city.name)
+            except geoip2.errors.AddressNotFoundError:
+                want = Location()
+            placed += want != Location()
+            assert bundled.lookup(text) == want, text
+            assert bundled.lookup_global(text) == want, text
+        assert placed > 250  # most of the random addresses have a place: the comparison is not empty
+    finally:
+        reference.close()

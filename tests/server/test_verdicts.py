@@ -691,3 +691,26 @@ def test_running_decisions_re_word_the_duplicates_of_a_download_a_later_click_co
     assert running.decisions[mpp[0].key].verdict == "confirmed"
     assert running.decisions[mpp[1].key].reason.endswith(": counted once")
     assert running.decisions == decide([*mpp, click], Context(sent_at=SENT), rules)
+
+
+def test_is_global_shared_by_a_slash_24_is_ipaddress_own_answer():
+    """The writer asks ``is_global`` once per IPv4 /24 (rules.is_global): for every
+    address of the /24s around the special-purpose ranges (the narrow ones included:
+    192.0.0.0/29, 192.0.0.170/31, 255.255.255.255/32) and random ones, whichever
+    address of its /24 came first, the answer is ``ipaddress``'s."""
+    import ipaddress as ip_mod
+    import random as random_mod
+
+    from server.hitpath import rules as rules_mod
+
+    rng = random_mod.Random(24)
+    blocks = ["0.0.0.0/24", "10.0.0.0/24", "100.63.255.0/24", "100.64.0.0/24", "127.0.0.0/24", "169.254.0.0/24",
+              "172.15.255.0/24", "172.31.255.0/24", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24",
+              "198.18.0.0/24", "198.19.255.0/24", "203.0.113.0/24", "224.0.0.0/24", "240.0.0.0/24",
+              "255.255.255.0/24", "81.2.69.0/24"]
+    addresses = [a for b in blocks for a in ip_mod.ip_network(b)]
+    addresses += [ip_mod.IPv4Address(rng.getrandbits(32)) for _ in range(20_000)]
+    for order in (addresses, addresses[::-1], rng.sample(addresses, len(addresses))):
+        rules_mod._GLOBAL_V4.clear()
+        assert [rules_mod.is_global(a) for a in order] == [a.is_global for a in order]
+    assert rules_mod._SPECIAL_V4  # ipaddress's tables were read: the /24s are shared
