@@ -185,8 +185,9 @@ def reader_text(reader: Mapping, lang: str) -> str:
     if reader.get("via"):
         return text(lang, "ins.reader_via", proxy=PROXIES.get(reader["via"], reader["via"]))
     devices = reader.get("devices") or []
-    device = join_and(lang, [text(lang, f"summary.device.{d}") for d in devices]) if devices \
-        else text(lang, "summary.device.unknown")
+    known = ("desktop", "mobile", "tablet")  # anything else stored is shown as unknown, never looked up
+    words = [text(lang, f"summary.device.{d if d in known else 'unknown'}") for d in devices]
+    device = join_and(lang, words) if words else text(lang, "summary.device.unknown")
     place = reader.get("place")
     if place:
         return text(lang, "ins.reader_at", device=device, place=place.get("city") or place.get("country"))

@@ -163,6 +163,14 @@ def test_empty_period_and_the_bridge_call():
     assert '"ok": true' in answer and "Keine verfolgten" not in answer and "keine verfolgten" in answer
 
 
+def test_a_device_the_rules_do_not_know_reads_as_unknown_not_as_a_crash():
+    # The panel gets its events from the server (or a hostile API double): an unknown
+    # device word is shown as "unknown device", never looked up as a message key.
+    found = readers([hit(t(2, 9), device="</span><img src=y onerror=alert(1)>"),
+                     hit(t(6, 9), device="mobile", country="Germany", city="Berlin")], THREE)
+    assert readers_line(found) == "2 readers: unknown device in London, mobile in Berlin · possibly forwarded"
+
+
 def test_the_panel_says_who_read_the_latest_email():
     from client_py.render import render_thread
 
