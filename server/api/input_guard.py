@@ -121,6 +121,8 @@ def declares_body(view) -> bool:
 
 
 def _refuse_missing_body() -> None:
+    if request.method not in ("POST", "PUT", "PATCH"):  # a CORS preflight (OPTIONS) never has a body
+        return
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     if view is None or not declares_body(view):
         return
