@@ -463,33 +463,29 @@ def pending_bytes(directory: str | Path) -> int:
     return total
 
 
-def writer_alive(directory: str | Path) -> bool:
-    """Whether a drainer holds the spool's lock (a free lock: nobody stores hits)."""
-    try:
-        fd = os.open(Path(directory) / LOCK_NAME, os.O_RDONLY)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        return False
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)  # also drops the lock we may have taken
-
-
-def _owner_gone(path: Path) -> bool:
+def _could_lock(path: Path, op: int) -> bool | None:
+    """Whether this process could take the flock ``op`` on ``path`` now (None: no such
+    file). The probe's lock, if taken, is dropped at once."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
-        return False
+        return None
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, op | fcntl.LOCK_NB)
         return True
     except BlockingIOError:
         return False
     finally:
         os.close(fd)  # also drops the lock we may have taken
+
+
+def writer_alive(directory: str | Path) -> bool:
+    """Whether a drainer holds the spool's lock (a free lock: nobody stores hits)."""
+    return _could_lock(Path(directory) / LOCK_NAME, fcntl.LOCK_SH) is False
+
+
+def _owner_gone(path: Path) -> bool:
+    return _could_lock(path, fcntl.LOCK_EX) is True
 
 
 def read_mark(mark: Path) -> int:
