@@ -18,15 +18,28 @@
   "use strict";
   if (globalThis.EngageGmail) return;
 
-  // The words Gmail shows, in the languages Engage speaks and a few more of Gmail's
-  // most used, each as Gmail writes it. Used only after every structural selector.
+  // The words Gmail shows, in the languages Engage speaks and many more of Gmail's,
+  // each as Gmail writes it. Used only after every structural selector, except the
+  // plain-text menu item, which has no structural hook: it is known by its words alone
+  // (compared without spaces or case, so "プレーン テキスト モード" and "Plain text mode"
+  // are each found however the page spaces them), and a language missing here means a
+  // plain-text email is taken for HTML, so the list is long.
   const LOCALIZED = Object.freeze({
     body: ["Message Body", "Nachrichtentext", "Corps du message", "Cuerpo del mensaje",
-      "Corpo del messaggio", "Corpo da mensagem", "Berichttekst"],
-    send: ["Send", "Senden", "Envoyer", "Enviar", "Invia", "Verzenden"],
-    subject: ["Subject", "Betreff", "Objet", "Asunto", "Oggetto", "Assunto", "Onderwerp"],
+      "Corpo del messaggio", "Corpo da mensagem", "Berichttekst", "Treść wiadomości", "メッセージ本文",
+      "Текст письма", "邮件正文", "郵件內文", "메일 본문", "İleti Gövdesi", "Meddelandetext"],
+    send: ["Send", "Senden", "Envoyer", "Enviar", "Invia", "Verzenden", "Wyślij", "送信", "Отправить",
+      "发送", "傳送", "보내기", "Gönder", "Skicka", "Lähetä", "Odeslat", "Надіслати", "Kirim", "Küldés",
+      "Trimite", "Αποστολή"],
+    subject: ["Subject", "Betreff", "Objet", "Asunto", "Oggetto", "Assunto", "Onderwerp", "Temat", "件名",
+      "Тема", "主题", "主旨", "제목", "Konu", "Ämne", "Emne", "Aihe", "Předmět", "Tárgy", "Subiect", "Θέμα"],
     plainText: ["plain text", "plain-text", "Nur-Text", "texte brut", "texto sin formato",
-      "testo normale", "texto simples", "platte tekst"],
+      "testo normale", "texto simples", "platte tekst", "zwykłego tekstu", "zwykły tekst",
+      "プレーン テキスト", "обычного текста", "обычный текст", "纯文本", "純文字", "일반 텍스트",
+      "düz metin", "oformaterad text", "almindelig tekst", "ren tekst", "pelkkä teksti",
+      "prostého textu", "prostý text", "звичайного тексту", "teks biasa", "văn bản thuần",
+      "egyszerű szöveg", "text simplu", "απλού κειμένου", "טקסט פשוט", "النص العادي", "सादा टेक्स्ट",
+      "ข้อความธรรมดา"],
   });
 
   function localized(name, selector) {
@@ -105,10 +118,11 @@
     sentLink: ["span#link_vsm[param]", "#link_vsm[param]", '[role="alert"] [role="link"][param]'],
   });
 
-  const PLAIN_TEXT_WORDS = LOCALIZED.plainText.map((word) => word.toLocaleLowerCase());
+  const squeezed = (text) => (text || "").toLowerCase().replace(/\s+/g, "");
+  const PLAIN_TEXT_WORDS = LOCALIZED.plainText.map(squeezed);
 
   function saysPlainText(text) {
-    const words = (text || "").toLocaleLowerCase().replace(/\s+/g, " ");
+    const words = squeezed(text);
     return PLAIN_TEXT_WORDS.some((word) => words.includes(word));
   }
   // Gmail's thread ids: the 16 hex digits of its URLs (legacy ids).

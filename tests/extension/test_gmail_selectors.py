@@ -154,6 +154,9 @@ LANGUAGES = {
     "de": {"body": "Nachrichtentext", "send": "Senden", "plain": "Nur-Text-Modus"},
     "fr": {"body": "Corps du message", "send": "Envoyer", "plain": "Mode texte brut"},
     "es": {"body": "Cuerpo del mensaje", "send": "Enviar", "plain": "Modo de texto sin formato"},
+    # Languages Engage's own words do not cover: Gmail's must still be read.
+    "ja": {"body": "メッセージ本文", "send": "送信", "plain": "プレーン テキスト モード"},
+    "pl": {"body": "Treść wiadomości", "send": "Wyślij", "plain": "Tryb zwykłego tekstu"},
 }
 
 

@@ -78,6 +78,19 @@
       send: "Enviar", sendTip: "Enviar \u202a(Ctrl-Intro)\u202c", more: "M\u00e1s opciones",
       plain: "Modo de texto sin formato", reply: "Responder", forward: "Reenviar", sentToast: "Mensaje enviado", viewMessage: "Ver mensaje", undo: "Deshacer",
       wrote: (d, f) => `El ${d}, ${f} escribi\u00f3:`, fwd: "Mensaje reenviado", from: "De", date: "Fecha" },
+    // Two languages Engage itself does not speak (its own words fall back to English):
+    // Gmail's words still have to be read, the plain-text item's above all.
+    ja: { compose: "作成", inbox: "受信トレイ", sent: "送信済み", newMessage: "新規メッセージ", to: "宛先", cc: "Cc",
+      bcc: "Bcc", recipients: (f) => `${f} の受信者`, subject: "件名", body: "メッセージ本文", send: "送信",
+      sendTip: "送信 \u202a(Ctrl-Enter)\u202c", more: "その他のオプション", plain: "プレーン テキスト モード",
+      reply: "返信", forward: "転送", sentToast: "メッセージを送信しました。", viewMessage: "メッセージを表示", undo: "元に戻す",
+      wrote: (d, f) => `${d} ${f} のメッセージ:`, fwd: "転送されたメッセージ", from: "From", date: "Date" },
+    pl: { compose: "Utwórz", inbox: "Odebrane", sent: "Wysłane", newMessage: "Nowa wiadomość", to: "Do", cc: "DW",
+      bcc: "UDW", recipients: (f) => `Odbiorcy (${f})`, subject: "Temat", body: "Treść wiadomości", send: "Wyślij",
+      sendTip: "Wyślij \u202a(Ctrl-Enter)\u202c", more: "Więcej opcji", plain: "Tryb zwykłego tekstu",
+      reply: "Odpowiedz", forward: "Przekaż dalej", sentToast: "Wiadomość wysłana", viewMessage: "Wyświetl wiadomość",
+      undo: "Cofnij", wrote: (d, f) => `${d} ${f} napisał(a):`, fwd: "Wiadomość przekazana dalej", from: "Od",
+      date: "Data" },
   };
   const LANG = ((PARAMS.get("hl") || navigator.language || "en").toLowerCase().split("-")[0]);
   const T = LABELS[LANG] || LABELS.en;
