@@ -73,7 +73,31 @@ function notTracked(reason, extra = {}) {
  * {compose: {recipients, subject, threadId, draftId, mode, body, pixelToken?}, budgetMs} ->
  * {track: false, reason} or {track: true, plan, message, timings}.
  */
-export async function prepareSend({ compose, budgetMs }) {
+// What each press registered, by the send path's id for it (send_guard.js sendId): the
+// page may give up waiting (the budget ran out) before the server answers, and its
+// outcome then has no message id. FORGET marks a press whose email, once registered,
+// is to be forgotten at once.
+const FORGET = Symbol("forget");
+const registrations = new Map();
+const REGISTRATIONS_KEEP = 50;
+
+function noteRegistered(sendId, messageId) {
+  if (!sendId) return;
+  const pending = registrations.get(sendId);
+  registrations.delete(sendId);
+  if (pending === FORGET) {
+    forgetRegistered({ messageId, reason: "late" });
+    return;
+  }
+  remember(sendId, messageId);
+}
+
+function remember(sendId, value) {
+  registrations.set(sendId, value);
+  while (registrations.size > REGISTRATIONS_KEEP) registrations.delete(registrations.keys().next().value);
+}
+
+export async function prepareSend({ compose, budgetMs, sendId }) {
   const started = performance.now();
   const left = () => budgetMs - (performance.now() - started);
   const timings = {};
@@ -138,6 +162,7 @@ export async function prepareSend({ compose, budgetMs }) {
     message = await register(pixelToken, again); // another pixel address: planned again below
   }
   timings.registerMs = performance.now() - registerStart;
+  noteRegistered(sendId, message.id);
 
   const tracked = Object.fromEntries((message.links || []).map((l) => [l.url, l.tracked_url]));
   if (left() <= 0) throw new EngageError("late", "The budget ran out after registering.");
@@ -195,7 +220,8 @@ export async function verifyBody({ body, pixelUrl, trackedUrls }) {
 }
 
 export async function recordOutcome(outcome) {
-  await store.addSendTiming({ ...outcome, at: Date.now() });
+  // A press dragged off Send sent nothing: no timing to keep, only the email to forget.
+  if (!outcome.abandoned) await store.addSendTiming({ ...outcome, at: Date.now() });
   const reminder = outcome.messageId && pendingReminders.get(outcome.messageId);
   if (reminder) {
     pendingReminders.delete(outcome.messageId);
@@ -203,10 +229,29 @@ export async function recordOutcome(outcome) {
   }
   // A new tracked email: the side panel lists it at once, "not opened yet".
   if (outcome.applied) broadcast.toPages(MSG.ENGAGEMENT, { sent: outcome.threadId });
-  if (!outcome.applied && outcome.messageId) {
-    // Registered, then sent untouched (the budget ran out): the server keeps an email
-    // that will never be opened. Kept here for the options page's diagnostics.
-    console.warn("Engage: registered but sent untracked:", outcome.messageId, outcome.reason);
+  const known = outcome.sendId && registrations.get(outcome.sendId);
+  if (!outcome.applied && (outcome.abandoned || outcome.noPixel) && !outcome.messageId && outcome.sendId) {
+    if (typeof known === "string") await forgetRegistered({ ...outcome, messageId: known });
+    else remember(outcome.sendId, FORGET); // registered later, if at all: forgotten then
+  } else if (!outcome.applied && outcome.messageId) {
+    if (outcome.abandoned || outcome.noPixel) await forgetRegistered(outcome);
+    // Otherwise a pixel may have gone out with it (one the draft kept): kept, so its
+    // opens are counted.
+    else console.warn("Engage: registered but sent untracked:", outcome.messageId, outcome.reason);
   }
   return true;
+}
+
+/** Registered, then sent without its pixel (the budget ran out, the body changed under
+ *  the edit) or not sent at all (a press dragged off Send): the server would keep an
+ *  email that can never be opened, shown "not opened yet" for good. It is deleted (the
+ *  server refuses once the email has a hit: then it keeps its history). */
+async function forgetRegistered(outcome) {
+  store.forgetSent(outcome.messageId).catch(() => {});
+  try {
+    const session = await store.getSession();
+    if (session) await sessionCall(session, "DELETE", `/messages/${encodeURIComponent(outcome.messageId)}`);
+  } catch (error) {
+    console.warn("Engage: could not forget an email sent untracked:", outcome.messageId, outcome.reason, error);
+  }
 }

@@ -67,6 +67,15 @@ export async function rememberSent(pixelToken, entry) {
   await chrome.storage.local.set({ sent });
 }
 
+/** Forget the email registered as `messageId` (it did not go out with its pixel). */
+export async function forgetSent(messageId) {
+  const { sent = {} } = await chrome.storage.local.get("sent");
+  const tokens = Object.keys(sent).filter((token) => sent[token].message_id === messageId);
+  if (!tokens.length) return;
+  for (const token of tokens) delete sent[token];
+  await chrome.storage.local.set({ sent });
+}
+
 export async function sentEmails() {
   const { sent = {} } = await chrome.storage.local.get("sent");
   return sent;

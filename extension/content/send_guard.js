@@ -58,7 +58,8 @@
       // The draft's pixel (draft_pixel.js), if it has one: registered with its token.
       const compose = { ...Compose.snapshot(state), body: body.innerHTML, pixelToken: Draft.tokenOf(state) };
       const budget = timeLeft(gesture);
-      const reply = await link.ask(MSG.PREPARE_SEND, { compose, budgetMs: budget }, Math.max(1, budget));
+      const reply = await link.ask(MSG.PREPARE_SEND, { compose, budgetMs: budget, sendId: gesture.sendId },
+        Math.max(1, budget));
       gesture.marks.prepared = performance.now();
       outcome.messageId = reply.message ? reply.message.id : null;
       outcome.threadId = reply.message ? reply.message.thread_id : null;
@@ -102,6 +103,7 @@
       }
       outcome.applied = true;
       outcome.reason = reply.mode || "tracked";
+      outcome.undo = edit.undo; // a press dragged off Send puts the body back (abandon)
     } catch (error) {
       outcome.reason = error && error.code ? error.code : "error";
       if (!error || !error.code) console.warn("Engage: sending untracked:", error);
@@ -133,6 +135,25 @@
     Editor.settled(G.bodyOf(state.compose)).then(() => send(state, gesture), () => send(state, gesture));
   }
 
+  /**
+   * A press that was not a Send: the links go back to the addresses the user wrote, the
+   * draft's pixel stays (locked again, if the email is still tracked), and the worker
+   * forgets the email it registered (the next Send registers it afresh, as written then).
+   */
+  function abandon(state, gesture) {
+    if (gesture.done) return;
+    gesture.done = true;
+    clearTimeout(gesture.expiry);
+    const o = gesture.outcome;
+    if (o.undo) o.undo();
+    link.tell(MSG.SEND_OUTCOME, {
+      messageId: o.messageId, threadId: o.threadId, applied: false, abandoned: true, reason: "abandoned",
+      sendId: gesture.sendId,
+      trigger: gesture.trigger,
+    });
+    Draft.sync(state);
+  }
+
   function send(state, gesture) {
     const sentAt = performance.now();
     state.gesture = null;
@@ -143,6 +164,8 @@
       threadId: o.threadId,
       applied: o.applied,
       reason: o.reason,
+      noPixel: Boolean(o.noPixel),
+      sendId: gesture.sendId,
       trigger: gesture.trigger,
       workerTimings: o.workerTimings,
       // What tracking cost the user: from the press, and from the release (the moment
@@ -162,6 +185,9 @@
     }
     const gesture = {
       trigger,
+      // Names this press to the worker, which may register the email after we stopped
+      // waiting for it (the budget ran out): an outcome without its id still finds it.
+      sendId: crypto.randomUUID(),
       startedAt: performance.now(),
       released: false,
       releasedAt: null,
@@ -172,14 +198,28 @@
     };
     state.gesture = gesture;
     gesture.expiry = setTimeout(() => {
-      if (state.gesture === gesture && !gesture.released) state.gesture = null; // press abandoned
+      if (state.gesture !== gesture || gesture.released) return;
+      // The press never became a click (dragged off Send): nothing is sent, so what the
+      // press did is undone once prepare() has told what that was.
+      state.gesture = null;
+      gesture.abandoned = true;
+      if (gesture.outcome) abandon(state, gesture);
     }, GESTURE_TIMEOUT_MS);
     const settle = (outcome) => {
       if (gesture.outcome) return;
+      gesture.outcome = outcome;
+      if (gesture.abandoned) {
+        abandon(state, gesture);
+        return;
+      }
       // Going out untracked: the draft's pixel comes out too (announced; finish() waits
       // for Gmail's editor to take it), so the email is sent as the user wrote it.
-      if (!outcome.applied) Draft.withdraw(state);
-      gesture.outcome = outcome;
+      if (!outcome.applied) {
+        Draft.withdraw(state);
+        // Whether what goes out carries none of this account's pixels (the worker then
+        // forgets the email it registered, which could never be opened).
+        outcome.noPixel = Draft.tokenOf(state) === null;
+      }
       finish(state, gesture);
     };
     // Hard stop: whatever prepare() is doing, the email goes when the budget is spent,

@@ -237,6 +237,39 @@ def test_plain_text_mode_is_not_tracked_and_the_toggle_says_why(ext):
     assert "Plain words" not in subjects_on_server(ext)
 
 
+def test_a_press_dragged_off_send_sends_nothing_and_leaves_no_trace(ext, editor):
+    """The user presses Send, thinks again and drags off it: the press had started the
+    send path (registered, links rewritten), so all of it is undone: the body is as they
+    wrote it (its draft pixel kept), nothing went out, the server forgets the email. The
+    Send that follows is tracked as usual, registered once."""
+    subject = f"Second thoughts ({editor})"
+    compose = Compose.new(ext, to=[RAE], subject=subject, body=BODY_WITH_LINK)
+    compose.wait_toggle(tracked=True, state="auto")
+    original = compose.body()
+    sent_before = len(ext.fake.sent)
+    button = ext.gmail.locator(f"{compose.sel} div.T-I.aoO").bounding_box()
+    ext.gmail.bring_to_front()
+    ext.gmail.mouse.move(button["x"] + button["width"] / 2, button["y"] + button["height"] / 2)
+    ext.gmail.mouse.down()
+    harness.wait_until(ext.gmail, lambda: subject in subjects_on_server(ext),
+                       what="the press to register the email")
+    ext.gmail.mouse.move(button["x"] + button["width"] / 2, button["y"] - 200, steps=5)
+    ext.gmail.mouse.up()
+
+    harness.wait_until(ext.gmail, lambda: subject not in subjects_on_server(ext), timeout=10,
+                       what="the server to forget the email")
+    harness.wait_until(ext.gmail, lambda: compose.body() == original and compose.saved() == original,
+                       what="the body back as written")
+    assert len(ext.fake.sent) == sent_before
+
+    sent, outcome = compose.send()
+
+    assert outcome["applied"], outcome
+    message = registered(ext, outcome["messageId"])
+    assert sent["html"] == expected_body(original, message)
+    assert [t["subject"] for t in ext.threads()].count(subject) == 1
+
+
 def save_settings(ext, **changes) -> dict:
     harness.save_settings(ext.context, **changes)
     return ext.api("GET", "/api/v1/settings")
