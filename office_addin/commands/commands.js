@@ -20,7 +20,11 @@
 //   for the one before at most a few seconds, and every handler ends in
 //   event.completed(...), the send handler within SEND_BUDGET_MS whatever happens.
 // In classic Outlook on Windows this file runs alone (the JavaScript-only runtime):
-// without engage_api.js and the engine, every handler completes at once.
+// without engage_api.js and the engine, every handler completes at once; the button, which
+// runs in a browser there, says Engage cannot track in that Outlook rather than queue an
+// image no send handler would register. On a Mac nothing is queued on send (office-js
+// #3598: Outlook for Mac then drops the email's file attachments): the image is written
+// at send, checked, like the links.
 (function (global) {
   "use strict";
 
@@ -135,8 +139,25 @@
   const setBodyHtml = (item, html, ms) => officeAsync("writing the body",
     (done) => item.body.setAsync(html, { coercionType: Office.CoercionType.Html }, done), ms);
 
-  /** The on-send method that puts content at ``where``, or null when Outlook has none. */
+  /** Office.context.platform: "OfficeOnline" (the web, new Outlook on Windows), "PC"
+   *  (classic Outlook on Windows only), "Mac". */
+  function platformOf() {
+    return Office.context.platform || (Office.context.diagnostics || {}).platform || null;
+  }
+
+  /** Classic Outlook on Windows runs launch events in its JavaScript-only runtime, which
+   *  loads this file alone: no send handler there can register an email, so an image
+   *  queued by the button would go out and count for nothing (docs/addin.md). */
+  const classicWindows = () => platformOf() === "PC";
+  /** Outlook for Mac: an image queued with appendOnSendAsync/prependOnSendAsync makes it
+   *  send the email without its file attachments (office-js #3598, open; before it #3372:
+   *  the image became an attachment), and saveAsync breaks inline images (#2383). */
+  const onMac = () => platformOf() === "Mac";
+
+  /** The on-send method that puts content at ``where``, or null when Outlook has none
+   *  (or, on a Mac, none that is safe: the image is then written at send, checked). */
   function onSendMethod(item, where) {
+    if (onMac()) return null;
     const requirements = Office.context.requirements;
     const needs = where === "first" ? ["prependOnSendAsync", "1.13"] : ["appendOnSendAsync", "1.9"];
     const supported = !requirements || requirements.isSetSupported("Mailbox", needs[1]);
@@ -199,7 +220,7 @@
         // ItemNotSaved: fall through.
       }
     }
-    if (!save) return null;
+    if (!save || onMac()) return null; // #2383: saveAsync on a Mac breaks inline images
     try {
       return await officeAsync("saving the draft", (done) => item.saveAsync(done), ms);
     } catch (error) {
@@ -248,7 +269,7 @@
    */
   async function prepare(item, options) {
     const engage = api();
-    if (!engage) throw new NotTrackable(t("notice.noRuntime"));
+    if (!engage || classicWindows()) throw new NotTrackable(t("notice.noRuntime"));
     if (!engage.token()) throw new NotTrackable(t("notice.signIn"));
     engage.flushRegistrations();
     const ms = COMPOSE_CALL_MS;
@@ -311,8 +332,8 @@
 
   /** Take a queued image out again (the recipients no longer call for tracking). */
   async function unqueue(item, props, state, ms) {
-    if (state.queued) {
-      const method = onSendMethod(item, state.where);
+    const method = state.queued && onSendMethod(item, state.where);
+    if (method) {
       await officeAsync("removing the tracking image",
         (done) => item.body[method](null, { coercionType: Office.CoercionType.Html }, done), ms);
     }
@@ -420,7 +441,7 @@
     if (!state || !state.token) return { allow: true }; // not tracked: decided at compose time
     const warm = engage.engineState() === "ready";
     const engine = warm ? await engage.engineReady() : null;
-    const platform = Office.context.platform || (Office.context.diagnostics || {}).platform;
+    const platform = platformOf();
 
     const [recipients, subject] = await Promise.all([recipientsOf(item, call()), subjectOf(item, call())]);
     // Without Python (still starting) nothing is rewritten: the queued image goes alone.

@@ -42,7 +42,17 @@
 //   prependOnSendAsync is added "before the OnMessageSend event handler operations", so a
 //   call made inside the send handler is too late for that send (here: ignored);
 // - setAsync stores the HTML as Outlook's editor normalises it (parsed and serialised
-//   again), so an add-in cannot compare bodies byte for byte.
+//   again), so an add-in cannot compare bodies byte for byte;
+// - #3598 (open, new Outlook for Mac): content with an <img> queued with appendOnSendAsync
+//   (or prependOnSendAsync) makes Outlook send the email without its file attachments
+//   (before that, #3372, open, and #2534: the queued image was turned into an attachment);
+// - #2383 (Outlook for Mac): saveAsync breaks the inline images for the recipient (their
+//   attachments are not sent), like setAsync (#5430);
+// - Office.context.mailbox.diagnostics.hostName is "Outlook" for classic Outlook on
+//   Windows and for Outlook on Mac, "OutlookWebApp" on the web (Office.Diagnostics);
+//   Office.context.platform is "PC" only in classic Outlook on Windows, whose launch
+//   events run in a JavaScript-only runtime that loads commands.js alone (Runtimes in
+//   Office Add-ins): a test loads that file alone to play that runtime.
 // What the recipient receives is item().delivered: {body, attachments} after a send.
 //
 // Tests configure it with window.__officeDoubleConfig (before the page loads) and
@@ -316,10 +326,14 @@
         body = state.prependOnSend.map((d) => `${d}\n`).join("") + body
           + state.appendOnSend.map((d) => `\n${d}`).join("");
       }
+      // #3598: on a Mac, an image queued on send costs the email its file attachments.
+      const dropFiles = platform === "Mac" && state.format === "html"
+        && state.appendOnSend.concat(state.prependOnSend).some((data) => /<img\b/i.test(data));
       state.body = body;
       state.delivered = {
         body,
         attachments: state.attachments.filter((a) => !(a.isInline && state.brokenImages.has(a.contentId)))
+          .filter((a) => a.isInline || !dropFiles)
           .map((a) => Object.assign({}, a)),
       };
     }
@@ -483,6 +497,7 @@
       saveAsync(options, callback) {
         [options, callback] = split(options, callback);
         calls.push(["saveAsync"]);
+        if (platform === "Mac") inlineImages(state.body).forEach((id) => state.brokenImages.add(id)); // #2383
         if (!state.itemId) state.itemId = `AAMkAD${Math.random().toString(36).slice(2, 12)}=`;
         succeed(callback, options, state.itemId);
       },
@@ -540,7 +555,8 @@
     userProfile: Object.assign({ displayName: "Ann Sender", emailAddress: "ann@acme.example", timeZone: "UTC" },
       config.userProfile || {}),
     get diagnostics() {
-      return { hostName: platform === "Mac" ? "OutlookMac" : "OutlookWebApp", hostVersion: "double" };
+      // "Outlook" for classic Outlook on Windows and for Outlook on Mac (Office.Diagnostics).
+      return { hostName: platform === "OfficeOnline" ? "OutlookWebApp" : "Outlook", hostVersion: "double" };
     },
     /** Only ItemChanged: a pinned task pane hears of another selected item. */
     addHandlerAsync(eventType, handler, options, callback) {

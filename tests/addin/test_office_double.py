@@ -207,3 +207,19 @@ def test_5430_setasync_on_mac_breaks_inline_images_for_the_recipient(double_page
 
 def test_onready_resolves_with_outlook_as_host(double_page):
     assert double_page.evaluate("async () => (await Office.onReady()).host") == "Outlook"
+
+
+def test_3598_an_image_appended_on_send_on_a_mac_drops_the_file_attachments(double_page):
+    files = {**HTML_ITEM, "attachments": [{"name": "plan.pdf", "isInline": False}]}
+    append = ("await result((cb) => item.body.appendOnSendAsync('<img src=\"https://e.example/p/x.gif\">',"
+              " {coercionType: 'html'}, cb)); await __officeDouble.launch('OnMessageSend');"
+              " return __officeDouble.item().delivered.attachments.length;")
+    assert run(double_page, files, append) == 1
+    assert run(double_page, files, "__officeDouble.setPlatform('Mac'); " + append) == 0
+
+
+def test_2383_saveasync_on_mac_breaks_inline_images_for_the_recipient(double_page):
+    delivered = run(double_page, {"body": "<html><body><div>Hi " + owa_img("site1.jpg") + "</div></body></html>"},
+                    "__officeDouble.setPlatform('Mac'); await result((cb) => item.saveAsync(cb));"
+                    " await __officeDouble.launch('OnMessageSend'); return __officeDouble.item().delivered;")
+    assert delivered["attachments"] == []

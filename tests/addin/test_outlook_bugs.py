@@ -211,3 +211,48 @@ def test_5845_a_button_whose_outlook_call_never_answers_still_completes(runtime,
     again = runtime.evaluate("() => __officeDouble.invoke('trackEmailOpens')")
     assert again["calls"] == 1 and again["ms"] < 3000
     assert len(runtime.evaluate("() => __officeDouble.item().queuedOnSend.append")) == 1
+
+
+def saved(page) -> int:
+    return sum(1 for call in page.evaluate("() => __officeDouble.calls()") if call[0] == "saveAsync")
+
+
+PDF = {"name": "plan.pdf", "contentId": None, "isInline": False}
+
+
+def test_3598_on_a_mac_the_image_is_written_at_send_and_the_attachments_go_too(runtime, live):
+    """New Outlook for Mac sends an email whose queued on-send content has an image
+    without its file attachments: on a Mac nothing is queued, the image is written at
+    send (checked, like the links) and the sender's PDF reaches the recipient."""
+    subject = f"Mac files {uuid.uuid4().hex[:6]}"
+    runtime.evaluate("() => __officeDouble.setPlatform('Mac')")
+    done, after = compose_and_send(runtime, item(NEW, subject, attachments=[PDF]))
+    assert done["options"] == {"allowEvent": True}
+    assert after["queuedOnSend"] == {"append": [], "prepend": []}
+    assert [a["name"] for a in after["delivered"]["attachments"]] == ["plan.pdf"]
+    delivered = after["delivered"]["body"]
+    assert delivered.count('class="engage-pixel"') == 1 and f'href="{live.url}/c/' in delivered
+    [message] = registered(live, subject)
+    status, full, _ = live.request("GET", f"/api/v1/messages/{message['id']}", token=live.token)
+    assert status == 200 and full["pixel_url"] == find_snippet(delivered)
+
+
+def test_2383_on_a_mac_the_button_does_not_save_the_draft(runtime, live):
+    """saveAsync on a Mac breaks the draft's inline images for the recipient; the button
+    saved a new draft to learn its id. There the image cannot be written at send either
+    (#5430), so the email goes as written, untracked and unregistered, and says so."""
+    subject = f"Mac logo {uuid.uuid4().hex[:6]}"
+    body = NEW.replace("-- Ann", "-- Ann " + owa_img("logo.png"))
+    saves = saved(runtime)
+    runtime.evaluate("() => __officeDouble.setPlatform('Mac')")
+    runtime.evaluate("(spec) => __officeDouble.setItem(spec)", item(body, subject))
+    assert runtime.evaluate("() => __officeDouble.invoke('trackEmailOpens')")["calls"] == 1
+    done = runtime.evaluate("() => __officeDouble.launch('OnMessageSend')")
+    after = runtime.evaluate("() => __officeDouble.item()")
+    assert done["options"] == {"allowEvent": True}
+    assert saved(runtime) == saves
+    assert after["delivered"]["body"] == body
+    assert [a["contentId"] for a in after["delivered"]["attachments"]] == ["logo.png"]
+    assert registered(live, subject) == []
+    assert notices(runtime) == ["Sent without tracking: it has inline images, which Outlook can break when a "
+                                "body is rewritten."]

@@ -161,3 +161,19 @@ def test_signed_out_button_asks_to_sign_in(browser, live, launch_events):
         assert "engage-pixel" not in item["body"] and item["queuedOnSend"]["append"] == []
     finally:
         context.close()
+
+
+def test_in_classic_outlook_on_windows_the_button_says_it_cannot_track(runtime, live):
+    """There the button runs in a browser, but OnMessageSend runs commands.js alone (the
+    JavaScript-only runtime), which cannot register anything: an image queued now would
+    go out and its opens be counted nowhere, after a promise to track them."""
+    subject = f"Classic {uuid.uuid4().hex[:8]}"
+    runtime.evaluate("() => __officeDouble.setPlatform('PC')")
+    try:
+        item = press(runtime, subject)
+    finally:
+        runtime.evaluate("() => __officeDouble.setPlatform('OfficeOnline')")
+    [notice] = item["notifications"]
+    assert notice["type"] == "errorMessage"
+    assert notice["message"] == "This Outlook cannot run Engage's tracking: use Outlook on the web or the new Outlook."
+    assert item["queuedOnSend"] == {"append": [], "prepend": []} and "engage" not in item["customProperties"]
