@@ -42,6 +42,8 @@
   const MANUAL_ENGINE_WAIT_MS = 30000;
   const PREVIEW_ENGINE_WAIT_MS = 20000;
   const ME_MAX_AGE_MS = 5 * 60 * 1000;
+  const ADDRESS = /^[^\s@/]+@[^\s@]+\.[^\s@.]+$/; // local@domain.tld, as the server accepts
+  const MAX_RECIPIENTS = 500; // POST /messages takes at most 500
 
   const Office = global.Office;
 
@@ -124,12 +126,15 @@
     const recipients = [];
     for (const details of lists.flat()) {
       const address = String(details.emailAddress || "").trim();
-      if (!address || seen.has(address.toLowerCase())) continue;
+      // Outlook on the web gives a colleague saved in the user's contacts by their
+      // Exchange DN ("/o=ExchangeLabs/...", office-js #3701, open), which is no address:
+      // the server would refuse the whole registration for it, after the image went out.
+      if (!ADDRESS.test(address) || seen.has(address.toLowerCase())) continue;
       seen.add(address.toLowerCase());
       const name = details.displayName && details.displayName !== address ? details.displayName : "";
       recipients.push({ name, address });
     }
-    return recipients;
+    return recipients.slice(0, MAX_RECIPIENTS);
   }
 
   const subjectOf = (item, ms) => officeAsync("subject", (done) => item.subject.getAsync(done), ms);

@@ -256,3 +256,19 @@ def test_2383_on_a_mac_the_button_does_not_save_the_draft(runtime, live):
     assert registered(live, subject) == []
     assert notices(runtime) == ["Sent without tracking: it has inline images, which Outlook can break when a "
                                 "body is rewritten."]
+
+
+def test_3701_a_colleague_given_by_exchange_dn_does_not_cost_the_registration(runtime, live):
+    """Outlook on the web gives a colleague saved in the user's contacts as an Exchange DN
+    (recipientType externalUser); sent on with the recipients, the server refused the
+    registration and the email went out with its image, counted nowhere."""
+    subject = f"DN {uuid.uuid4().hex[:6]}"
+    colleague = {"displayName": "Carl Colleague", "recipientType": "externalUser",
+                 "emailAddress": "/o=ExchangeLabs/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)"
+                                 "/cn=Recipients/cn=1c2ee2e6aada4b35ac22a42017cc6977-carl"}
+    done, after = compose_and_send(runtime, item(NEW, subject, cc=[colleague]))
+    assert done["options"] == {"allowEvent": True}
+    assert after["delivered"]["body"].count('class="engage-pixel"') == 1
+    [message] = registered(live, subject)
+    status, full, _ = live.request("GET", f"/api/v1/messages/{message['id']}", token=live.token)
+    assert status == 200 and [r["address"] for r in full["recipients"]] == ["bob@client.example"]
