@@ -69,11 +69,14 @@ def rewritten_body(body: str, links: list[Mapping]) -> str:
 
 
 def _inline_image(token) -> bool:
-    for name in ("originalsrc", "src"):  # Outlook on the web keeps the content id in originalsrc
-        value = (token.attr_value(name) or "").strip().lower()
-        if value.startswith(("cid:", "data:")):
-            return True
-    return False
+    """An image carried by the email itself rather than fetched from the web: a content id
+    (Outlook on the web keeps it in ``originalsrc``), a ``data:`` or ``blob:`` picture, one
+    shown from Outlook's attachment service, or one whose address getAsync left out
+    (office-js #5036: for a while Outlook on the web gave inline images without ``src``)."""
+    values = [(token.attr_value(name) or "").strip().lower() for name in ("originalsrc", "src")]
+    if not any(values):
+        return True
+    return any(v.startswith(("cid:", "data:", "blob:", "https://attachments.office.net/")) for v in values)
 
 
 def _cloud_link(token) -> bool:
