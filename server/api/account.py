@@ -15,7 +15,7 @@ from ..errors import ApiError
 from ..extensions import db
 from ..hitpath.sender import note_sender_address
 from ..models import ApiToken, User, hash_token, new_token, utcnow
-from .auth import check_signin_rate, current_user, record_signin_failure, token_from_request
+from .auth import check_signin_rate, current_admin, current_user, record_signin_failure, token_from_request
 from .base import secured
 from .schemas import MeOut, OrgOut, OrgPatch, SettingsSchema, SigninIn, SigninOut
 
@@ -120,9 +120,7 @@ def get_org():
 @blp.response(200, OrgOut)
 def patch_org(body):
     """Change the org's internal domains or office ranges (org admins only)."""
-    user = current_user()
-    if not user.is_admin:
-        raise ApiError(403, "Only an admin of your org can change its settings.")
+    user = current_admin("Only an admin of your org can change its settings.")
     if "internal_domains" in body:
         user.org.internal_domains = sorted({d.strip().lstrip("@").lower() for d in body["internal_domains"]})
     if "office_ranges" in body:

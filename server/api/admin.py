@@ -10,9 +10,8 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from ..admin import accounts
-from ..errors import ApiError
 from ..models import as_dict_time
-from .auth import current_user
+from .auth import current_admin
 from .base import secured
 from .openapi_rules import Address
 from .schemas import Bool
@@ -64,10 +63,7 @@ class AdminLinkOut(ma.Schema):
 
 
 def _admin():
-    user = current_user()
-    if not user.is_admin:
-        raise ApiError(403, "Only an admin of your org can manage users.")
-    return user
+    return current_admin("Only an admin of your org can manage users.")
 
 
 def _user_data(user, counts) -> dict:

@@ -94,6 +94,15 @@ def current_user() -> User:
     return g.user
 
 
+def current_admin(refusal: str) -> User:
+    """The signed-in user if they are an admin of their org; else a 403 (the API's
+    error shape) saying ``refusal``. The one "admins only" check of the API."""
+    user = current_user()
+    if not user.is_admin:
+        raise ApiError(403, refusal)
+    return user
+
+
 def address_key(ip: str) -> str:
     """Whom the per-address limit counts: an IPv4 address, or an IPv6 /64.
 

@@ -28,7 +28,7 @@ from ..errors import ApiError
 from ..extensions import db
 from ..insights_query import COUNTED, Period, figures, member_figures
 from ..models import Event, Message, Org, User, as_dict_time, utcnow
-from .auth import current_user
+from .auth import current_admin, current_user
 from .base import secured
 from .schemas import Bool, _time_zone
 
@@ -98,10 +98,9 @@ def resolve_period(args: dict, user: User) -> tuple[Period, date, date]:
     return period, first, last
 
 
-def _team_members(user: User) -> list[User]:
+def _team_members() -> list[User]:
+    user = current_admin("Only an org admin sees the team's figures; members see their own.")
     org = db.session.get(Org, user.org_id)
-    if not user.is_admin:
-        raise ApiError(403, "Only an org admin sees the team's figures; members see their own.")
     if not org.team_insights:
         raise ApiError(403, "The team view is off for this org; an admin can turn it on.",
                        code="team_view_off")
@@ -126,7 +125,7 @@ def get_insights(args):
              "last_day": last.isoformat(), "time_zone": period.time_zone,
              "start": as_dict_time(period.start), "end": as_dict_time(period.end)}
     if args["scope"] == "team":
-        members = _team_members(user)
+        members = _team_members()
         ids = [m.id for m in members]
         out = {"scope": "team", "period": shown, "figures": figures(ids, period),
                "members": member_figures(members, period), "team_available": True}
@@ -143,9 +142,7 @@ def get_insights(args):
 @blp.response(200, TeamSettingOut)
 def put_team_setting(body):
     """Turn the org's team view on or off (admins only; off by default)."""
-    user = current_user()
-    if not user.is_admin:
-        raise ApiError(403, "Only an org admin can change the team view.")
+    user = current_admin("Only an org admin can change the team view.")
     org = db.session.get(Org, user.org_id)
     org.team_insights = body["enabled"]
     db.session.commit()
@@ -171,7 +168,7 @@ def export_csv(args):
     rows): subjects and recipient domains, never an address."""
     user = current_user()
     if args["scope"] == "team":
-        ids = [m.id for m in _team_members(user)]
+        ids = [m.id for m in _team_members()]
     else:
         ids = [user.id]
     period, first, last = resolve_period(args, user)
