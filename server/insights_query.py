@@ -34,7 +34,7 @@ from client_py.model import ENGAGEMENT_VERDICTS
 
 from .extensions import db
 from .insights_rollup import BOUNDS, REPLY_CLIENTS, email_rows
-from .models import Event, InsightEmailDay, InsightHitDay, InsightHour, Message, Thread, as_dict_time
+from .models import Event, InsightEmailDay, InsightHitDay, InsightHour, Message, Thread, as_dict_time, utcnow
 
 COUNTED = sorted(ENGAGEMENT_VERDICTS)
 TOP_EMAILS = 5
@@ -79,17 +79,49 @@ def replied_count(user_ids: list[int], period: Period, known: int) -> Optional[i
     return n
 
 
-def _split(start: datetime, end: datetime):
-    """[start, end) as its whole UTC days ((first, end of the last) or None) and the
-    partial ranges before and after them."""
+DAY = timedelta(days=1)
+
+
+def _floor_day(at: datetime) -> datetime:
+    return at.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _plan(start: datetime, end: datetime, now: datetime):
+    """How to read [start, end) (aware) from per-day sums and finer rows: ((first day,
+    end of the last) or None, [(low, high, sign)]): the days' sums, plus (sign 1) or
+    minus (sign -1) the finer rows (per hour, per email) of each range.
+
+    A partial UTC day is read either as its part inside the period, or as the whole
+    day's sums minus its part outside, whichever holds fewer hours up to ``now`` (what
+    is later is normally empty: nothing is sent or answered in the future). A period
+    ending now so reads its last day as that day's sums minus nothing; ``today`` in a
+    zone near UTC is a day's sums and at most a few hours of rows, not every email and
+    hour of the day so far."""
     start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
-    first = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    if start >= end:
+        return None, []
+    now = now.astimezone(timezone.utc)
+
+    def past(a, b):  # the seconds of [a, b) up to now: what a range's rows cost
+        return max(0.0, (min(b, now) - a).total_seconds())
+
+    first, last = _floor_day(start), _floor_day(end)
     if first < start:
-        first += timedelta(days=1)
-    last = end.replace(hour=0, minute=0, second=0, microsecond=0)
-    if first >= last:
-        return None, ([(start, end)] if start < end else [])
-    return (first, last), [(a, b) for a, b in ((start, first), (last, end)) if a < b]
+        first += DAY
+    if first > last:  # no midnight inside: one partial day
+        pieces, lo, hi = [(start, end)], None, None
+    else:
+        pieces = [(a, b) for a, b in ((start, first), (last, end)) if a < b]
+        lo, hi = first, last
+    ranges = []
+    for a, b in pieces:
+        day = _floor_day(a)
+        if past(day, a) + past(b, day + DAY) < past(a, b):
+            lo, hi = min(lo or day, day), max(hi or day + DAY, day + DAY)
+            ranges += [(x, y, -1) for x, y in ((day, a), (b, day + DAY)) if x < y]
+        else:
+            ranges.append((a, b, 1))
+    return ((lo, hi) if lo is not None and lo < hi else None), ranges
 
 
 def figures(user_ids: list[int], period: Period) -> dict:
@@ -98,7 +130,7 @@ def figures(user_ids: list[int], period: Period) -> dict:
     from the emails themselves (``ix_messages_user_sent``), by the same rule
     (server/insights_rollup.email_rows)."""
     where = _emails(user_ids, period)
-    days, edges = _split(period.start, period.end)
+    days, ranges = _plan(period.start, period.end, utcnow())
     sums: dict[tuple, list[int]] = {}  # (domain, bucket) -> [emails, opened, clicked, known]
 
     def add(key, values, times=1):
@@ -113,7 +145,7 @@ def figures(user_ids: list[int], period: Period) -> dict:
                           sa.func.sum(D.known))
                 .where(D.user_id.in_(user_ids), D.day >= days[0], D.day < days[1]).group_by(D.domain, D.bucket)):
             add((domain, b), [int(v or 0) for v in values])
-    for low, high in edges:
+    for low, high, sign in ranges:
         for domains, after, clicked, client, n in db.session.execute(
                 sa.select(Message.domains, Message.first_open_after, Message.first_click_at.is_not(None),
                           Message.client, sa.func.count())
@@ -121,7 +153,7 @@ def figures(user_ids: list[int], period: Period) -> dict:
                 .group_by(Message.domains, Message.first_open_after, Message.first_click_at.is_not(None),
                           Message.client)):
             for (_u, _d, domain, b), values in email_rows(0, low, domains, client, after, True if clicked else None):
-                add((domain, b), values, n)
+                add((domain, b), values, sign * n)
     total, opened, clicked, known = sums.get(("", -1), [0, 0, 0, 0])
     buckets = {b: v[1] for (domain, b), v in sums.items() if b >= 0 and v[1]}
     domains = {d: v[:3] for (d, b), v in sums.items() if d and b == -1 and v[0]}
@@ -163,7 +195,7 @@ def _hours(user_ids: list[int], period: Period) -> dict:
     and last ones from ``insight_hours`` (server/insights_rollup.py), whose hours the
     period covers (hits answered in it, on the users' emails)."""
     start = period.start.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
-    days, edges = _split(start, period.end)
+    days, ranges = _plan(start, period.end, utcnow())
     out: dict[str, dict[str, int]] = {"open": {}, "click": {}}
     cells: dict[tuple[int, int], int] = {}
     by_hour: dict[datetime, int] = {}
@@ -190,13 +222,14 @@ def _hours(user_ids: list[int], period: Period) -> dict:
             if n:
                 at = day.replace(hour=hour)
                 by_hour[at] = by_hour.get(at, 0) + int(n)
-    if edges:
-        H = InsightHour
+    H = InsightHour
+    for low, high, sign in ranges:
         for at, kind, verdict, dow, hour, n in db.session.execute(
                 sa.select(H.hour, H.kind, H.verdict, H.local_dow, H.local_hour, H.n)
-                .where(H.user_id.in_(user_ids), sa.or_(*(sa.and_(H.hour >= a, H.hour < b) for a, b in edges)))):
+                .where(H.user_id.in_(user_ids), H.hour >= low, H.hour < high)):
             if not n:
                 continue
+            n *= sign
             if kind in out:
                 out[kind][verdict] = out[kind].get(verdict, 0) + n
             if kind in ("open", "implied") and verdict in COUNTED:
@@ -205,6 +238,7 @@ def _hours(user_ids: list[int], period: Period) -> dict:
                     unplaced += n
                 else:
                     cells[(dow, hour)] = cells.get((dow, hour), 0) + n
+    out = {kind: {v: n for v, n in counts.items() if n} for kind, counts in out.items()}
     viewer = ZoneInfo(period.time_zone)
     days_out: dict[str, int] = {}
     for at, n in by_hour.items():
