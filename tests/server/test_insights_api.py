@@ -118,6 +118,22 @@ def test_the_viewer_zone_moves_days_not_the_recipient_hours(client, ann, data):
     assert f["heatmap"] == sorted([[D.weekday(), 11, 2], [(D.weekday() + 1) % 7, 2, 1]])
 
 
+
+def test_a_day_whose_midnight_is_not_utcs_ends_where_the_viewer_day_ends(client, ann, data):
+    # D in India (UTC+5:30) is T0-05:30 to T0+18:30: most of T0's UTC day, which is read
+    # as that day's sums minus its last 5 h 30; C's open from India at T0+20:45 and its
+    # duplicate fall in them and are not D's (in India they are on D+1).
+    from server.insights_query import _plan
+
+    _days, ranges = _plan(T0 - 5.5 * H, T0 + 18.5 * H, datetime.now(timezone.utc))
+    assert (T0 + 18.5 * H, T0 + 24 * H, -1) in ranges  # the day minus the part after the period
+    f = insights(client, ann, **{"from": D.isoformat(), "to": D.isoformat(), "tz": "Asia/Kolkata"}).get_json()["figures"]
+    assert (f["emails"], f["opened"], f["clicked"], f["median_first_open_seconds"]) == (4, 3, 1, 7200)
+    assert f["hits"] == {"open": {"human": 2, "scanner": 1, "gmail_prefetch": 1, "gmail": 1, "apple_mpp": 1,
+                                  "self": 1}, "click": {"human": 1}}
+    assert f["heatmap"] == [[D.weekday(), 11, 2]] and f["heatmap_unplaced"] == 1
+    assert f["opens_by_day"] == [[D.isoformat(), 3]]
+
 def test_an_empty_period_is_an_empty_correct_view(client, ann, data):
     day = (D - timedelta(days=5)).isoformat()
     f = insights(client, ann, **{"from": day, "to": day}).get_json()["figures"]
