@@ -479,3 +479,94 @@ class StreamClients:
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+
+
+# -- heavy vs light (panel_scale.py, insights_scale.py) -----------------------------------
+def heavy_light_args(doc: str, repeat: int, argv=None):
+    """The options of a heavy-vs-light benchmark: --db, --repeat, --heavy and --light
+    (emails:events, parsed to tuples), --no-profile."""
+    import argparse
+
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
+    p.add_argument("--db", default="sqlite,postgres")
+    p.add_argument("--repeat", type=int, default=repeat)
+    p.add_argument("--heavy", default="50000:500000", help="emails:events of the heavy user")
+    p.add_argument("--light", default="500:5000", help="emails:events of the light user")
+    p.add_argument("--no-profile", dest="profile", action="store_false")
+    args = p.parse_args(argv)
+    args.heavy = tuple(map(int, args.heavy.split(":")))
+    args.light = tuple(map(int, args.light.split(":")))
+    return args
+
+
+def heavy_light_users(site: "Engage", heavy: tuple[int, int], light: tuple[int, int]) -> tuple[dict[str, str], dict]:
+    """The two users (API tokens) and their generated data, written in bulk
+    (bench/datagen.py); returns the tokens and {messages, events, threads: count,
+    made/loaded: seconds}."""
+    import datagen
+
+    tokens = {"heavy": site.create_user("heavy@ourco.example"), "light": site.create_user("light@ourco.example")}
+    started = time.monotonic()
+    now = datagen.utcnow()
+    ids = datagen.next_ids(site.database_url)
+    rows: dict[str, list] = {t: [] for t in datagen.COLUMNS}
+    for user, (m, e) in (("heavy", heavy), ("light", light)):
+        uid = datagen.user_id(site.database_url, f"{user}@ourco.example")
+        for table, part in datagen.make_user_data(uid, m, e, now, ids, seed=1 if user == "heavy" else 2).items():
+            rows[table] += part
+    made = time.monotonic() - started
+    datagen.load(site.database_url, rows)
+    info = {t: len(rows[t]) for t in ("messages", "events", "threads")}
+    info.update(made=made, loaded=time.monotonic() - started - made)
+    return tokens, info
+
+
+def time_heavy_light(url: str, tokens: dict[str, str], paths: dict[str, str], repeat: int) -> dict[str, dict[str, list[float]]]:
+    """Milliseconds of GET ``paths`` (case: path), per case and user, over HTTP keep-alive;
+    the users alternate (a change in the machine's load hits both alike), after one
+    warm request each."""
+    import http.client
+
+    host, port = url.split("//")[1].split(":")
+    conns = {u: http.client.HTTPConnection(host, int(port), timeout=120) for u in tokens}
+    out = {case: {u: [] for u in tokens} for case in paths}
+
+    def get(user: str, path: str) -> float:
+        started = time.perf_counter()
+        conns[user].request("GET", path, headers={"Authorization": f"Bearer {tokens[user]}"})
+        resp = conns[user].getresponse()
+        body = resp.read()
+        elapsed = (time.perf_counter() - started) * 1000
+        if resp.status != 200:
+            raise RuntimeError(f"{user} {path}: {resp.status} {body[:300]!r}")
+        return elapsed
+
+    for path in paths.values():
+        for user in tokens:  # warm: the first request of a case pays for imports and caches
+            get(user, path)
+    for i in range(repeat):
+        order = list(tokens) if i % 2 == 0 else list(reversed(tokens))
+        for case, path in paths.items():
+            for user in order:
+                out[case][user].append(get(user, path))
+    for c in conns.values():
+        c.close()
+    return out
+
+
+def heavy_light_cases(timings: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, float]]:
+    """Per case: heavy and light p50/p95 and heavy/light of the medians."""
+    return {case: {"heavy_p50": median(u["heavy"]), "heavy_p95": pct(u["heavy"], 95),
+                   "light_p50": median(u["light"]), "light_p95": pct(u["light"], 95),
+                   "ratio": median(u["heavy"]) / median(u["light"])} for case, u in timings.items()}
+
+
+def heavy_light_line(kind: str, case: str, r: dict, ok: bool, target: str, width: int = 20) -> str:
+    return (f"[{kind}] {case:<{width}} heavy p50 {r['heavy_p50']:7.1f} ms p95 {r['heavy_p95']:7.1f} | "
+            f"light p50 {r['light_p50']:7.1f} ms p95 {r['light_p95']:7.1f} | heavy/light {r['ratio']:.2f}x "
+            f"({'meets' if ok else 'MISSES'} {target})")
+
+
+def heavy_light_summary(name: str, case: str, kind: str, c: dict, target: str, load_text: str) -> str:
+    return (f"SUMMARY | {name}{case} heavy/light ({kind}) | {c['heavy_p50']:.0f} vs {c['light_p50']:.0f} ms "
+            f"(p95 {c['heavy_p95']:.0f} vs {c['light_p95']:.0f}) | {c['ratio']:.2f}x | {target} | {load_text}")

@@ -13,15 +13,12 @@ first, so a miss says which query is slow.
 
 from __future__ import annotations
 
-import argparse
-import http.client
 import os
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import datagen  # noqa: E402
 import harness as h  # noqa: E402
 
 TARGET_RATIO = 2.0
@@ -30,34 +27,6 @@ CASES = {"insights today": "/api/v1/insights?period=today&tz=Europe/Paris",
          "insights 7 days": "/api/v1/insights?period=7d&tz=Europe/Paris",
          "insights 30 days": "/api/v1/insights?period=30d&tz=Europe/Paris",
          "insights 90 days": "/api/v1/insights?period=90d&tz=Europe/Paris"}
-
-
-def time_requests(url: str, tokens: dict[str, str], repeat: int) -> dict[str, dict[str, list[float]]]:
-    host, port = url.split("//")[1].split(":")
-    conns = {u: http.client.HTTPConnection(host, int(port), timeout=120) for u in tokens}
-    out = {case: {u: [] for u in tokens} for case in CASES}
-
-    def get(user: str, path: str) -> float:
-        started = time.perf_counter()
-        conns[user].request("GET", path, headers={"Authorization": f"Bearer {tokens[user]}"})
-        resp = conns[user].getresponse()
-        body = resp.read()
-        elapsed = (time.perf_counter() - started) * 1000
-        if resp.status != 200:
-            raise RuntimeError(f"{user} {path}: {resp.status} {body[:300]!r}")
-        return elapsed
-
-    for path in CASES.values():
-        for user in tokens:
-            get(user, path)  # warm
-    for i in range(repeat):
-        order = list(tokens) if i % 2 == 0 else list(reversed(tokens))
-        for case, path in CASES.items():
-            for user in order:
-                out[case][user].append(get(user, path))
-    for c in conns.values():
-        c.close()
-    return out
 
 
 def statements(site: h.Engage, token: str, path: str, top: int = 6) -> list[str]:
@@ -124,33 +93,17 @@ def run_database(kind: str, args) -> dict:
         site = h.Engage(database_url=url, name=f"insights-{kind}")
         try:
             site.migrate()
-            tokens = {"heavy": site.create_user("heavy@ourco.example"), "light": site.create_user("light@ourco.example")}
-            started = time.monotonic()
-            now = datagen.utcnow()
-            ids = datagen.next_ids(site.database_url)
-            rows: dict[str, list] = {t: [] for t in datagen.COLUMNS}
-            for user, (m, e) in (("heavy", args.heavy), ("light", args.light)):
-                uid = datagen.user_id(site.database_url, f"{user}@ourco.example")
-                for table, part in datagen.make_user_data(uid, m, e, now, ids, seed=1 if user == "heavy" else 2).items():
-                    rows[table] += part
-            datagen.load(site.database_url, rows)
-            print(f"[{kind}] {len(rows['messages'])} emails, {len(rows['events'])} events generated and loaded in "
-                  f"{time.monotonic() - started:.1f} s; {h.load()}", flush=True)
-            del rows
+            tokens, n = h.heavy_light_users(site, args.heavy, args.light)
+            print(f"[{kind}] {n['messages']} emails, {n['events']} events generated and loaded in "
+                  f"{n['made'] + n['loaded']:.1f} s; {h.load()}", flush=True)
             print(f"[{kind}] insights sums rebuilt from the events in {rebuild(site):.1f} s", flush=True)
             site.start()
-            timings = time_requests(site.url, tokens, args.repeat)
+            timings = h.time_heavy_light(site.url, tokens, CASES, args.repeat)
             site.stop()
-            result = {"kind": kind, "load": h.load(), "cases": {}}
-            for case, per_user in timings.items():
-                hv, lt = per_user["heavy"], per_user["light"]
-                r = result["cases"][case] = {"heavy_p50": h.median(hv), "heavy_p95": h.pct(hv, 95),
-                                             "light_p50": h.median(lt), "light_p95": h.pct(lt, 95),
-                                             "ratio": h.median(hv) / h.median(lt)}
+            result = {"kind": kind, "load": h.load(), "cases": h.heavy_light_cases(timings)}
+            for case, r in result["cases"].items():
                 ok = r["ratio"] <= TARGET_RATIO and r["heavy_p50"] < TARGET_MS
-                print(f"[{kind}] {case:<17} heavy p50 {r['heavy_p50']:7.1f} ms p95 {r['heavy_p95']:7.1f} | light p50 "
-                      f"{r['light_p50']:7.1f} ms | heavy/light {r['ratio']:.2f}x "
-                      f"({'meets' if ok else 'MISSES'} <= {TARGET_RATIO}x and < {TARGET_MS:.0f} ms)", flush=True)
+                print(h.heavy_light_line(kind, case, r, ok, f"<= {TARGET_RATIO}x and < {TARGET_MS:.0f} ms", 17), flush=True)
             if args.profile:
                 print("\n".join(statements(site, tokens["heavy"], CASES["insights 30 days"])), flush=True)
             return result
@@ -159,23 +112,14 @@ def run_database(kind: str, args) -> dict:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--db", default="sqlite,postgres")
-    p.add_argument("--repeat", type=int, default=9)
-    p.add_argument("--heavy", default="50000:500000", help="emails:events of the heavy user")
-    p.add_argument("--light", default="500:5000", help="emails:events of the light user")
-    p.add_argument("--no-profile", dest="profile", action="store_false")
-    args = p.parse_args(argv)
-    args.heavy = tuple(map(int, args.heavy.split(":")))
-    args.light = tuple(map(int, args.light.split(":")))
+    args = h.heavy_light_args(__doc__, 9, argv)
     print(f"Insights at scale: heavy {args.heavy[0]} emails/{args.heavy[1]} events, light {args.light[0]}/"
           f"{args.light[1]}, over 90 days; {args.repeat} requests per user and case; {h.load()}", flush=True)
     results = [run_database(kind, args) for kind in args.db.split(",")]
     for r in results:
         for case, c in r["cases"].items():
-            print(f"SUMMARY | {case} heavy/light ({r['kind']}) | {c['heavy_p50']:.0f} vs {c['light_p50']:.0f} ms "
-                  f"(p95 {c['heavy_p95']:.0f} vs {c['light_p95']:.0f}) | {c['ratio']:.2f}x | <= {TARGET_RATIO}x, "
-                  f"heavy < {TARGET_MS:.0f} ms | {r['load']}")
+            print(h.heavy_light_summary("", case, r["kind"], c, f"<= {TARGET_RATIO}x, heavy < {TARGET_MS:.0f} ms",
+                                        r["load"]))
     return 0
 
 

@@ -17,49 +17,17 @@ PLAN on SQLite, EXPLAIN ANALYZE on PostgreSQL), so a miss says exactly what is s
 
 from __future__ import annotations
 
-import argparse
-import http.client
 import os
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import datagen  # noqa: E402
 import harness as h  # noqa: E402
 
 TARGET = 2.0
 WHAT_IF: dict[str, float] = {}  # the last _what_if's ratios, for the summary
 CASES = {"first page": "", "search 'pricing'": "?q=pricing", "domain globex.io": "?domain=globex.io"}
-
-
-def time_requests(url: str, tokens: dict[str, str], repeat: int) -> dict[str, dict[str, list[float]]]:
-    """Milliseconds per request, per case and user, the users alternating."""
-    host, port = url.split("//")[1].split(":")
-    conns = {u: http.client.HTTPConnection(host, int(port), timeout=120) for u in tokens}
-    out = {case: {u: [] for u in tokens} for case in CASES}
-
-    def get(user: str, query: str) -> float:
-        started = time.perf_counter()
-        conns[user].request("GET", "/api/v1/threads" + query, headers={"Authorization": f"Bearer {tokens[user]}"})
-        resp = conns[user].getresponse()
-        body = resp.read()
-        elapsed = (time.perf_counter() - started) * 1000
-        if resp.status != 200:
-            raise RuntimeError(f"{user} {query}: {resp.status} {body[:300]!r}")
-        return elapsed
-
-    for case, query in CASES.items():
-        for user in tokens:  # warm: the first request of a case pays for imports and caches
-            get(user, query)
-    for i in range(repeat):
-        order = list(tokens) if i % 2 == 0 else list(reversed(tokens))
-        for case, query in CASES.items():
-            for user in order:
-                out[case][user].append(get(user, query))
-    for c in conns.values():
-        c.close()
-    return out
 
 
 def profile(site: h.Engage, tokens: dict[str, str], top: int = 4) -> list[str]:
@@ -220,36 +188,15 @@ def _run_database(kind: str, url: str | None, args) -> dict:
     site = h.Engage(database_url=url, name=f"panel-{kind}")
     try:
         site.migrate()
-        tokens = {"heavy": site.create_user("heavy@ourco.example"), "light": site.create_user("light@ourco.example")}
-        started = time.monotonic()
-        now = datagen.utcnow()
-        ids = datagen.next_ids(site.database_url)
-        rows: dict[str, list] = {t: [] for t in datagen.COLUMNS}
-        for user, (m, e) in (("heavy", args.heavy), ("light", args.light)):
-            uid = datagen.user_id(site.database_url, f"{user}@ourco.example")
-            for table, part in datagen.make_user_data(uid, m, e, now, ids, seed=1 if user == "heavy" else 2).items():
-                rows[table] += part
-        made = time.monotonic() - started
-        datagen.load(site.database_url, rows)
-        loaded = time.monotonic() - started - made
-        print(f"[{kind}] generated {len(rows['messages'])} emails, {len(rows['events'])} events, "
-              f"{len(rows['threads'])} threads in {made:.1f} s, loaded in {loaded:.1f} s; {h.load()}", flush=True)
-        del rows
+        tokens, n = h.heavy_light_users(site, args.heavy, args.light)
+        print(f"[{kind}] generated {n['messages']} emails, {n['events']} events, "
+              f"{n['threads']} threads in {n['made']:.1f} s, loaded in {n['loaded']:.1f} s; {h.load()}", flush=True)
         site.start()
-        timings = time_requests(site.url, tokens, args.repeat)
+        timings = h.time_heavy_light(site.url, tokens, {c: "/api/v1/threads" + q for c, q in CASES.items()}, args.repeat)
         site.stop()
-        result = {"kind": kind, "load": h.load(), "cases": {}}
-        for case, per_user in timings.items():
-            hv, lt = per_user["heavy"], per_user["light"]
-            result["cases"][case] = {
-                "heavy_p50": h.median(hv), "heavy_p95": h.pct(hv, 95),
-                "light_p50": h.median(lt), "light_p95": h.pct(lt, 95),
-                "ratio": h.median(hv) / h.median(lt),
-            }
+        result = {"kind": kind, "load": h.load(), "cases": h.heavy_light_cases(timings)}
         for case, r in result["cases"].items():
-            print(f"[{kind}] {case:<20} heavy p50 {r['heavy_p50']:7.1f} ms p95 {r['heavy_p95']:7.1f} | "
-                  f"light p50 {r['light_p50']:7.1f} ms p95 {r['light_p95']:7.1f} | heavy/light {r['ratio']:.2f}x "
-                  f"({'meets' if r['ratio'] <= TARGET else 'MISSES'} <= {TARGET}x)", flush=True)
+            print(h.heavy_light_line(kind, case, r, r["ratio"] <= TARGET, f"<= {TARGET}x"), flush=True)
         if args.profile:
             print(f"[{kind}] where a first-page request spends its time:")
             print("\n".join(profile(site, tokens)), flush=True)
@@ -260,23 +207,14 @@ def _run_database(kind: str, url: str | None, args) -> dict:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--db", default="sqlite,postgres")
-    p.add_argument("--repeat", type=int, default=15)
-    p.add_argument("--heavy", default="50000:500000", help="emails:events of the heavy user")
-    p.add_argument("--light", default="500:5000", help="emails:events of the light user")
-    p.add_argument("--no-profile", dest="profile", action="store_false")
-    args = p.parse_args(argv)
-    args.heavy = tuple(map(int, args.heavy.split(":")))
-    args.light = tuple(map(int, args.light.split(":")))
+    args = h.heavy_light_args(__doc__, 15, argv)
     print(f"Panel at scale: heavy {args.heavy[0]} emails/{args.heavy[1]} events, light {args.light[0]}/"
           f"{args.light[1]}, over 90 days; GET /api/v1/threads, {args.repeat} requests per user and case; "
           f"{h.load()}", flush=True)
     results = [run_database(kind, args) for kind in args.db.split(",")]
     for r in results:
         for case, c in r["cases"].items():
-            print(f"SUMMARY | panel {case} heavy/light ({r['kind']}) | {c['heavy_p50']:.0f} vs {c['light_p50']:.0f} ms"
-                  f" (p95 {c['heavy_p95']:.0f} vs {c['light_p95']:.0f}) | {c['ratio']:.2f}x | <= {TARGET}x | {r['load']}")
+            print(h.heavy_light_summary("panel ", case, r["kind"], c, f"<= {TARGET}x", r["load"]))
         if r.get("what_if"):
             w = r["what_if"]
             print(f"SUMMARY | panel first page heavy/light ({r['kind']}), in-process: as is -> counts in SQL (proposal) | "
