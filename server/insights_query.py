@@ -3,8 +3,9 @@ into Python. Runs the same on SQLite and PostgreSQL.
 
 Two kinds of figures, each read from what the writer keeps up to date
 (server/insights_rollup.py), so a heavy user's period costs about what a light one's
-does: a period's whole UTC days come from per-day sums, only its partial first and
-last days from the per-hour sums and the emails themselves (``_split``).
+does: a period's whole UTC days come from per-day sums, its partial first and last
+days either from the per-hour sums and the emails themselves or as their day's sums
+minus the part outside the period, whichever holds fewer hours so far (``_plan``).
 
 * the emails sent in the period (``insight_email_days``; ``messages`` by
   ``ix_messages_user_sent`` for the partial days): tracked, opened, clicked, known,
@@ -127,8 +128,8 @@ def _plan(start: datetime, end: datetime, now: datetime):
 
 def figures(user_ids: list[int], period: Period) -> dict:
     """The insights data for these users in ``period`` (client_py.insights' input):
-    the whole days' sums from ``insight_email_days``, the partial first and last days'
-    from the emails themselves (``ix_messages_user_sent``), by the same rule
+    the days' sums from ``insight_email_days``, plus or minus (``_plan``) the emails of
+    the partial days' ranges themselves (``ix_messages_user_sent``), by the same rule
     (server/insights_rollup.email_rows)."""
     where = _emails(user_ids, period)
     days, ranges = _plan(period.start, period.end, utcnow())
@@ -192,9 +193,9 @@ def _median_delay(where, opened: int, buckets: dict[int, int]) -> Optional[int]:
 
 def _hours(user_ids: list[int], period: Period) -> dict:
     """Hits by verdict, counted opens by the recipient's local weekday and hour, and
-    by the viewer's day: the whole UTC days from ``insight_hit_days``, the partial first
-    and last ones from ``insight_hours`` (server/insights_rollup.py), whose hours the
-    period covers (hits answered in it, on the users' emails)."""
+    by the viewer's day: the days from ``insight_hit_days``, plus or minus (``_plan``)
+    the partial days' ranges from ``insight_hours`` (server/insights_rollup.py), whose
+    hours the period covers (hits answered in it, on the users' emails)."""
     start = period.start.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
     days, ranges = _plan(start, period.end, utcnow())
     out: dict[str, dict[str, int]] = {"open": {}, "click": {}}

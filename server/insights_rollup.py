@@ -12,8 +12,9 @@ hundred rows (the hours of the period), not every event of thousands of emails.
 * ``insight_hit_days``: ``insight_hours`` summed per UTC day (hits by kind and
   verdict; counted opens by local cell; counted opens by UTC hour), and
   ``insight_email_days``: the emails sent per day (totals, per recipient domain, per
-  delay bucket of the first open). A period reads its whole days there and only its
-  partial first and last days from ``insight_hours`` and ``messages``.
+  delay bucket of the first open). A period reads its whole days there, and its
+  partial first and last days from ``insight_hours`` and ``messages`` (or as the
+  day's sums minus the part outside: server/insights_query._plan).
 
 The writer (hitpath/record.py) adds the difference each settle makes (an inserted
 event +1 on its key, a re-filed one -1 on the old key and +1 on the new, a taken-back
