@@ -147,14 +147,17 @@ def figures(user_ids: list[int], period: Period) -> dict:
                           sa.func.sum(D.known))
                 .where(D.user_id.in_(user_ids), D.day >= days[0], D.day < days[1]).group_by(D.domain, D.bucket)):
             add((domain, b), [int(v or 0) for v in values])
-    for low, high, sign in ranges:
-        for domains, after, clicked, client, n in db.session.execute(
-                sa.select(Message.domains, Message.first_open_after, Message.first_click_at.is_not(None),
-                          Message.client, sa.func.count())
-                .where(Message.user_id.in_(user_ids), Message.sent_at >= low, Message.sent_at < high)
-                .group_by(Message.domains, Message.first_open_after, Message.first_click_at.is_not(None),
-                          Message.client)):
-            for (_u, _d, domain, b), values in email_rows(0, low, domains, client, after, True if clicked else None):
+    if ranges:  # one statement: each range's emails grouped, with its sign
+        clicked_ = Message.first_click_at.is_not(None)
+        parts = [sa.select(sa.literal(sign).label("sign"), Message.domains, Message.first_open_after, clicked_.label("c"),
+                           Message.client, sa.func.count().label("n"))
+                 .where(Message.user_id.in_(user_ids), Message.sent_at >= low, Message.sent_at < high)
+                 .group_by(Message.domains, Message.first_open_after, clicked_, Message.client)
+                 for low, high, sign in ranges]
+        for sign, domains, after, clicked, client, n in db.session.execute(
+                parts[0] if len(parts) == 1 else sa.union_all(*parts)):
+            for (_u, _d, domain, b), values in email_rows(0, period.start, domains, client, after,
+                                                          True if clicked else None):
                 add((domain, b), values, sign * n)
     total, opened, clicked, known = sums.get(("", -1), [0, 0, 0, 0])
     buckets = {b: v[1] for (domain, b), v in sums.items() if b >= 0 and v[1]}
@@ -205,41 +208,39 @@ def _hours(user_ids: list[int], period: Period) -> dict:
     if days:
         D = InsightHitDay
         in_days = sa.and_(D.user_id.in_(user_ids), D.day >= days[0], D.day < days[1])
-        for kind, verdict, dow, hour, n in db.session.execute(
-                sa.select(D.kind, D.verdict, D.local_dow, D.local_hour, sa.func.sum(D.n))
-                .where(in_days, D.kind.in_(("open", "click", "cell")))
-                .group_by(D.kind, D.verdict, D.local_dow, D.local_hour)):
+        by_day = sa.case((D.kind == "hour", D.day), else_=None)  # per UTC hour: the day too
+        for kind, verdict, dow, hour, day, n in db.session.execute(
+                sa.select(D.kind, D.verdict, D.local_dow, D.local_hour, by_day, sa.func.sum(D.n))
+                .where(in_days, D.kind.in_(("open", "click", "cell", "hour")))
+                .group_by(D.kind, D.verdict, D.local_dow, D.local_hour, by_day)):
             n = int(n or 0)
             if not n:
                 continue
-            if kind in out:
+            if kind == "hour":
+                at = day.replace(hour=hour)
+                by_hour[at] = by_hour.get(at, 0) + n
+            elif kind in out:
                 out[kind][verdict] = out[kind].get(verdict, 0) + n
             elif dow < 0:
                 unplaced += n
             else:
                 cells[(dow, hour)] = cells.get((dow, hour), 0) + n
-        for day, hour, n in db.session.execute(
-                sa.select(D.day, D.local_hour, sa.func.sum(D.n)).where(in_days, D.kind == "hour")
-                .group_by(D.day, D.local_hour)):
-            if n:
-                at = day.replace(hour=hour)
-                by_hour[at] = by_hour.get(at, 0) + int(n)
     H = InsightHour
-    for low, high, sign in ranges:
-        for at, kind, verdict, dow, hour, n in db.session.execute(
-                sa.select(H.hour, H.kind, H.verdict, H.local_dow, H.local_hour, H.n)
-                .where(H.user_id.in_(user_ids), H.hour >= low, H.hour < high)):
-            if not n:
-                continue
-            n *= sign
-            if kind in out:
-                out[kind][verdict] = out[kind].get(verdict, 0) + n
-            if kind in ("open", "implied") and verdict in COUNTED:
-                by_hour[at] = by_hour.get(at, 0) + n
-                if dow < 0:
-                    unplaced += n
-                else:
-                    cells[(dow, hour)] = cells.get((dow, hour), 0) + n
+    parts = [sa.select(sa.literal(sign).label("sign"), H.hour, H.kind, H.verdict, H.local_dow, H.local_hour, H.n)
+             .where(H.user_id.in_(user_ids), H.hour >= low, H.hour < high) for low, high, sign in ranges]
+    for sign, at, kind, verdict, dow, hour, n in (
+            db.session.execute(parts[0] if len(parts) == 1 else sa.union_all(*parts)) if parts else ()):
+        if not n:
+            continue
+        n *= sign
+        if kind in out:
+            out[kind][verdict] = out[kind].get(verdict, 0) + n
+        if kind in ("open", "implied") and verdict in COUNTED:
+            by_hour[at] = by_hour.get(at, 0) + n
+            if dow < 0:
+                unplaced += n
+            else:
+                cells[(dow, hour)] = cells.get((dow, hour), 0) + n
     out = {kind: {v: n for v, n in counts.items() if n} for kind, counts in out.items()}
     viewer = ZoneInfo(period.time_zone)
     days_out: dict[str, int] = {}
