@@ -37,6 +37,7 @@ ENV_KEYS = {
     "STREAM_MAX_SECONDS": ("ENGAGE_STREAM_MAX_SECONDS", float),
     "STREAM_BUFFER_BYTES": ("ENGAGE_STREAM_BUFFER_BYTES", int),
     "STREAMS_PER_LOOP": ("ENGAGE_STREAMS_PER_LOOP", int),
+    "STREAM_OPENS_IN_FLIGHT": ("ENGAGE_STREAM_OPENS_IN_FLIGHT", int),
     "EXPECT_WRITER": ("ENGAGE_EXPECT_WRITER", lambda v: v.strip().lower() in ("1", "true", "yes", "on")),
     "WARM_LINKS": ("ENGAGE_WARM_LINKS", lambda v: v.strip().lower() in ("1", "true", "yes", "on")),
     "TOKEN_IDLE_DAYS": ("ENGAGE_TOKEN_IDLE_DAYS", float),
@@ -119,6 +120,10 @@ def default_config(instance_path: str) -> dict:
         "STREAM_MAX_SECONDS": 3600.0,
         "STREAM_BUFFER_BYTES": 64 * 1024,
         "STREAMS_PER_LOOP": 20000,
+        # Streams being opened at once per worker (each waits for its query on one of
+        # the hub's 4 open threads); beyond it 503 + Retry-After, so a reconnect storm
+        # queues in the clients and the pixel keeps its loop.
+        "STREAM_OPENS_IN_FLIGHT": 16,
         # Spool drainer, retention and CRM delivery threads: on in server processes
         # (server/wsgi.py) and the writer, off for command-line tools and tests.
         "BACKGROUND_THREADS": False,

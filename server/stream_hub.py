@@ -120,6 +120,9 @@ class Hub:
         self.buffer_limit = int(cfg["STREAM_BUFFER_BYTES"])
         self.per_user = int(cfg["STREAMS_PER_USER"])
         self.per_loop = int(cfg["STREAMS_PER_LOOP"])
+        self.opens_in_flight = int(cfg["STREAM_OPENS_IN_FLIGHT"])
+        self.opening = 0  # opens waiting for their query
+        self.refused = [0.0, 0]  # [second it counts, opens refused for the cap in it]
         self.poll_interval = 0.2
         self.is_postgres = cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
         self.subs: dict[int, set[Conn]] = defaultdict(set)
@@ -360,8 +363,19 @@ class Hub:
             hdrs.append(("Retry-After", str(retry_after)))
         proto.response_bytes(status, hdrs, json.dumps(error_payload(status, message, code, details)).encode())
 
+    def open_retry_after(self) -> int:
+        """Seconds a refused open should wait, drawn from a window that widens with the
+        opens refused in this second (2 s, plus 1 s per 200 refused, at most 30 s): a
+        storm of thousands comes back spread over tens of seconds, one client alone
+        soon."""
+        now = time.monotonic()
+        if now - self.refused[0] >= 1.0:
+            self.refused[:] = [now, 0]
+        self.refused[1] += 1
+        return random.randint(1, min(30, 2 + self.refused[1] // 200))
+
     async def serve(self, scope, proto) -> None:
-        from .api.stream import start_after, stream_identity
+        from .api.stream import open_stream
 
         query = parse_qs(scope.query_string)
         ticket = (query.get("ticket") or [None])[0]
@@ -377,19 +391,25 @@ class Hub:
         if self.count >= self.per_loop:
             return await self._refuse(proto, 503, "This server holds all the live streams it can; "
                                       "polling works meanwhile.", cors, retry_after=random.randint(10, 60))
-
-        def identify():
-            user_id, token_id = stream_identity(ticket, token)
-            return user_id, token_id, start_after(user_id, header_last, query_last)
-
+        if self.opening >= self.opens_in_flight:
+            # A reconnect storm: every open is a query on one of a few threads, and the
+            # loop's share of each open's work competes with the pixel. Past the cap the
+            # storm waits in the clients (Retry-After, jittered, longer the more are
+            # refused at once), not in this loop; nothing here has touched the database.
+            return await self._refuse(proto, 503, "This server is opening many live streams at once; "
+                                      "try again shortly.", cors, retry_after=self.open_retry_after())
+        self.opening += 1
         try:
-            user_id, token_id, last_id = await self._db(self.open_pool, identify)
+            user_id, token_id, last_id = await self._db(self.open_pool, open_stream, ticket, token,
+                                                        header_last, query_last)
         except ApiError as err:
             return await self._refuse(proto, err.code, err.description, cors, code=err.error_code)
         except Exception:
             log.warning("stream: could not open a stream (database unavailable?)", exc_info=True)
             return await self._refuse(proto, 503, "The live stream is unavailable; polling works meanwhile.",
                                       cors, retry_after=random.randint(2, 15))
+        finally:
+            self.opening -= 1
         if len(self.subs.get(user_id, ())) >= self.per_user:
             return await self._refuse(proto, 429, "Too many live streams open for this user; "
                                       "close a tab or try again later.", cors, retry_after=30)

@@ -13,8 +13,10 @@ per stream. Both use the helpers here, so both refuse and deliver alike."""
 
 from __future__ import annotations
 
+import hmac
 import json
 import secrets
+import time
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -29,7 +31,7 @@ from client_py.present import location_label
 from .. import services
 from ..errors import ApiError
 from ..extensions import db
-from ..models import ApiToken, Event, Link, Message, StreamTicketUse, Thread, User, utcnow
+from ..models import ApiToken, Event, Link, Message, StreamTicketUse, Thread, User, hash_token, utcnow
 from ..panel_query import unread_count
 from ..serialize import event_data
 from .auth import current_user, token_from_request, token_id_for, valid_token_ids
@@ -50,6 +52,13 @@ def _serializer() -> URLSafeTimedSerializer:
 def new_ticket():
     """A ticket to open the stream once with EventSource, within one minute, while the
     token that asked for it stays valid."""
+    hub = getattr(services.get().broker, "hub", None)
+    if hub is not None and hub.opening >= hub.opens_in_flight:
+        # This process is opening as many streams as it takes at once (a reconnect
+        # storm): say so here, where a browser's client can read Retry-After (an
+        # EventSource cannot read a refused stream's headers).
+        raise ApiError(503, "This server is opening many live streams at once; try again shortly.",
+                       details={"retry_after": hub.open_retry_after()})
     token_id = token_id_for(token_from_request())
     payload = {"u": current_user().id, "t": token_id, "n": secrets.token_urlsafe(16)}
     return {"ticket": _serializer().dumps(payload), "expires_in": TICKET_SECONDS}
@@ -58,9 +67,13 @@ def new_ticket():
 INVALID_TICKET = "This stream ticket is not valid."
 
 
-def redeem_ticket(ticket: str) -> tuple[int, int]:
-    """(user id, token id) for a ticket this server handed out, used here for the
-    first time, whose token still signs its user in; else ApiError 401."""
+_last_purge = [0.0]  # when this process last deleted used tickets past their lifetime
+
+
+def _use_ticket(ticket: str) -> tuple[int, int]:
+    """(user id, token id) a ticket names, its one use recorded; else ApiError 401.
+    Used tickets past their lifetime are deleted at most once a lifetime per process,
+    not at every open (a reconnect storm opens thousands a second)."""
     try:
         payload = _serializer().loads(ticket, max_age=TICKET_SECONDS)
     except SignatureExpired:
@@ -73,36 +86,57 @@ def redeem_ticket(ticket: str) -> tuple[int, int]:
         raise ApiError(401, INVALID_TICKET)
     now = utcnow()
     try:
-        db.session.execute(sa.delete(StreamTicketUse).where(
-            StreamTicketUse.used_at < now - timedelta(seconds=2 * TICKET_SECONDS)))
+        if time.monotonic() - _last_purge[0] > TICKET_SECONDS:
+            _last_purge[0] = time.monotonic()
+            db.session.execute(sa.delete(StreamTicketUse).where(
+                StreamTicketUse.used_at < now - timedelta(seconds=2 * TICKET_SECONDS)))
         db.session.add(StreamTicketUse(nonce=payload["n"], used_at=now))
         db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()
         raise ApiError(401, "This stream ticket has been used already; ask for a new one.")
-    if payload["t"] not in valid_token_ids([payload["t"]]) or db.session.get(User, payload["u"]) is None:
-        raise ApiError(401, "This stream ticket's sign-in has ended; sign in again.")
     return payload["u"], payload["t"]
 
 
-def stream_identity(ticket: str | None, token: str | None) -> tuple[int, int]:
-    """(user id, token id) of a stream being opened, by ticket or bearer token."""
+def open_stream(ticket: str | None, token: str | None, header_last: str | None,
+                query_last: str | None) -> tuple[int, int, int]:
+    """(user id, token id, id to deliver events after) of a stream being opened, by
+    ticket or bearer token, in one query: the token's row, its user's standing and,
+    unless the client resumes from a Last-Event-ID, the user's newest event id.
+
+    The same rules as the API's sign-in (server/api/auth.py ``user_for_token``): a
+    token that is revoked, idle past TOKEN_IDLE_DAYS or whose user is disabled opens
+    nothing. ``last_used_at`` is written only when it is over 5 minutes old, as there.
+    A ticket costs one write more: recording its one use."""
+    resume = resume_id(header_last or query_last or "")
     if ticket:
-        return redeem_ticket(ticket)
-    token_id = token_id_for(token) if token else None
-    if token_id is None:
+        user_id, token_id = _use_ticket(ticket)
+        where = [ApiToken.id == token_id, ApiToken.user_id == user_id]
+        refused = "This stream ticket's sign-in has ended; sign in again."
+    elif token:
+        digest = hash_token(token)
+        where = [ApiToken.token_hash == digest]
+        refused = "This token is not valid (revoked or mistyped). Sign in again."
+    else:
         raise ApiError(401, "Open the stream with a ticket or an 'Authorization: Bearer' token.")
-    return db.session.get(ApiToken, token_id).user_id, token_id
-
-
-def start_after(user_id: int, header: str | None, query: str | None) -> int:
-    """The id to deliver events after: the client's Last-Event-ID, else now."""
-    last_id = resume_id(header or query or "")
-    if last_id is None:
-        last_id = db.session.execute(
-            sa.select(sa.func.coalesce(sa.func.max(Event.id), 0)).where(Event.user_id == user_id)
-        ).scalar_one()
-    return last_id
+    newest = (sa.select(sa.func.coalesce(sa.func.max(Event.id), 0)).where(Event.user_id == ApiToken.user_id)
+              .scalar_subquery() if resume is None else sa.literal(resume, sa.BigInteger))
+    row = db.session.execute(
+        sa.select(ApiToken.id, ApiToken.user_id, ApiToken.token_hash, ApiToken.created_at, ApiToken.last_used_at,
+                  User.disabled_at, newest)
+        .join(User, User.id == ApiToken.user_id)
+        .where(*where, ApiToken.revoked_at.is_(None))
+    ).first()
+    if row is None or (not ticket and not hmac.compare_digest(row.token_hash, digest)):
+        raise ApiError(401, refused)
+    now = utcnow()
+    if (row.last_used_at or row.created_at) + timedelta(days=current_app.config["TOKEN_IDLE_DAYS"]) <= now \
+            or row.disabled_at is not None:
+        raise ApiError(401, refused)
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 300:
+        db.session.execute(sa.update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+        db.session.commit()
+    return row.user_id, row.id, int(row[6])
 
 
 def resume_id(header: str) -> int | None:
@@ -156,10 +190,10 @@ def stream(args):
 
     At most ``STREAMS_PER_USER`` streams per user in each server process (429 beyond);
     a stream ends when its token is revoked."""
-    user_id, token_id = stream_identity(args.get("ticket"), token_from_request())
     # EventSource resends Last-Event-ID itself; a client that reconnects with a new
     # ticket (a new EventSource) passes the id it got last as ?last_event_id=.
-    last_id = start_after(user_id, request.headers.get("Last-Event-ID"), args.get("last_event_id"))
+    user_id, token_id, last_id = open_stream(args.get("ticket"), token_from_request(),
+                                             request.headers.get("Last-Event-ID"), args.get("last_event_id"))
     db.session.close()
     heartbeat = current_app.config["STREAM_HEARTBEAT_SECONDS"]
     sub = services.get().broker.subscribe(user_id, limit=current_app.config["STREAMS_PER_PROCESS"],
