@@ -9,7 +9,10 @@
 // ticket (`needTicket`, which answers by calling `connect` with a new URL), backing off
 // with jitter (after a server restart thousands of clients must not all come back in
 // the same second), and resume after the last event we got (`last_event_id`: a new
-// EventSource sends no Last-Event-ID).
+// EventSource sends no Last-Event-ID). A refused ticket request that says
+// `Retry-After` (a server opening too many streams at once) is waited out, spread
+// over up to 1.5 times as long; an EventSource cannot read a refused stream's
+// headers, so a refused stream itself only backs off.
 //
 // States, reported through `onState`: "idle" (not wanted), "connecting", "open",
 // "reconnecting" (EventSource retrying the same URL), "closed" (waiting to ask for a
@@ -20,6 +23,23 @@ const BACKOFF_MS = [1000, 2000, 5000, 10000, 30000];
 /** The backoff step, spread over half to one and a half times itself. */
 export function jittered(ms, random = Math.random) {
   return Math.round(ms * (0.5 + random()));
+}
+
+/**
+ * How long a refused ticket request asked us to wait, in ms (0: it did not say): the
+ * server's `Retry-After`, which Engage's errors carry as `details.retry_after`
+ * (EngageError keeps the server's details under `details.details`). A server opening
+ * too many streams at once (a reconnect storm) refuses tickets with 503 and this.
+ */
+export function retryAfterMs(error) {
+  const details = (error && error.details) || {};
+  const seconds = Number((details.details && details.details.retry_after) ?? details.retry_after);
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 600) * 1000 : 0;
+}
+
+/** Wait at least what the server asked, spread over up to half as long again. */
+export function honoured(retryAfter, random = Math.random) {
+  return Math.round(retryAfter * (1 + random() / 2));
 }
 
 function withLastEventId(url, lastEventId) {
@@ -55,16 +75,17 @@ export function createStream({ onEvent, onState, needTicket }) {
   function askForTicket() {
     Promise.resolve()
       .then(needTicket)
-      .catch(() => {
+      .catch((error) => {
         if (!wanted) return;
         setState("closed");
-        scheduleNewTicket();
+        scheduleNewTicket(retryAfterMs(error));
       });
   }
 
-  function scheduleNewTicket() {
+  function scheduleNewTicket(retryAfter = 0) {
     clearTimeout(retryTimer);
-    const delay = jittered(BACKOFF_MS[Math.min(failures, BACKOFF_MS.length - 1)]);
+    const backoff = jittered(BACKOFF_MS[Math.min(failures, BACKOFF_MS.length - 1)]);
+    const delay = retryAfter ? Math.max(backoff, honoured(retryAfter)) : backoff;
     failures += 1;
     retryTimer = setTimeout(() => {
       retryTimer = null;

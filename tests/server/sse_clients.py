@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import socket
 import threading
 import time
@@ -103,7 +104,28 @@ class SseClient:
             self.thread.join(timeout=2)
 
 
-async def _one_stream(port: int, token: str, results: dict, key: int, hold: asyncio.Event, wanted: int):
+def retry_after(head: bytes) -> float | None:
+    """The Retry-After seconds of a response head, if it has one."""
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"retry-after" and value.strip().isdigit():
+            return float(value.strip())
+    return None
+
+
+async def _one_stream(port: int, token: str, results: dict, key: int, hold: asyncio.Event, wanted: int,
+                      refusals: list):
+    """One client: a 503 with Retry-After (the server opening too many streams at
+    once) is waited out, 1-1.5 times as long, as client_js/stream.mjs does."""
+    while True:
+        wait = await _open_one(port, token, results, key, hold, wanted)
+        if wait is None:
+            return
+        refusals.append(wait)
+        await asyncio.sleep(wait * random.uniform(1.0, 1.5))
+
+
+async def _open_one(port: int, token: str, results: dict, key: int, hold: asyncio.Event, wanted: int):
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
     except OSError as err:
@@ -115,8 +137,10 @@ async def _one_stream(port: int, token: str, results: dict, key: int, hold: asyn
         head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 60)
         status = int(head.split(b" ", 2)[1])
         results[key] = (status, "")
+        if status == 503 and retry_after(head) is not None:
+            return retry_after(head)
         if status != 200:
-            return
+            return None
         text = ""
         while not hold.is_set():
             try:
@@ -134,15 +158,18 @@ async def _one_stream(port: int, token: str, results: dict, key: int, hold: asyn
         results[key] = ("error", repr(err))
     finally:
         writer.close()
+    return None
 
 
 class StreamCrowd:
     """``n`` streams opened as fast as asyncio can (a reconnect storm), each kept
-    until it has read ``wanted`` events or ``release()`` is called."""
+    until it has read ``wanted`` events or ``release()`` is called. ``refusals`` lists
+    the Retry-After of every open refused and tried again."""
 
     def __init__(self, port: int, token: str, n: int, wanted: int = 1):
         self.port, self.token, self.n, self.wanted = port, token, n, wanted
         self.results: dict[int, tuple] = {}
+        self.refusals: list[float] = []
         self.loop = asyncio.new_event_loop()
         self.hold: asyncio.Event | None = None
         self.opened_in: float | None = None
@@ -158,7 +185,8 @@ class StreamCrowd:
     async def _main(self) -> None:
         self.hold = asyncio.Event()
         started = time.monotonic()
-        tasks = [asyncio.ensure_future(_one_stream(self.port, self.token, self.results, i, self.hold, self.wanted))
+        tasks = [asyncio.ensure_future(_one_stream(self.port, self.token, self.results, i, self.hold, self.wanted,
+                                                self.refusals))
                  for i in range(self.n)]
         self.opened_in = time.monotonic() - started
         await asyncio.gather(*tasks)
