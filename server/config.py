@@ -120,10 +120,11 @@ def default_config(instance_path: str) -> dict:
         "STREAM_MAX_SECONDS": 3600.0,
         "STREAM_BUFFER_BYTES": 64 * 1024,
         "STREAMS_PER_LOOP": 20000,
-        # Streams being opened at once per worker (each waits for its query on one of
-        # the hub's 4 open threads); beyond it 503 + Retry-After, so a reconnect storm
-        # queues in the clients and the pixel keeps its loop.
-        "STREAM_OPENS_IN_FLIGHT": 16,
+        # Streams being opened at once per worker (each waits, costing a coroutine, for
+        # its query on one of the hub's 4 open threads); beyond it 503 + Retry-After
+        # sized to the worker's opening pace, so a reconnect storm queues in the
+        # clients and the pixel keeps its loop.
+        "STREAM_OPENS_IN_FLIGHT": 64,
         # Spool drainer, retention and CRM delivery threads: on in server processes
         # (server/wsgi.py) and the writer, off for command-line tools and tests.
         "BACKGROUND_THREADS": False,

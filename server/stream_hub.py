@@ -29,7 +29,7 @@ import json
 import logging
 import random
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs
 
@@ -64,16 +64,18 @@ def retry_hint(low_ms: int, high_ms: int) -> bytes:
 
 
 class Conn:
-    """One open stream."""
+    """One open stream. Thousands are held per process, so it is kept small: the
+    bytes waiting are a list (an empty deque is ~600 bytes), and its coroutine waits
+    on a future made only while it waits (an Event is a dict and a deque more)."""
 
-    __slots__ = ("user_id", "token_id", "last_id", "pending", "pending_bytes", "wake", "closed",
+    __slots__ = ("user_id", "token_id", "last_id", "pending", "pending_bytes", "waiter", "closed",
                  "farewell", "sending", "task", "sent_recently", "ends_at")
 
     def __init__(self, user_id: int, token_id: int, last_id: int, ends_at: float):
         self.user_id, self.token_id, self.last_id = user_id, token_id, last_id
-        self.pending: deque[bytes] = deque()
+        self.pending: list[bytes] = []
         self.pending_bytes = 0
-        self.wake = asyncio.Event()
+        self.waiter: asyncio.Future | None = None
         self.closed = False
         self.farewell = b""
         self.sending = False
@@ -95,15 +97,30 @@ class Conn:
             return False
         self.pending.append(data)
         self.pending_bytes += len(data)
-        self.wake.set()
+        self.wake()
         return True
+
+    def wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def wait(self) -> None:
+        """Until there is something to send or the stream is closed."""
+        if self.pending or self.closed:
+            return
+        self.waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self.waiter
+        finally:
+            self.waiter = None
 
     def close(self, farewell: bytes = b"") -> None:
         if self.closed:
             return
         self.closed = True
         self.farewell = farewell
-        self.wake.set()
+        self.wake()
         if self.sending and self.task is not None:
             self.task.cancel()  # stuck writing to a client that never reads
 
@@ -123,6 +140,8 @@ class Hub:
         self.opens_in_flight = int(cfg["STREAM_OPENS_IN_FLIGHT"])
         self.opening = 0  # opens waiting for their query
         self.refused = [0.0, 0]  # [second it counts, opens refused for the cap in it]
+        self.opened_since = 0  # opens done since that second began
+        self.open_rate = 100.0  # opens per second this worker has managed (smoothed)
         self.poll_interval = 0.2
         self.is_postgres = cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
         self.subs: dict[int, set[Conn]] = defaultdict(set)
@@ -364,15 +383,20 @@ class Hub:
         proto.response_bytes(status, hdrs, json.dumps(error_payload(status, message, code, details)).encode())
 
     def open_retry_after(self) -> int:
-        """Seconds a refused open should wait, drawn from a window that widens with the
-        opens refused in this second (2 s, plus 1 s per 200 refused, at most 30 s): a
-        storm of thousands comes back spread over tens of seconds, one client alone
-        soon."""
+        """Seconds a refused open should wait: drawn from a window as long as this
+        worker needs to open the streams refused in this second at the pace it has
+        been opening them (at least 2 s, at most 60 s). A storm of thousands comes back
+        spread over the time it takes to serve them; one client alone, soon."""
         now = time.monotonic()
         if now - self.refused[0] >= 1.0:
+            elapsed = now - self.refused[0]
+            if elapsed < 10:  # opens per second, smoothed; kept from before an idle spell
+                self.open_rate = 0.5 * self.open_rate + 0.5 * (self.opened_since / elapsed)
             self.refused[:] = [now, 0]
+            self.opened_since = 0
         self.refused[1] += 1
-        return random.randint(1, min(30, 2 + self.refused[1] // 200))
+        window = self.refused[1] / max(self.open_rate, 50.0)
+        return random.randint(1, int(min(60, max(2, window + 1))))
 
     async def serve(self, scope, proto) -> None:
         from .api.stream import open_stream
@@ -410,11 +434,15 @@ class Hub:
                                       cors, retry_after=random.randint(2, 15))
         finally:
             self.opening -= 1
+            self.opened_since += 1
         if len(self.subs.get(user_id, ())) >= self.per_user:
             return await self._refuse(proto, 429, "Too many live streams open for this user; "
                                       "close a tab or try again later.", cors, retry_after=30)
         conn = Conn(user_id, token_id, last_id, time.monotonic() + self.max_age * random.uniform(0.9, 1.0))
         conn.task = asyncio.current_task()
+        # Held for hours in thousands of frames: nothing of the request but what the
+        # stream needs (granian itself keeps the scope while the response lasts).
+        del query, auth, scheme, value, ticket, token, header_last, query_last
         # A client that left is noticed at the next write (a heartbeat at the latest),
         # not by watching each connection: that watch cost 5 KB a stream, measured.
         self.subs[user_id].add(conn)
@@ -427,8 +455,7 @@ class Hub:
             conn.sending = False
             self.wake(user_id)  # anything after Last-Event-ID, at once
             while True:
-                await conn.wake.wait()
-                conn.wake.clear()
+                await conn.wait()
                 if conn.pending:
                     data = b"".join(conn.pending)
                     conn.pending.clear()
