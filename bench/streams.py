@@ -284,6 +284,7 @@ def main() -> None:
         back = storm.wait_connected(len(tokens), timeout=180)
         stop.set()
         prober.join(timeout=30)
+        back_n = storm.connected
         slowest = max(probes, default=float("nan"))
         print(f"reconnect storm: {storm.connected} of {len(tokens)} served again in {back:.1f} s "
               f"({storm.retries} opens refused with Retry-After and retried); {len(probes)} pixels meanwhile, "
@@ -303,7 +304,7 @@ def main() -> None:
                 f"{ceiling:.0f}", f"{with_streams['rps'] / ceiling:.3f}", ">= 0.25")
         summary("pixel answered/s vs nginx, no streams", f"{base['rps']:.0f} vs {ceiling:.0f}",
                 f"{base['rps'] / ceiling:.3f}", "0.40")
-        summary(f"reconnect storm: {len(tokens)} streams back", f"{storm.connected} in {back:.1f} s, pixel meanwhile "
+        summary(f"reconnect storm: {len(tokens)} streams back", f"{back_n} in {back:.1f} s, pixel meanwhile "
                 f"p99 {pct(probes, 99) * 1000:.0f} ms, slowest {slowest * 1000:.0f} ms", "-", "-")
     finally:
         engage.stop()
