@@ -74,6 +74,9 @@ class LiveServer:
     # "granian": the workers drain the spool themselves; "serve": `engage serve`, as in
     # production (granian workers plus one writer process); "rsgi": only the web
     # processes `engage serve` runs (server/rsgi.py), draining the spool themselves.
+    # The default stays WSGI for now: the stream, fault and deploy tests pick "rsgi" or
+    # "serve" themselves, and the default serves the extension's and the add-in's
+    # browser suites, which would all need a full run to switch (2026-12-01: not done).
     mode: str = "granian"
     threads: int | None = None  # `engage serve --threads` (its own default if None)
     settings: dict = field(default_factory=lambda: dict(TEST_SETTINGS))
