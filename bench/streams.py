@@ -195,6 +195,7 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=30, help="pixel hits clocked to their subscribers")
     ap.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     ap.add_argument("--quick", action="store_true", help="shorter wrk runs, fewer samples")
+    ap.add_argument("--opens-in-flight", type=int, help="ENGAGE_STREAM_OPENS_IN_FLIGHT (engage serve's own default if not given)")
     args = ap.parse_args()
     if args.quick:
         args.seconds, args.samples = 3, 15
@@ -211,7 +212,9 @@ def main() -> None:
             c.execute(f'CREATE DATABASE "{name}"')
         db_url = admin.rsplit("/", 1)[0] + "/" + name
     engage = Engage(database_url=db_url, name="streams",
-                    extra_env={"ENGAGE_STREAMS_PER_USER": str(STREAMS_PER_USER * 2)})
+                    extra_env={"ENGAGE_STREAMS_PER_USER": str(STREAMS_PER_USER * 2),
+                               **({"ENGAGE_STREAM_OPENS_IN_FLIGHT": str(args.opens_in_flight)}
+                                  if args.opens_in_flight else {})})
     nginx = Nginx().start()
     try:
         engage.migrate()
