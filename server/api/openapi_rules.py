@@ -58,6 +58,9 @@ def describe_rules(app) -> str:
         "- An operation with a request body needs one, as JSON: without a body it is a 400, "
         "with another content type a 415.\n"
         f"- A body above {app.config['MAX_CONTENT_LENGTH']} bytes is a 413.\n"
+        "- A 503 says the server cannot answer now (its database is down, or this process is "
+        "opening many live streams at once, as after a restart): it carries `Retry-After` in "
+        "seconds; try again then.\n"
         "- Errors, whatever their status, have the shape of `Error`.")
 
 
