@@ -261,13 +261,15 @@ def main(argv=None) -> int:
     p.add_argument("--db", default="sqlite,postgres", help="databases for engage serve's runs")
     p.add_argument("--profile", type=int, default=10000, help="hits to store under cProfile at the end (0: skip)")
     p.add_argument("--burst", type=int, default=5000, help="hits on one email to store at the end (0: skip)")
+    p.add_argument("--writer-profile", default="", help="cProfile engage serve's writer(s) into PATH.<pid>")
     args = p.parse_args(argv)
 
     print(f"Pixel throughput: wrk -t{args.wrk_threads} -c{args.connections} -d{args.seconds:g}s "
           f"(after a {args.warmup:g}s warm-up on unregistered pixels), {args.workers} server processes each; "
           f"{h.load()}", flush=True)
     nginx = h.Nginx(workers=args.workers).start()
-    template = h.Engage(workers=args.workers, name="pixel-template")
+    template = h.Engage(workers=args.workers, name="pixel-template", extra_env=(
+        {"ENGAGE_WRITER_PROFILE": args.writer_profile} if args.writer_profile else None))
     template.migrate()
     template.create_user("sender@ourco.example")
     watcher = template.create_user("watcher@ourco.example")

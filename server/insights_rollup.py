@@ -26,6 +26,7 @@ writer's sums equal a rebuild (:func:`rebuild_all`: both, then :func:`rebuild_da
 from __future__ import annotations
 
 from bisect import bisect_right
+from functools import lru_cache
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, Optional
@@ -158,6 +159,13 @@ def _naive_utc(at: datetime) -> datetime:
     return at.astimezone(timezone.utc).replace(tzinfo=None) if at.tzinfo else at
 
 
+@lru_cache(maxsize=None)  # a few hundred names at most (server/place_zones.py)
+def _zone(name: str) -> ZoneInfo:
+    """ZoneInfo keeps only the last 8 zones it made strongly: a batch over readers in
+    many places read each zone's file from disk again, a third of this function's cost."""
+    return ZoneInfo(name)
+
+
 def key(user_id: int, kind: str, at: datetime, verdict: str, country: Optional[str], region: Optional[str]) -> tuple:
     """The ``insight_hours`` row an event counts in; an implied open (a click that
     showed the email was opened) has the kind ``implied``: an open, but not a hit."""
@@ -167,7 +175,7 @@ def key(user_id: int, kind: str, at: datetime, verdict: str, country: Optional[s
     if kind in ("open", "implied") and verdict in COUNTED:
         tz = place_zone(country, region)
         if tz is not None:
-            there = utc.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz))
+            there = utc.replace(tzinfo=timezone.utc).astimezone(_zone(tz))
             dow, local = there.weekday(), there.hour
     return (user_id, hour, kind, verdict, dow, local)
 

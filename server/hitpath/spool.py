@@ -357,6 +357,20 @@ class Drainer:
         self._thread.start()
 
     def run(self, app, poll: float = 0.05) -> None:
+        profile = os.environ.get("ENGAGE_WRITER_PROFILE")  # a file: cProfile this loop, written on close
+        if profile:
+            import cProfile
+
+            prof = cProfile.Profile()
+            prof.enable()
+            try:
+                return self._run(app, poll)
+            finally:
+                prof.disable()
+                prof.dump_stats(f"{profile}.{os.getpid()}")
+        return self._run(app, poll)
+
+    def _run(self, app, poll: float) -> None:
         backoff = poll
         outage = OutageLog(log, "spool: could not store hits", every=30.0, back="spool: storing hits again")
         watch = BacklogWatch(self.dir)
