@@ -179,15 +179,11 @@ class Engage(LiveServer):
         return other
 
     def spool_pending(self) -> int:
-        """Bytes answered but not yet stored (spool files past their drained offset)."""
-        total = 0
-        for path in (self.dir / "spool").glob("hits-*.jsonl"):
-            mark = path.with_name(path.name + ".offset")
-            try:
-                total += path.stat().st_size - (int(mark.read_text()) if mark.exists() else 0)
-            except (OSError, ValueError):
-                pass
-        return total
+        """Bytes answered but not yet stored (spool files past their drained offset;
+        with several writers, the least advanced one's)."""
+        from server.hitpath.spool import pending_bytes
+
+        return pending_bytes(self.dir / "spool")
 
     @property
     def sqlite_path(self) -> str | None:

@@ -200,6 +200,12 @@ def metrics_dir(instance_path: str) -> str:
     return path
 
 
+def writer_count(cfg) -> int:
+    """ENGAGE_WRITERS, else min(2, cores): a second writer uses the core that answering
+    leaves idle (bench/README.md, issue 10's fourth session)."""
+    return max(1, int(cfg.get("WRITERS") or min(2, os.cpu_count() or 1)))
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
@@ -208,10 +214,12 @@ def metrics_dir(instance_path: str) -> str:
               help="Threads per worker for the API and pages (live streams and the pixel need none).")
 @with_appcontext
 def serve(host, port, workers, threads):
-    """Apply migrations, then serve with granian and one writer process.
+    """Apply migrations, then serve with granian and the writer processes.
 
     The workers only answer requests (pixels go to the spool) and hold the live
-    streams; the writer stores hits, runs retention and CRM delivery. A writer that
+    streams; the writers store hits (ENGAGE_WRITERS of them, default min(2, cores),
+    each the hits of its share of the emails), the first runs retention and CRM
+    delivery. A writer that
     dies is restarted, after 1 s, then twice as long each time it dies again soon (at
     most a minute); granian exiting stops everything, so a process manager (systemd, a
     container runtime) sees it."""
@@ -229,42 +237,48 @@ def serve(host, port, workers, threads):
     _print_setup_url()
     base = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": metrics_dir(current_app.instance_path)}
 
-    def start_writer(restarted: bool = False) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-m", "server.cli", "writer"],
-                                env={**base, "ENGAGE_WRITER_RESTARTED": "1" if restarted else "0"})
+    count = writer_count(current_app.config)
 
-    current = {"writer": start_writer()}
+    def start_writer(index: int, restarted: bool = False) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "server.cli", "writer"],
+                                env={**base, "ENGAGE_WRITER_RESTARTED": "1" if restarted else "0",
+                                     "ENGAGE_WRITER_SHARD": f"{index}/{count}"})
+
+    writers = [start_writer(i) for i in range(count)]
     web = subprocess.Popen(web_command(host, port, workers, threads),
                            env={**base, "ENGAGE_WSGI_THREADS": str(threads), "ENGAGE_EXPECT_WRITER": "1",
-                                "ENGAGE_BACKGROUND_THREADS": "0", "ENGAGE_WARM_LINKS": "1"})
+                                "ENGAGE_BACKGROUND_THREADS": "0", "ENGAGE_WARM_LINKS": "1",
+                                "ENGAGE_WRITER_SHARD": "0/1"})
     stopping = threading.Event()
 
     def stop(*_):
         stopping.set()
-        for child in (web, current["writer"]):
+        for child in (web, *writers):
             if child.poll() is None:
                 child.terminate()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    # The writer only stores what the workers spooled: when it dies, pixels and links are
+    # A writer only stores what the workers spooled: when one dies, pixels and links are
     # still answered and spooled, so it is restarted (with backoff if it keeps dying)
-    # instead of taking the web workers down with it.
-    backoff, started, restart_at = WRITER_BACKOFF[0], time.monotonic(), None
+    # instead of taking the web workers down with it; its share waits in the spool.
+    now = time.monotonic()
+    state = [{"backoff": WRITER_BACKOFF[0], "started": now, "restart_at": None} for _ in writers]
     while web.poll() is None and not stopping.is_set():
         now = time.monotonic()
-        if restart_at is None and current["writer"].poll() is not None:
-            if now - started > WRITER_HEALTHY_SECONDS:
-                backoff = WRITER_BACKOFF[0]
-            click.echo(f"ENGAGE WRITER EXITED (code {current['writer'].returncode}): restarting it in "
-                       f"{backoff:g} s; hits are answered and kept in the spool meanwhile", err=True)
-            restart_at, backoff = now + backoff, min(backoff * 2, WRITER_BACKOFF[1])
-        if restart_at is not None and now >= restart_at:
-            current["writer"], started, restart_at = start_writer(restarted=True), now, None
-            click.echo(f"Engage writer restarted (pid {current['writer'].pid})", err=True)
+        for i, st in enumerate(state):
+            if st["restart_at"] is None and writers[i].poll() is not None:
+                if now - st["started"] > WRITER_HEALTHY_SECONDS:
+                    st["backoff"] = WRITER_BACKOFF[0]
+                click.echo(f"ENGAGE WRITER EXITED (code {writers[i].returncode}): restarting it in "
+                           f"{st['backoff']:g} s; hits are answered and kept in the spool meanwhile", err=True)
+                st["restart_at"], st["backoff"] = now + st["backoff"], min(st["backoff"] * 2, WRITER_BACKOFF[1])
+            if st["restart_at"] is not None and now >= st["restart_at"]:
+                writers[i], st["started"], st["restart_at"] = start_writer(i, restarted=True), now, None
+                click.echo(f"Engage writer restarted (pid {writers[i].pid})", err=True)
         stopping.wait(0.2)
     stop()
-    for child in (web, current["writer"]):
+    for child in (web, *writers):
         try:
             child.wait(timeout=20)
         except subprocess.TimeoutExpired:

@@ -21,6 +21,8 @@ ENV_KEYS = {
     "EXTENSION_IDS": ("ENGAGE_EXTENSION_IDS", lambda v: [p.strip() for p in v.split(",") if p.strip()]),
     "RETENTION_DAYS": ("ENGAGE_RETENTION_DAYS", int),
     "HISTORY_MEMORY_HITS": ("ENGAGE_HISTORY_MEMORY_HITS", int),
+    "WRITERS": ("ENGAGE_WRITERS", int),
+    "WRITER_SHARD": ("ENGAGE_WRITER_SHARD", lambda v: tuple(int(x) for x in v.split("/", 1))),
     "RULES_DIR": ("ENGAGE_RULES_DIR", str),
     "SPOOL_DIR": ("ENGAGE_SPOOL_DIR", str),
     "SPOOL_RETIRE_SECONDS": ("ENGAGE_SPOOL_RETIRE_SECONDS", float),
@@ -97,6 +99,10 @@ def default_config(instance_path: str) -> dict:
         # Hits of the emails the writer settled last kept in its memory (about 2.4 KB a
         # hit), so a burst on one email is not read and decided again per batch.
         "HISTORY_MEMORY_HITS": 30_000,
+        # Writer processes `engage serve` starts (each stores the hits of its share of
+        # the emails, by email id); None: min(2, the machine's cores). bench/README.md.
+        "WRITERS": None,
+        "WRITER_SHARD": (0, 1),  # this writer's (index, count): set by `engage serve`
         "SIGNIN_ATTEMPTS_PER_MINUTE": 10,
         # An API token unused for this long stops working (each use pushes it back).
         "TOKEN_IDLE_DAYS": 30,

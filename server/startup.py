@@ -41,7 +41,8 @@ def start_services(app: Flask) -> Services:
         rules=Rules.load(app.config.get("RULES_DIR")),
         broker=Broker(app),
         spool=spool,
-        drainer=Drainer(spool_dir, ingest, wake=spool.wake, reserve_bytes=reserve, shares_disk_with=sqlite_file),
+        drainer=Drainer(spool_dir, ingest, wake=spool.wake, reserve_bytes=reserve, shares_disk_with=sqlite_file,
+                        shard=tuple(app.config["WRITER_SHARD"])),
         links=LinkCache(),
         trusted_proxies=[ipaddress.ip_network(p, strict=False) for p in app.config["TRUSTED_PROXIES"]],
     )
@@ -67,6 +68,8 @@ def start_background_jobs(app: Flask) -> None:
 
     app.config["BACKGROUND_THREADS"] = True
     app.extensions["engage"].drainer.start(app)
+    if app.extensions["engage"].drainer.index:
+        return  # writers 1, 2...: only their share of the hits; writer 0 runs the rest
     start_retention_thread(app)
     start_reminder_thread(app)
     start_delivery_thread(app)

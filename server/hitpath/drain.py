@@ -87,10 +87,22 @@ def _observe(record_: dict, target, svc, offices) -> tuple[Hit, record.NewHit, t
     return hit, row, geo
 
 
-def ingest(records: list[dict]) -> int:
-    """Store the records not stored yet; returns how many hits were stored."""
+def ingest(records: list[dict], shard: tuple[int, int] = (0, 1)) -> int:
+    """Store the records not stored yet; returns how many hits were stored. With
+    ``shard`` (writer ``index`` of ``count``, ENGAGE_WRITERS), only the hits of the
+    emails whose id is ``index`` modulo ``count``: each email has one writer, so its
+    kept history (history.Memory) stays current and writers rarely wait for each other
+    (they would still be serialized by ``history.lock`` if they did)."""
     if not records:
         return 0
+    index, count = shard
+    opens, clicks = _targets(records)
+    if count > 1:
+        records = [r for r in records if ((opens if r["kind"] == "open" else clicks).get(r["token"]) or (index,))[0]
+                   % count == index]  # an unknown token: every writer drops it (below)
+        if not records:
+            db.session.rollback()
+            return 0
     ids = [r["hit_id"] for r in records]
     known = set(db.session.execute(sa.select(Event.hit_id).where(Event.hit_id.in_(ids))).scalars())
     fresh = [r for r in records if r["hit_id"] not in known]
@@ -98,7 +110,6 @@ def ingest(records: list[dict]) -> int:
         db.session.rollback()
         return 0
     svc = services.get()
-    opens, clicks = _targets(fresh)
     offices = _office_ranges({t[1] for t in (*opens.values(), *clicks.values())})
     by_message: dict[int, list] = defaultdict(list)
     for r in fresh:

@@ -247,10 +247,16 @@ class Drainer:
     """The reading side: one at a time across processes, through a file lock."""
 
     def __init__(self, directory: str | Path, ingest: Callable[[list[dict]], int], wake: threading.Event | None = None,
-                 reserve_bytes: int = 0, shares_disk_with: str | None = None):
+                 reserve_bytes: int = 0, shares_disk_with: str | None = None, shard: tuple[int, int] = (0, 1)):
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.ingest = ingest
+        # Writer ``index`` of ``count`` (ENGAGE_WRITERS): it stores the hits of the emails
+        # whose id is ``index`` modulo ``count`` (``ingest`` is called with ``shard=``),
+        # holds its own lock and notes its own progress in every file.
+        self.index, self.count = shard
+        if not 0 <= self.index < self.count:
+            raise ValueError(f"writer {self.index} of {self.count}")
         self.wake = wake or threading.Event()
         self.reserve = Reserve(self.dir, reserve_bytes)
         # A SQLite file on the spool's disk: while that disk is full, storing hits in it
@@ -267,7 +273,7 @@ class Drainer:
         """Become the drainer if nobody is; keep the role until closed."""
         if self._lock_fd is not None:
             return True
-        fd = os.open(self.dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(self.dir / lock_name(self.index), os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -306,9 +312,12 @@ class Drainer:
         except OSError:
             return False
 
+    def _ingest(self, records: list[dict]) -> int:
+        return self.ingest(records) if self.count == 1 else self.ingest(records, shard=(self.index, self.count))
+
     def _drain_file(self, path: Path, batch: int) -> int:
-        mark = path.with_name(path.name + ".offset")
-        offset = read_mark(mark)
+        mark = mark_path(path, self.index, self.count)
+        offset = read_mark(mark) if mark.exists() else start_offset(path, self.count)
         # Asked before reading: once the owner is gone nothing more is appended, so a
         # file read to its end after that is complete and can go.
         gone = _owner_gone(path)
@@ -326,21 +335,24 @@ class Drainer:
                     break
                 records = [r for r in (_parse(l, path) for l in chunk[: end + 1].split(b"\n") if l) if r]
                 for i in range(0, len(records), batch):
-                    self.ingest(records[i:i + batch])
+                    self._ingest(records[i:i + batch])
                 offset += end + 1
                 done += len(records)
                 self._write_mark(mark, offset)
-        if gone:
-            # Drained and nobody will write to it again (a torn last line from a
-            # crash mid-write was never answered, so it is not a loss). Truncated
-            # first: its lines hold client addresses, and a reader that still has
-            # it open (or the disk's free blocks) must not keep them.
+        if gone and all(read_mark(mark_path(path, i, self.count)) >= offset
+                        for i in range(self.count) if i != self.index):
+            # Drained by every writer and nobody will write to it again (a torn last
+            # line from a crash mid-write was never answered, so it is not a loss).
+            # Truncated first: its lines hold client addresses, and a reader that still
+            # has it open (or the disk's free blocks) must not keep them. (Each writer
+            # notes its mark before asking, so the last one to finish deletes it.)
             try:
                 os.truncate(path, 0)
             except FileNotFoundError:
                 pass
             path.unlink(missing_ok=True)
-            mark.unlink(missing_ok=True)
+            for other in marks_of(path):
+                other.unlink(missing_ok=True)
         return done
 
     def _write_mark(self, mark: Path, offset: int) -> None:
@@ -449,7 +461,7 @@ def backlog(directory: str | Path) -> tuple[int, datetime | None]:
     from the files, so any process can tell, whether the writer runs or not."""
     total, oldest = 0, None
     for path in Path(directory).glob(f"{PREFIX}*{SUFFIX}"):
-        done = read_mark(path.with_name(path.name + ".offset"))
+        done = done_offset(path)
         try:
             with open(path, "rb") as f:
                 size = os.fstat(f.fileno()).st_size
@@ -471,7 +483,7 @@ def pending_bytes(directory: str | Path) -> int:
     total = 0
     for path in Path(directory).glob(f"{PREFIX}*{SUFFIX}"):
         try:
-            total += max(0, path.stat().st_size - read_mark(path.with_name(path.name + ".offset")))
+            total += max(0, path.stat().st_size - done_offset(path))
         except OSError:
             pass
     return total
@@ -494,12 +506,62 @@ def _could_lock(path: Path, op: int) -> bool | None:
 
 
 def writer_alive(directory: str | Path) -> bool:
-    """Whether a drainer holds the spool's lock (a free lock: nobody stores hits)."""
+    """Whether a drainer holds the spool's lock (a free lock: nobody stores hits); with
+    several writers, writer 0's."""
     return _could_lock(Path(directory) / LOCK_NAME, fcntl.LOCK_SH) is False
 
 
 def _owner_gone(path: Path) -> bool:
     return _could_lock(path, fcntl.LOCK_EX) is True
+
+
+def lock_name(index: int) -> str:
+    """Writer 0's lock is the one a single writer always held (``writer_alive``)."""
+    return LOCK_NAME if index == 0 else f".drainer-{index}.lock"
+
+
+def mark_path(path: Path, index: int, count: int) -> Path:
+    """Where writer ``index`` of ``count`` notes how far it read ``path``: one writer
+    uses the name it always did, so a spool drained by one writer reads the same."""
+    return path.with_name(f"{path.name}.offset" if count == 1 else f"{path.name}.offset.{index}of{count}")
+
+
+def marks_of(path: Path) -> dict[Path, tuple[int, int]]:
+    """Every progress mark of ``path``, whatever number of writers noted it: mark -> (index, count)."""
+    out = {}
+    for mark in path.parent.glob(f"{path.name}.offset*"):
+        tail = mark.name[len(path.name) + len(".offset"):]
+        if not tail:
+            out[mark] = (0, 1)
+            continue
+        index, _, count = tail[1:].partition("of")
+        if tail[0] == "." and index.isdigit() and count.isdigit() and int(index) < int(count):
+            out[mark] = (int(index), int(count))
+    return out
+
+
+def _stored_up_to(path: Path) -> dict[int, int]:
+    """For each number of writers that noted marks in ``path``: the offset before which
+    they stored every hit (the least of their marks; a writer with none: 0)."""
+    seen: dict[int, dict[int, int]] = {}
+    for mark, (index, count) in marks_of(path).items():
+        seen.setdefault(count, {})[index] = read_mark(mark)
+    return {count: min(marks.get(i, 0) for i in range(count)) for count, marks in seen.items()}
+
+
+def start_offset(path: Path, count: int) -> int:
+    """Where a writer of ``count`` without a mark in ``path`` starts: where the writers
+    that noted marks under another number of writers (ENGAGE_WRITERS changed across a
+    restart) had all stored everything, the least such offset; 0 if none did (a new
+    file). Anything after it may be replayed: harmless."""
+    up_to = [n for c, n in _stored_up_to(path).items() if c != count]
+    return min(up_to) if up_to else 0
+
+
+def done_offset(path: Path) -> int:
+    """Everything before this offset of ``path`` is stored (for the backlog's size)."""
+    up_to = _stored_up_to(path)
+    return min(up_to.values()) if up_to else 0
 
 
 def read_mark(mark: Path) -> int:

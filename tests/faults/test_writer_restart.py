@@ -52,7 +52,7 @@ def _stored(url: str) -> int:
 def test_a_killed_writer_is_restarted_and_no_hit_is_lost(tmp_path, geo_db):
     url = f"sqlite:///{tmp_path / 'engage.db'}"
     server = LiveServer(instance=tmp_path, database_url=url, geo_db=geo_db, workers=1, mode="serve",
-                        extra_env={"ENGAGE_TRUSTED_PROXIES": "127.0.0.1/32"})
+                        extra_env={"ENGAGE_TRUSTED_PROXIES": "127.0.0.1/32", "ENGAGE_WRITERS": "2"})
     server.start()
     try:
         token = server.create_user()
@@ -60,20 +60,23 @@ def test_a_killed_writer_is_restarted_and_no_hit_is_lost(tmp_path, geo_db):
             "subject": "Hello", "recipients": [{"address": "rae@prospect.example"}], "thread_id": "t1",
             "mode": "manual", "client": "gmail"}, token=token)
         assert status == 201
-        first = _wait(lambda: _writers(server.proc.pid), 30, "the writer")
-        os.kill(first[0], signal.SIGKILL)
+        first = _wait(lambda: len(_writers(server.proc.pid)) == 2 and _writers(server.proc.pid), 30,
+                      "the two writers")
         # Pixels are answered while no writer runs; the hits wait in the spool.
+        for pid in first:
+            os.kill(pid, signal.SIGKILL)
         for i in range(5):
             assert recipient_fetch(message["pixel_url"], ip=f"81.2.69.{160 + i}")[0] == 200
         assert server.proc.poll() is None, "engage serve kept running"
-        restarted = _wait(lambda: [p for p in _writers(server.proc.pid) if p != first[0]], 30, "a new writer")
+        restarted = _wait(lambda: len([p for p in _writers(server.proc.pid) if p not in first]) == 2, 30,
+                          "two new writers")
         assert restarted
         log = server.log_path.read_text()
         assert "ENGAGE WRITER EXITED (code -9): restarting it in 1 s" in log
         assert "Engage writer restarted" in log
         _wait(lambda: _stored(url) == 5, 30, "the spooled hits to be stored")
         with urllib.request.urlopen(server.url + "/metrics", timeout=10) as r:
-            assert "engage_writer_restarts_total 1.0" in r.read().decode().splitlines()
+            assert "engage_writer_restarts_total 2.0" in r.read().decode().splitlines()
         assert recipient_fetch(message["pixel_url"])[0] == 200
     finally:
         server.stop()

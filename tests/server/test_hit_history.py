@@ -207,3 +207,60 @@ def test_a_writer_reads_an_email_again_when_another_writer_stored_hits_on_it_mea
             db.engine.dispose()
     assert len(_verdicts(app, first)) >= 90
     assert _verdicts(app, first) == _verdicts(app, twin)
+
+
+def test_two_writers_store_a_flood_with_the_verdicts_of_one(app, client, ann):
+    """ENGAGE_WRITERS=2: two writers drain the same spool, each the emails of its share
+    (by email id), noting their own progress; every hit is stored once, with the
+    verdicts one writer gives the same hits, and a drained file goes once both are done."""
+    from server.hitpath.drain import ingest
+    from server.hitpath.spool import Drainer, pending_bytes
+
+    links = ["https://prospect.example/a", "https://prospect.example/b"]
+    emails = [register(client, ann, thread_id=f"t-{i}", links=links) for i in range(4)]
+    twins = [register(client, ann, thread_id=f"twin-{i}", links=links) for i in range(4)]
+    flood = register(client, ann, thread_id="t-flood")
+    records = [r for i, m in enumerate(emails) for r in _records(m, 30, seed=i)]
+    pixel = path_of(flood["pixel_url"]).split("/")[-1][:-4]
+    start = records[0]["at"]
+    records += [{**records[0], "hit_id": f"{i:032x}", "kind": "open", "token": pixel, "ip": LONDON,
+                 "ua": IPHONE_MAIL, "at": start + timedelta(milliseconds=10 * i)} for i in range(200)]
+    random.Random(1).shuffle(records)
+    stored = {0: 0, 1: 0}
+
+    def writer(index):
+        def counted(batch, shard):
+            n = ingest(batch, shard=shard)
+            stored[shard[0]] += n
+            return n
+        return Drainer(app.extensions["engage"].spool.dir, counted, shard=(index, 2))
+
+    spool = app.extensions["engage"].spool
+    writers = [writer(0), writer(1)]
+    try:
+        with app.app_context():
+            for i, r in enumerate(records):
+                spool.append({**r, "at": r["at"].isoformat()})
+                if i % 97 == 0:
+                    writers[i % 2].drain_all(batch=13)
+            spool.close()  # its owner is gone: the file goes once both writers drained it
+            writers[1].drain_all()
+            assert list(spool.dir.glob("hits-*")), "writer 0 has not read it all yet"
+            writers[0].drain_all()
+            assert not list(spool.dir.glob("hits-*")) and pending_bytes(spool.dir) == 0
+            # The same hits on the twins, stored by one writer in one batch.
+            tokens = {}
+            for m, t in zip(emails, twins):
+                tokens[path_of(m["pixel_url"]).split("/")[-1][:-4]] = path_of(t["pixel_url"]).split("/")[-1][:-4]
+                for a, b in zip(m["links"], t["links"]):
+                    tokens[path_of(a["tracked_url"]).split("/")[-1]] = path_of(b["tracked_url"]).split("/")[-1]
+            ingest([{**r, "hit_id": r["hit_id"][::-1], "token": tokens[r["token"]]}
+                    for r in records if r["token"] in tokens])
+    finally:
+        for w in writers:
+            w.close()
+    assert stored[0] and stored[1] and stored[0] + stored[1] == len(records)  # each its share, none twice
+    for m, t in zip(emails, twins):
+        assert len(_verdicts(app, m)) >= 30 and _verdicts(app, m) == _verdicts(app, t)
+    [thread] = [t for t in threads(client, ann)["threads"] if t["thread_id"] == "t-flood"]
+    assert thread["opens"] == 1 and thread["events_total"] == 200
