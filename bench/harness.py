@@ -173,7 +173,8 @@ class Engage(LiveServer):
         """A copy of this (stopped, SQLite) installation: same users, tokens, emails;
         a fresh spool, so one run's backlog never reaches the next."""
         other = Engage(server=changes.get("server", self.server), workers=changes.get("workers", self.workers),
-                       threads=changes.get("threads", self.threads), name=name, extra_env=self.bench_env)
+                       threads=changes.get("threads", self.threads), name=name,
+                       extra_env={**self.bench_env, **changes.get("extra_env", {})})
         shutil.copytree(self.dir, other.dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("spool", "*.log"))
         other.database_url = f"sqlite:///{other.dir / Path(self.sqlite_path).name}"
         return other

@@ -144,13 +144,15 @@ def baseline(args, script: Path, warm: Path) -> dict:
 
 
 def engage_run(template: h.Engage, server: str, threads: int, streams: int, watcher: str, args,
-               script: Path, warm: Path, drain_limit: float = 0, tag: str = "") -> dict:
+               script: Path, warm: Path, drain_limit: float = 0, tag: str = "", writers: int = 0) -> dict:
     """One run on a fresh copy of the installation (no backlog from an earlier run)."""
     label = f"Engage {server}" + ("" if server == "gunicorn-gevent" else f" threads={threads}")
     label += f" + {streams} streams" if streams else ""
+    label += f" writers={writers}" if writers else ""
     label += tag
-    site = template.clone(f"pixel-{server}-{threads}-{streams}{tag.replace(' ', '-')}", server=server,
-                          threads=threads).start()
+    site = template.clone(f"pixel-{server}-{threads}-{streams}{tag.replace(' ', '-').replace(',', '')}-w{writers}",
+                          server=server, threads=threads,
+                          extra_env={"ENGAGE_WRITERS": str(writers)} if writers else {}).start()
     clients = None
     try:
         if streams:
@@ -261,6 +263,8 @@ def main(argv=None) -> int:
     p.add_argument("--db", default="sqlite,postgres", help="databases for engage serve's runs")
     p.add_argument("--profile", type=int, default=10000, help="hits to store under cProfile at the end (0: skip)")
     p.add_argument("--burst", type=int, default=5000, help="hits on one email to store at the end (0: skip)")
+    p.add_argument("--writers", default="", help="also run engage serve (SQLite, 5,000 emails) with these "
+                   "ENGAGE_WRITERS, e.g. 1,3 (the main run uses the default: min(2, cores))")
     p.add_argument("--writer-profile", default="", help="cProfile engage serve's writer(s) into PATH.<pid>")
     args = p.parse_args(argv)
 
@@ -290,6 +294,9 @@ def main(argv=None) -> int:
         results["main"] = engage_run(template, "granian", 8, 0, watcher, args, script, warm, args.drain_limit)
         results["one"] = [engage_run(template, "granian", 8, 0, watcher, args, one, warm, args.drain_limit,
                                      tag=", ONE email")]
+        # The same with other numbers of writers (ENGAGE_WRITERS), for the same-run comparison.
+        results["one"] += [engage_run(template, "granian", 8, 0, watcher, args, script, warm, args.drain_limit,
+                                      writers=int(n)) for n in args.writers.split(",") if n.strip()]
         if "postgres" in args.db:
             results["pg"] = postgres_runs(rows, args, script, one, warm)
         results["baseline"] = baseline(args, script, warm)

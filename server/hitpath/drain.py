@@ -151,14 +151,48 @@ def settle(by_message: dict[int, list], keep: bool = True) -> record.Changes:
     """Lock, read, decide, write for these emails; the caller commits, then calls
     ``remember``.
 
+    On SQLite (one write lock for the whole database) the reading and deciding are
+    done first, outside the lock, and then checked under it: if no email's
+    ``history_rev`` or event count moved meanwhile, what was decided is exactly what
+    deciding under the lock gives, and is written; otherwise it is thrown away and the
+    batch settled under the lock. So several writers decide in parallel and hold
+    the lock only to write (ENGAGE_WRITERS, bench/README.md).
+
     With ``keep``, an email this process settled last (its ``history_rev`` says nobody
     else did since) is not read again: its kept history (history.Memory) takes the new
     hits and its decisions are brought up to date (verdicts.Running, exactly what
     deciding the whole history gives), and only the hits whose decision changed are
     written. Otherwise its whole history is read, decided and compared row by row."""
+    if keep and db.session.get_bind().dialect.name == "sqlite":
+        changes = _settle_then_check(by_message)
+        if changes is not None:
+            return changes
+    return _settle(by_message, keep, history_mod.lock(by_message))
+
+
+def _counts(ids) -> dict[int, int]:
+    return dict(db.session.execute(sa.select(Event.message_id, sa.func.count()).where(Event.message_id.in_(ids))
+                                   .group_by(Event.message_id)).all())
+
+
+def _settle_then_check(by_message: dict[int, list]) -> record.Changes | None:
+    ids = sorted(by_message)
+    expected = {mid: rev + 1 for mid, rev in db.session.execute(
+        sa.select(Message.id, Message.history_rev).where(Message.id.in_(ids))).all()}
+    counts = _counts(ids)
+    changes = _settle(by_message, True, expected, write=False)
+    db.session.rollback()  # the read snapshot ends; nothing was written
+    revs = history_mod.lock(by_message)
+    if revs == expected and _counts(ids) == counts:
+        _write(changes)
+        return changes
+    db.session.rollback()  # someone settled one of these emails meanwhile: again, under the lock
+    return None
+
+
+def _settle(by_message: dict[int, list], keep: bool, revs: dict[int, int], write: bool = True) -> record.Changes:
     app = current_app._get_current_object()
     svc = services.get()
-    revs = history_mod.lock(by_message)
     memory = history_mod.memory(app)
     kept = memory.take(by_message, revs) if keep else {}
     shells = history_mod.contexts(by_message, app.config)
@@ -188,12 +222,18 @@ def settle(by_message: dict[int, list], keep: bool = True) -> record.Changes:
                          counting=(before, running.counting_opens()))
         if keep:
             changes.kept.append(history_mod.Kept(revs[message_id], 0, h, running))
+    if write:
+        _write(changes)
+    return changes
+
+
+def _write(changes: record.Changes) -> None:
+    svc = services.get()
     record.flush(changes)
     for k in changes.kept:
         k.count = len(k.history.stored) + len(k.history.implied)
     for user_id, event_id in changes.users.items():
         svc.broker.publish_in_transaction(db.session, user_id, event_id)
-    return changes
 
 
 def remember(changes: record.Changes) -> None:

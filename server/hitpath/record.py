@@ -79,6 +79,9 @@ class Changes:
     targets: list[tuple[History, str, bool]] = field(default_factory=list)
     update_targets: list[tuple[History, str, bool]] = field(default_factory=list)  # the same, per update
     kept: list = field(default_factory=list)  # history.Kept: to remember once committed
+    # opens_changed to send (``flush``: in the transaction that writes the rows, which on
+    # SQLite may not be the one the decisions were made in: drain.settle).
+    signals: list[dict] = field(default_factory=list)
 
     def merge(self, other: "Changes") -> None:
         self.inserted += other.inserted
@@ -190,9 +193,9 @@ def write(history: History, decisions: dict[str, Decision], new: dict[str, NewHi
             opened_after, min((h.at for h in counted if h.kind == "click"), default=None),
             len(counted) + sum(1 for h in counted if decisions[h.key].implied_open))
         if after[:2] != counting_before:
-            opens_changed.send(app, session=db.session, message_id=history.message_id, user_id=history.user_id,
-                               external=history.external, first=after[0], last=after[1],
-                               proxied=after[2])
+            changes.signals.append(dict(app=app, message_id=history.message_id, user_id=history.user_id,
+                                        external=history.external, first=after[0], last=after[1],
+                                        proxied=after[2]))
 
 
 def flush(changes: Changes) -> None:
@@ -222,6 +225,9 @@ def flush(changes: Changes) -> None:
     changes.hours, changes.summaries = Counter(), {}
     if changes.threads:
         thread_totals(changes.threads)
+    for signal in changes.signals:
+        opens_changed.send(signal.pop("app"), session=db.session, **signal)
+    changes.signals = []
 
 
 def _row(event_id: int, values: dict) -> Stored:
