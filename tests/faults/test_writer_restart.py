@@ -75,8 +75,11 @@ def test_a_killed_writer_is_restarted_and_no_hit_is_lost(tmp_path, geo_db):
         assert "ENGAGE WRITER EXITED (code -9): restarting it in 1 s" in log
         assert "Engage writer restarted" in log
         _wait(lambda: _stored(url) == 5, 30, "the spooled hits to be stored")
-        with urllib.request.urlopen(server.url + "/metrics", timeout=10) as r:
-            assert "engage_writer_restarts_total 2.0" in r.read().decode().splitlines()
+
+        def restarts():
+            with urllib.request.urlopen(server.url + "/metrics", timeout=10) as r:
+                return "engage_writer_restarts_total 2.0" in r.read().decode().splitlines()
+        _wait(restarts, 30, "both restarts counted")
         assert recipient_fetch(message["pixel_url"])[0] == 200
     finally:
         server.stop()
