@@ -262,6 +262,18 @@ class Engage(LiveServer):
         return roles
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU these processes have used (0 for one that is gone)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def descendants(pid: int) -> list[int]:
     out, todo = [], [pid]
     while todo:

@@ -157,9 +157,12 @@ def engage_run(template: h.Engage, server: str, threads: int, streams: int, watc
     try:
         if streams:
             clients = h.StreamClients(site.url, watcher, streams).start(wait_connected=10)
+        writers = site.process_tree()["writer"]
+        cpu = h.cpu_seconds(writers)
         r = run_wrk(site.url, args, script, warm, site.event_count if drain_limit else None, label,
                     drain_limit, site.spool_pending)
         r.update(server=server, threads=threads, streams=streams, streams_served=clients.connected if clients else 0)
+        _writer_cpu(r, writers, cpu)
         if clients:
             print(f"    {clients.connected} of {streams} streams were being served during the run", flush=True)
         return r
@@ -167,6 +170,19 @@ def engage_run(template: h.Engage, server: str, threads: int, streams: int, watc
         if clients:
             clients.close()
         site.stop()
+
+
+def _writer_cpu(r: dict, writers: list[int], before: float) -> float:
+    """The writers' CPU a stored hit in this run (load-independent, unlike the wall
+    rates: on a shared machine the writers wait for a core), and what the writers would
+    store per second with every core of the machine to themselves."""
+    now = h.cpu_seconds(writers)
+    if r.get("stored"):
+        r["writer_cpu_us"] = (now - before) / r["stored"] * 1e6
+        r["writers"] = len(writers)
+        print(f"    {len(writers)} writer(s): {r['writer_cpu_us']:.0f} us CPU a stored hit (all cores: "
+              f"{(os.cpu_count() or 1) / r['writer_cpu_us'] * 1e6:.0f}/s at most)", flush=True)
+    return now
 
 
 def postgres_runs(rows: dict, args, script: Path, one: Path, warm: Path) -> list[dict]:
@@ -182,10 +198,14 @@ def postgres_runs(rows: dict, args, script: Path, one: Path, warm: Path) -> list
         datagen.load(url, datagen.make_user_data(uid, args.messages, 0, datagen.utcnow(), datagen.next_ids(url)))
         site.start()
         try:
+            writers = site.process_tree()["writer"]
+            cpu = h.cpu_seconds(writers)
             out.append(run_wrk(site.url, args, script, warm, site.event_count, "Engage granian threads=8 PostgreSQL",
                                args.drain_limit, site.spool_pending))
+            cpu = _writer_cpu(out[-1], writers, cpu)
             out.append(run_wrk(site.url, args, one, warm, site.event_count,
                                "Engage granian PostgreSQL, ONE email", args.drain_limit, site.spool_pending))
+            _writer_cpu(out[-1], writers, cpu)
         finally:
             site.stop()
     for r in out:
@@ -380,7 +400,8 @@ def report(results: dict, args) -> None:
         rate = f"{r['drain_rps']:.0f}/s" if r.get("drain_rps") else "-"
         print(f"  {r['label']:<44} answered {r['rps']:>7.0f}/s  stored {r['stored_rps']:>7.0f}/s "
               f"({r['stored_rps'] / n_rps:.3f} x nginx)  drained {r['drain_s']:5.1f} s after wrk at {rate}"
-              f"{'' if r['all_stored'] else '  NOT ALL STORED'}")
+              f"{'' if r['all_stored'] else '  NOT ALL STORED'}"
+              + (f"; {r['writers']} writer(s) {r['writer_cpu_us']:.0f} us CPU a hit" if r.get("writer_cpu_us") else ""))
     for r in [x for x in results["streams"] + results["alternatives"] if x["streams"]]:
         plain = next((x for x in [g, *results["streams"], *results["alternatives"]] if x["server"] == r["server"]
                       and x["threads"] == r["threads"] and not x["streams"]), g)

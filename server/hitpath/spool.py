@@ -373,7 +373,7 @@ class Drainer:
         if profile:
             import cProfile
 
-            prof = cProfile.Profile()
+            prof = cProfile.Profile(time.process_time)  # CPU, not the wall: the machine may be shared
             prof.enable()
             try:
                 return self._run(app, poll)
