@@ -264,3 +264,50 @@ def test_two_writers_store_a_flood_with_the_verdicts_of_one(app, client, ann):
         assert len(_verdicts(app, m)) >= 30 and _verdicts(app, m) == _verdicts(app, t)
     [thread] = [t for t in threads(client, ann)["threads"] if t["thread_id"] == "t-flood"]
     assert thread["opens"] == 1 and thread["events_total"] == 200
+
+
+def test_a_batch_decided_outside_the_lock_is_settled_again_if_another_writer_stored_meanwhile(
+        app, client, ann, tmp_path, geo_db, monkeypatch, caplog):
+    """SQLite: the writer decides before it takes the write lock; another writer's
+    batch on the same email in between is seen under the lock, and the batch is
+    decided again from what is stored: the verdicts of one writer storing everything."""
+    from server.hitpath import drain, history
+    from server.hitpath.drain import ingest
+    from tests.fixtures.app import make_app
+
+    first = register(client, ann, thread_id="t-a")
+    twin = register(client, ann, thread_id="t-b")
+    hits = sorted(_records(first, 40, seed=5), key=lambda r: r["at"])
+    hits = [r for r in hits if r["kind"] == "open"]
+    pixel = path_of(twin["pixel_url"]).split("/")[-1][:-4]
+    other = make_app(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "other", geo_db,
+                     SECRET_KEY=app.config["SECRET_KEY"])
+    real_lock, calls = history.lock, []
+
+    def lock_after_another_writer(by_message):
+        calls.append(1)
+        if len(calls) == 1:  # between deciding and locking, the other writer stores a batch
+            with other.app_context():
+                ingest(hits[len(hits) // 2:])
+        return real_lock(by_message)
+
+    monkeypatch.setattr(history, "lock", lock_after_another_writer)
+    try:
+        with app.app_context():
+            ingest(hits[:len(hits) // 2])
+        monkeypatch.setattr(history, "lock", real_lock)
+        with app.app_context():
+            ingest([{**r, "hit_id": r["hit_id"][::-1], "token": pixel} for r in hits])
+    finally:
+        from server.extensions import db
+
+        other.extensions["engage"].drainer.close()
+        other.extensions["engage"].spool.close()
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        assert len(calls) == 3  # ours, the other writer's, ours again: the check failed, settled under the lock
+    assert "a batch failed" not in caplog.text
+    assert len(_verdicts(app, first)) == len(hits)
+    assert _verdicts(app, first) == _verdicts(app, twin)
