@@ -14,7 +14,10 @@ this writer settled last is not read again: its history is kept in memory
 (history.Memory, checked against the email's ``history_rev``) with its decisions kept
 up to date (verdicts.Running: exactly ``verdicts.decide`` over the whole history, at a
 cost proportional to what the new hits change), so a burst on one email drains as
-fast as hits on many. ``refile`` reads and decides whole histories for emails whose
+fast as hits on many. With several writers (ENGAGE_WRITERS) each stores the hits of
+its share of the emails (``ingest(shard=)``, by email id); on SQLite the reading and
+deciding happen before the write lock and are checked under it (``settle``), so the
+writers' Python work runs in parallel. ``refile`` reads and decides whole histories for emails whose
 evidence changed without a new hit (a self-view report, ``engage reclassify``).
 
 Unknown tokens are dropped here (the recipient got the image anyway). A batch that
