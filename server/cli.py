@@ -15,6 +15,7 @@ are registered on every app by ``create_app``; the ``engage`` entry point is ser
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import sys
 
@@ -26,6 +27,8 @@ from werkzeug.security import generate_password_hash
 
 from .extensions import db
 from .models import ApiToken, Org, User, hash_token, new_token
+
+log = logging.getLogger(__name__)
 
 
 def _org(name: str) -> Org:
@@ -144,6 +147,12 @@ def writer_command():
     from .startup import start_background_jobs
 
     app = current_app._get_current_object()
+    nice = int(app.config.get("WRITER_NICE") or 0)
+    if nice > 0:
+        try:
+            os.nice(nice)  # the recipients' images first when the cores are busy (config.py)
+        except OSError as err:
+            log.warning("could not lower the writer's priority (nice %d): %s", nice, err)
     if os.environ.get("ENGAGE_WRITER_RESTARTED") == "1":  # `engage serve` brought this one back
         from . import metrics
 

@@ -30,6 +30,11 @@ def _writers(parent: int) -> list[int]:
     return found
 
 
+def _nice(pid: int) -> int:
+    """The process's nice value (field 19 of /proc/<pid>/stat)."""
+    return int((Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
 def _wait(predicate, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -62,6 +67,9 @@ def test_a_killed_writer_is_restarted_and_no_hit_is_lost(tmp_path, geo_db):
         assert status == 201
         first = _wait(lambda: len(_writers(server.proc.pid)) == 2 and _writers(server.proc.pid), 30,
                       "the two writers")
+        # The writers yield the cores to answering (ENGAGE_WRITER_NICE, default 10): the web
+        # workers keep the priority they started with.
+        _wait(lambda: all(_nice(pid) == _nice(server.proc.pid) + 10 for pid in first), 30, "the writers niced")
         # Pixels are answered while no writer runs; the hits wait in the spool.
         for pid in first:
             os.kill(pid, signal.SIGKILL)
