@@ -123,6 +123,9 @@ class EngageRsgi:
         self.flask_app = flask_app
         threads = int(os.environ.get("ENGAGE_WSGI_THREADS", "32"))
         self.wsgi = WsgiOnRsgi(flask_app.wsgi_app, threads, flask_app.config.get("MAX_CONTENT_LENGTH") or 1 << 20)
+        # The pixel's answer (server/hitpath/answer.py), read from the RSGI scope directly
+        # when the app's outermost WSGI layer is it (create_app puts it there).
+        self.pixel = flask_app.wsgi_app if hasattr(flask_app.wsgi_app, "answer_rsgi") else None
         self.hub = None
 
     def __rsgi_init__(self, loop) -> None:
@@ -141,11 +144,18 @@ class EngageRsgi:
         path = scope.path
         if path == STREAM_PATH and scope.method == "GET" and self.hub is not None:
             await self.hub.serve(scope, proto)
-        elif path.startswith("/p/") and scope.method in ("GET", "HEAD"):
-            await self.wsgi(scope, proto, inline=True)  # the fast path: no database, no thread hop
+        elif path.startswith("/p/") and scope.method in ("GET", "HEAD") and self.pixel is not None:
+            self.pixel.answer_rsgi(scope, proto)  # the fast path: no database, no thread hop, no environ
         else:
             await self.wsgi(scope, proto)
 
 
-app = EngageRsgi(create_app({"BACKGROUND_THREADS": os.environ.get("ENGAGE_BACKGROUND_THREADS", "1").strip().lower()
-                             not in ("0", "false", "no", "off")}))
+def __getattr__(name: str):
+    """``server.rsgi:app``, what granian loads, built on first use: importing this module
+    (a test of EngageRsgi) makes no app and no instance folder."""
+    if name != "app":
+        raise AttributeError(name)
+    global app
+    app = EngageRsgi(create_app({"BACKGROUND_THREADS": os.environ.get("ENGAGE_BACKGROUND_THREADS", "1").strip()
+                                 .lower() not in ("0", "false", "no", "off")}))
+    return app

@@ -45,6 +45,7 @@ KEPT_HEADERS = {  # the request headers the verdicts look at (verdicts.py)
     "HTTP_PURPOSE": "purpose", "HTTP_SEC_PURPOSE": "sec-purpose",
     "HTTP_X_PURPOSE": "x-purpose", "HTTP_X_MOZ": "x-moz",
 }
+KEPT_HEADER_NAMES = tuple(KEPT_HEADERS.values())
 PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 NO_CACHE = {
     "Cache-Control": "no-cache, no-store, must-revalidate, max-age=0",
@@ -81,18 +82,50 @@ class PixelFastPath:
         svc = self.flask_app.extensions["engage"]
         keep_hit(self.flask_app, hit_record(environ, "open", token, svc.trusted_proxies))
 
+    def answer_rsgi(self, scope, proto) -> None:
+        """The same answer and the same spool record, straight from granian's RSGI scope
+        (server/rsgi.py): no WSGI environ is built for the hottest path."""
+        method = scope.method
+        name = scope.path[3:]
+        token = name[:-4] if name.endswith(".gif") else name
+        if TOKEN_RE.match(token):
+            metrics.ANSWERED["open"].inc()
+            try:
+                headers = scope.headers
+                forwarded = headers.get_all("x-forwarded-for")
+                record = new_record(
+                    "open", token, method, scope.client.rpartition(":")[0].strip("[]"),
+                    ",".join(forwarded) if forwarded else None, headers.get("user-agent", ""),
+                    {name: value for name in KEPT_HEADER_NAMES if (value := headers.get(name)) is not None},
+                    self.flask_app.extensions["engage"].trusted_proxies)
+                keep_hit(self.flask_app, record)
+            except Exception:
+                log.exception("FAILED TO RECORD A HIT on %s: the image was still served", scope.path)
+        if method == "HEAD":
+            proto.response_empty(200, self.headers)
+        else:
+            proto.response_bytes(200, self.headers, self.gif)
+
 
 def hit_record(environ, kind: str, token: str, trusted_proxies) -> dict:
     """One spool line for a hit, from the WSGI environ (the pixel and the click both)."""
+    return new_record(kind, token, environ.get("REQUEST_METHOD", "GET"), environ.get("REMOTE_ADDR"),
+                      environ.get("HTTP_X_FORWARDED_FOR"), environ.get("HTTP_USER_AGENT", ""),
+                      {name: environ[key] for key, name in KEPT_HEADERS.items() if key in environ}, trusted_proxies)
+
+
+def new_record(kind: str, token: str, method: str, remote_addr, forwarded_for, user_agent: str, kept: dict,
+               trusted_proxies) -> dict:
+    """One spool line for a hit, whatever server read the request."""
     return {
         "hit_id": new_hit_id(),  # first: a spool reader resynchronises on '{"hit_id":' (spool.RECORD_START)
         "kind": kind,
         "token": token,
-        "method": environ.get("REQUEST_METHOD", "GET")[:8],
-        "ip": client_address(environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"), trusted_proxies),
-        "ua": environ.get("HTTP_USER_AGENT", "")[:1000],
+        "method": method[:8],
+        "ip": client_address(remote_addr, forwarded_for, trusted_proxies),
+        "ua": user_agent[:1000],
         # Capped like the agent: anyone can send 400 KB of headers to every pixel URL.
-        "headers": {name: environ[key][:HEADER_VALUE_CAP] for key, name in KEPT_HEADERS.items() if key in environ},
+        "headers": {name: value[:HEADER_VALUE_CAP] for name, value in kept.items()},
         "at": utcnow().isoformat(),
     }
 
