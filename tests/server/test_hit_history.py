@@ -198,15 +198,20 @@ def test_a_writer_reads_an_email_again_when_another_writer_stored_hits_on_it_mea
             ingest(hits[60:])
             ingest([{**r, "hit_id": r["hit_id"][::-1], "token": tokens[r["token"]]} for r in hits])
     finally:
-        from server.extensions import db
-
-        other.extensions["engage"].drainer.close()
-        other.extensions["engage"].spool.close()
-        with other.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        _close(other)
     assert len(_verdicts(app, first)) >= 90
     assert _verdicts(app, first) == _verdicts(app, twin)
+
+
+def _close(other) -> None:
+    """Let go of a second app of the same installation (its writer, spool and pool)."""
+    from server.extensions import db
+
+    other.extensions["engage"].drainer.close()
+    other.extensions["engage"].spool.close()
+    with other.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_two_writers_store_a_flood_with_the_verdicts_of_one(app, client, ann):
@@ -299,13 +304,7 @@ def test_a_batch_decided_outside_the_lock_is_settled_again_if_another_writer_sto
         with app.app_context():
             ingest([{**r, "hit_id": r["hit_id"][::-1], "token": pixel} for r in hits])
     finally:
-        from server.extensions import db
-
-        other.extensions["engage"].drainer.close()
-        other.extensions["engage"].spool.close()
-        with other.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        _close(other)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         assert len(calls) == 3  # ours, the other writer's, ours again: the check failed, settled under the lock
     assert "a batch failed" not in caplog.text
