@@ -12,7 +12,9 @@ Cases (the same records every run, seeded):
   (a writer keeping up with a live burst drains small batches often; a writer taking
   over a dead process's spool drains batches of 500);
 - ``one source``: every hit on one email from ONE address and agent (200 a second):
-  one long run of duplicates.
+  one long run of duplicates;
+- ``wide`` (``--wide N``): hits on many emails from addresses spread over the public
+  space, as ``pixel_throughput.py`` sends them (nearly every hit a new /24 and place).
 
     python bench/writer_batch.py [--db sqlite,postgres] [--one-email 4000] [--batch 50]
 """
@@ -83,6 +85,9 @@ def _records(tokens, n: int, case: str, seed: int = 7) -> list[dict]:
         if case == "spread":
             token, ip = rng.choice(tokens), f"81.2.{rng.randrange(256)}.{rng.randrange(1, 255)}"
             agent = rng.choice(h.UAS)
+        elif case == "wide":  # as pixel_throughput.py's wrk script sends: nearly every hit a new /24
+            token, agent = rng.choice(tokens), rng.choice(h.UAS)
+            ip = f"{rng.choice((23, 81, 151, 185))}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
         elif case == "one email":
             token, ip, agent = tokens[0], f"81.2.69.{i % 250}", f"{h.UAS[i % len(h.UAS)]} burst/{i}"
         else:
@@ -92,12 +97,19 @@ def _records(tokens, n: int, case: str, seed: int = 7) -> list[dict]:
     return out
 
 
+PROFILE = None
+
+
 def measure(app, records: list[dict], batch: int) -> tuple[int, float, float]:
     from server.hitpath.drain import ingest
 
     with app.app_context():
         started, cpu = time.perf_counter(), time.process_time()
+        if PROFILE is not None:
+            PROFILE.enable()
         stored = sum(ingest(records[i:i + batch]) for i in range(0, len(records), batch))
+        if PROFILE is not None:
+            PROFILE.disable()
         return stored, time.perf_counter() - started, time.process_time() - cpu
 
 
@@ -108,7 +120,8 @@ def run(kind: str, args) -> list[str]:
             app = _app(kind, Path(tmp), pg_url)
             tokens = _emails(app, args.emails)
             cases = [("spread", args.spread, 500), ("one email", args.one_email, args.batch),
-                     ("one email", args.one_email, 500), ("one source", args.one_source, args.batch)]
+                     ("one email", args.one_email, 500), ("one source", args.one_source, args.batch),
+                     ("wide", args.wide, 500)]
             for i, (case, n, batch) in enumerate(cases):
                 if not n:
                     continue
@@ -136,12 +149,22 @@ def main(argv=None) -> int:
     p.add_argument("--spread", type=int, default=3000)
     p.add_argument("--one-email", type=int, default=4000)
     p.add_argument("--one-source", type=int, default=2000)
+    p.add_argument("--wide", type=int, default=0,
+                   help="hits on the emails with addresses spread over the public space (as end to end), batches of 500")
+    p.add_argument("--profile", help="cProfile (CPU time) the runs into this file")
     p.add_argument("--batch", type=int, default=50, help="batch size for the one-email cases")
     args = p.parse_args(argv)
+    global PROFILE
+    if args.profile:
+        import cProfile
+
+        PROFILE = cProfile.Profile(time.process_time)
     print(f"The writer alone (server.hitpath.drain.ingest in this process); {h.load()}", flush=True)
     lines = []
     for kind in args.db.split(","):
         lines += run(kind.strip(), args)
+    if PROFILE is not None:
+        PROFILE.dump_stats(args.profile)
     print("\n".join(f"SUMMARY | writer {line.strip()}" for line in lines))
     return 0
 

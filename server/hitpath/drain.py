@@ -37,11 +37,48 @@ from ..causes import describe
 from ..extensions import db
 from ..models import Event, Link, Message, Org, User
 from . import history as history_mod
-from . import record
+from . import ids, record
 from .addresses import parse_address
 from .verdicts import Hit, Running
 
 log = logging.getLogger(__name__)
+
+
+_M, _L, _U, _O, _E = (Message.__table__.c, Link.__table__.c, User.__table__.c, Org.__table__.c,
+                      Event.__table__.c)
+
+
+@ids.statement
+def _opens_of(d):
+    return sa.select(_M.pixel_token, _M.id, _M.user_id).where(ids.one_of(_M.pixel_token, "tokens", d))
+
+
+@ids.statement
+def _clicks_of(d):
+    return (sa.select(_L.token, _M.id, _M.user_id, _L.id, _L.url).join_from(Link.__table__, Message.__table__,
+                                                                           _M.id == _L.message_id)
+            .where(ids.one_of(_L.token, "tokens", d)))
+
+
+@ids.statement
+def _offices_of(d):
+    return (sa.select(_U.id, _O.office_ranges).join_from(User.__table__, Org.__table__, _O.id == _U.org_id)
+            .where(ids.one_of(_U.id, "ids", d)))
+
+
+@ids.statement
+def _known_of(d):
+    return sa.select(_E.hit_id).where(ids.one_of(_E.hit_id, "ids", d))
+
+
+@ids.statement
+def _counts_of(d):
+    return sa.select(_E.message_id, sa.func.count()).where(ids.one_of(_E.message_id, "ids", d)).group_by(_E.message_id)
+
+
+@ids.statement
+def _revs_of(d):
+    return sa.select(_M.id, _M.history_rev).where(ids.one_of(_M.id, "ids", d))
 
 
 def _targets(records: list[dict]):
@@ -49,19 +86,19 @@ def _targets(records: list[dict]):
     pixel_tokens = {r["token"] for r in records if r["kind"] == "open"}
     link_tokens = {r["token"] for r in records if r["kind"] == "click"}
     opens, clicks = {}, {}
+    d = ids.dialect_name(db.session)
     if pixel_tokens:
         opens = {t: (mid, uid, None, None) for t, mid, uid in db.session.execute(
-            sa.select(Message.pixel_token, Message.id, Message.user_id).where(Message.pixel_token.in_(pixel_tokens)))}
+            _opens_of(d), {"tokens": ids.values(sorted(pixel_tokens), d)})}
     if link_tokens:
         clicks = {t: (mid, uid, lid, url) for t, mid, uid, lid, url in db.session.execute(
-            sa.select(Link.token, Message.id, Message.user_id, Link.id, Link.url)
-            .join(Message, Message.id == Link.message_id).where(Link.token.in_(link_tokens)))}
+            _clicks_of(d), {"tokens": ids.values(sorted(link_tokens), d)})}
     return opens, clicks
 
 
 def _office_ranges(user_ids) -> dict[int, tuple]:
-    return {uid: tuple(r or ()) for uid, r in db.session.execute(
-        sa.select(User.id, Org.office_ranges).join(Org, Org.id == User.org_id).where(User.id.in_(user_ids)))}
+    d = ids.dialect_name(db.session)
+    return {uid: tuple(r or ()) for uid, r in db.session.execute(_offices_of(d), {"ids": ids.values(sorted(user_ids), d)})}
 
 
 def _observe(record_: dict, target, svc, offices) -> tuple[Hit, record.NewHit, tuple]:
@@ -106,8 +143,8 @@ def ingest(records: list[dict], shard: tuple[int, int] = (0, 1)) -> int:
         if not records:
             db.session.rollback()
             return 0
-    ids = [r["hit_id"] for r in records]
-    known = set(db.session.execute(sa.select(Event.hit_id).where(Event.hit_id.in_(ids))).scalars())
+    d = ids.dialect_name(db.session)
+    known = set(db.session.execute(_known_of(d), {"ids": ids.values([r["hit_id"] for r in records], d)}).scalars())
     fresh = [r for r in records if r["hit_id"] not in known]
     if not fresh:
         db.session.rollback()
@@ -173,20 +210,21 @@ def settle(by_message: dict[int, list], keep: bool = True) -> record.Changes:
     return _settle(by_message, keep, history_mod.lock(by_message))
 
 
-def _counts(ids) -> dict[int, int]:
-    return dict(db.session.execute(sa.select(Event.message_id, sa.func.count()).where(Event.message_id.in_(ids))
-                                   .group_by(Event.message_id)).all())
+def _counts(message_ids) -> dict[int, int]:
+    d = ids.dialect_name(db.session)
+    return dict(db.session.execute(_counts_of(d), {"ids": ids.values(message_ids, d)}).all())
 
 
 def _settle_then_check(by_message: dict[int, list]) -> record.Changes | None:
-    ids = sorted(by_message)
+    message_ids = sorted(by_message)
+    d = ids.dialect_name(db.session)
     expected = {mid: rev + 1 for mid, rev in db.session.execute(
-        sa.select(Message.id, Message.history_rev).where(Message.id.in_(ids))).all()}
-    counts = _counts(ids)
+        _revs_of(d), {"ids": ids.values(message_ids, d)}).all()}
+    counts = _counts(message_ids)
     changes = _settle(by_message, True, expected, write=False)
     db.session.rollback()  # the read snapshot ends; nothing was written
     revs = history_mod.lock(by_message)
-    if revs == expected and _counts(ids) == counts:
+    if revs == expected and _counts(message_ids) == counts:
         _write(changes)
         return changes
     db.session.rollback()  # someone settled one of these emails meanwhile: again, under the lock

@@ -30,8 +30,69 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Event, Link, Message, Org, SelfView, SenderAddress, User
+from . import ids as ids_mod
 from .rules import Network
 from .verdicts import Context, Hit, Running
+
+_M, _E, _U, _O, _L = (Message.__table__.c, Event.__table__.c, User.__table__.c, Org.__table__.c, Link.__table__.c)
+_SA, _SV = SenderAddress.__table__.c, SelfView.__table__.c
+one_of, statement = ids_mod.one_of, ids_mod.statement
+
+
+@statement
+def _lock_rows(d):
+    return sa.select(_M.id).where(one_of(_M.id, "ids", d)).order_by(_M.id).with_for_update()
+
+
+@statement
+def _bump(d):
+    return Message.__table__.update().where(one_of(_M.id, "ids", d)).values(history_rev=_M.history_rev + 1)
+
+
+@statement
+def _revs(d):
+    return sa.select(_M.id, _M.history_rev).where(one_of(_M.id, "ids", d))
+
+
+@statement
+def _counts(d):
+    return sa.select(_E.message_id, sa.func.count()).where(one_of(_E.message_id, "ids", d)).group_by(_E.message_id)
+
+
+@statement
+def _messages(d):
+    return sa.select(_M.id, _M.user_id, _M.thread_id, _M.sent_at, _M.external).where(one_of(_M.id, "ids", d))
+
+
+@statement
+def _ranges(d):
+    return (sa.select(_U.id, _O.office_ranges).join_from(User.__table__, Org.__table__, _O.id == _U.org_id)
+            .where(one_of(_U.id, "ids", d)))
+
+
+@statement
+def _addresses(d):
+    return sa.select(_SA.user_id, _SA.ip_hash, _SA.last_seen).where(one_of(_SA.user_id, "ids", d))
+
+
+@statement
+def _views(d):
+    # in order: two loads of the same views are equal contexts
+    return sa.select(_SV.thread_id, _SV.at).where(one_of(_SV.thread_id, "ids", d)).order_by(_SV.at)
+
+
+@statement
+def _hits(d):
+    return (sa.select(_E.id, _E.message_id, _E.hit_id, _E.kind, _E.method, _E.at, _E.verdict, _E.reason, _E.country,
+                      _E.region, _E.city, _E.device, _E.user_agent, _E.ip_hash, _E.source_hash, _E.implied, _E.facts,
+                      _L.url)
+            .select_from(Event.__table__).outerjoin(Link.__table__, _L.id == _E.link_id)
+            .where(one_of(_E.message_id, "ids", d)))
+
+
+def _run(stmt, values):
+    d = ids_mod.dialect_name(db.session)
+    return db.session.execute(stmt(d), {"ids": ids_mod.values(values, d)})
 
 
 @dataclass
@@ -76,12 +137,11 @@ def lock(message_ids: Iterable[int]) -> dict[int, int]:
     if not ids:
         return {}
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.select(Message.id).where(Message.id.in_(ids)).order_by(Message.id).with_for_update())
+        _run(_lock_rows, ids).all()
     # SQLite: this is the transaction's first write, which waits for the one write lock;
     # reads after it see everything committed before (WAL takes the snapshot then).
-    db.session.execute(sa.update(Message).where(Message.id.in_(ids)).values(history_rev=Message.history_rev + 1)
-                       .execution_options(synchronize_session=False))
-    return dict(db.session.execute(sa.select(Message.id, Message.history_rev).where(Message.id.in_(ids))).all())
+    _run(_bump, ids)
+    return dict(_run(_revs, ids).all())
 
 
 @dataclass
@@ -117,9 +177,7 @@ class Memory:
                 if kept.rev == revs.get(mid, 0) - 1:
                     found[mid] = kept
         if found:
-            counts = dict(db.session.execute(
-                sa.select(Event.message_id, sa.func.count()).where(Event.message_id.in_(list(found)))
-                .group_by(Event.message_id)).all())
+            counts = dict(_run(_counts, sorted(found)).all())
             found = {mid: k for mid, k in found.items() if counts.get(mid, 0) == k.count}
         return found
 
@@ -157,22 +215,15 @@ def contexts(message_ids: Iterable[int], cfg) -> dict[int, History]:
     ids = sorted(set(message_ids))
     if not ids:
         return {}
-    messages = db.session.execute(
-        sa.select(Message.id, Message.user_id, Message.thread_id, Message.sent_at, Message.external)
-        .where(Message.id.in_(ids))).all()
-    users = {m.user_id for m in messages}
-    threads = {m.thread_id for m in messages}
-    ranges = {uid: tuple(r or ()) for uid, r in db.session.execute(
-        sa.select(User.id, Org.office_ranges).join(Org, Org.id == User.org_id).where(User.id.in_(users)))}
+    messages = _run(_messages, ids).all()
+    users = sorted({m.user_id for m in messages})
+    threads = sorted({m.thread_id for m in messages})
+    ranges = {uid: tuple(r or ()) for uid, r in _run(_ranges, users)}
     addresses: dict[int, dict[str, datetime]] = {}
-    for uid, ip_hash, seen in db.session.execute(
-            sa.select(SenderAddress.user_id, SenderAddress.ip_hash, SenderAddress.last_seen)
-            .where(SenderAddress.user_id.in_(users))):
+    for uid, ip_hash, seen in _run(_addresses, users):
         addresses.setdefault(uid, {})[ip_hash] = seen
     views: dict[int, list[datetime]] = {}
-    for thread_id, at in db.session.execute(
-            sa.select(SelfView.thread_id, SelfView.at).where(SelfView.thread_id.in_(threads))
-            .order_by(SelfView.at)):  # in order: two loads of the same views are equal contexts
+    for thread_id, at in _run(_views, threads):
         views.setdefault(thread_id, []).append(at)
     out: dict[int, History] = {}
     for m in messages:
@@ -190,13 +241,7 @@ def load_hits(out: dict[int, History]) -> dict[int, History]:
     ids = sorted(out)
     if not ids:
         return out
-    E = Event.__table__.c
-    rows = db.session.execute(
-        sa.select(E.id, E.message_id, E.hit_id, E.kind, E.method, E.at, E.verdict, E.reason, E.country, E.region,
-                  E.city, E.device, E.user_agent, E.ip_hash, E.source_hash, E.implied, E.facts, Link.url)
-        .outerjoin(Link, Link.id == E.link_id)
-        .where(E.message_id.in_(ids)))
-    for r in rows:
+    for r in _run(_hits, ids):
         h = out[r.message_id]
         stored = Stored(r.id, r.verdict, r.reason, r.country, r.region, r.city, r.device)
         key = r.hit_id or f"event-{r.id}"

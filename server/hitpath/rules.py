@@ -126,34 +126,46 @@ def parse_ip(text: str) -> Optional[IPAddress]:
     return parse_address(text)
 
 
-def _special_v4_blocks() -> Optional[frozenset]:
-    """The /24s (address >> 8) that hold a special-purpose range narrower than a /24
-    (``192.0.0.0/29``, ``255.255.255.255/32``...), from ``ipaddress``'s own tables;
-    None when those tables cannot be read (then nothing is shared, see ``is_global``)."""
-    found, seen = set(), 0
+def _special_v4_blocks(prefix: int = 24) -> Optional[frozenset]:
+    """The blocks of ``prefix`` bits (address >> (32 - prefix)) that hold a
+    special-purpose range narrower than the block (``192.0.0.0/29``,
+    ``255.255.255.255/32``...), from ``ipaddress``'s own tables; None when those tables
+    cannot be read (then nothing is shared, see ``is_global``)."""
+    found, seen, shift = set(), 0, 32 - prefix
     for value in vars(getattr(ipaddress, "_IPv4Constants", object)).values():
         for item in value if isinstance(value, (list, tuple)) else (value,):
             if isinstance(item, ipaddress.IPv4Address):
                 item = ipaddress.IPv4Network(item)
             if isinstance(item, ipaddress.IPv4Network):
                 seen += 1
-                if item.prefixlen > 24:
-                    found.update(range(int(item.network_address) >> 8, (int(item.broadcast_address) >> 8) + 1))
+                if item.prefixlen > prefix:
+                    found.update(range(int(item.network_address) >> shift, (int(item.broadcast_address) >> shift) + 1))
     return frozenset(found) if seen else None
 
 
-_SPECIAL_V4 = _special_v4_blocks()
+_SPECIAL_V4 = _special_v4_blocks(24)
+_SPECIAL_V4_16 = _special_v4_blocks(16)
 _GLOBAL_V4: dict[int, bool] = {}  # /24 -> is_global of every address in it
+_GLOBAL_V4_16: dict[int, bool] = {}  # /16 -> the same, for the /16s no narrower special range is in
 
 
 def is_global(ip: IPAddress) -> bool:
-    """``ip.is_global``, shared by the addresses of an IPv4 /24 (``is_global`` tests the
-    address against a dozen special-purpose networks; all of them but those in
-    ``_SPECIAL_V4``'s /24s are /24 or wider, so every address of any other /24 gets the
-    same answer)."""
-    if ip.version != 4 or _SPECIAL_V4 is None:
+    """``ip.is_global``, shared by the addresses of an IPv4 /16 or /24 (``is_global``
+    tests the address against a dozen special-purpose networks: a block that none of
+    them narrower than the block is in gets one answer for all its addresses; so most
+    /16s are asked once, the /24s of the others once each except the few /24s holding
+    a narrower range: ``_SPECIAL_V4``). Readers' addresses are spread over the whole
+    public space: a /24 each would be asked again for nearly every hit."""
+    if ip.version != 4 or _SPECIAL_V4 is None or _SPECIAL_V4_16 is None:
         return ip.is_global
-    block = int(ip) >> 8
+    value = int(ip)
+    wide = value >> 16
+    if wide not in _SPECIAL_V4_16:
+        found = _GLOBAL_V4_16.get(wide)
+        if found is None:
+            found = _GLOBAL_V4_16[wide] = ip.is_global
+        return found
+    block = value >> 8
     if block in _SPECIAL_V4:
         return ip.is_global
     found = _GLOBAL_V4.get(block)

@@ -11,7 +11,8 @@ import server.hitpath
 HERE = Path(server.hitpath.__file__).parent
 # Top to bottom. drain calls history, verdicts and record in that order; record reads
 # the values history and verdicts made, so in the import order it sits above them.
-ORDER = ["answer", "sender", "reclassify", "spool", "drain", "record", "history", "verdicts", "rules", "addresses"]
+ORDER = ["answer", "sender", "reclassify", "spool", "drain", "record", "history", "ids", "verdicts", "rules",
+         "addresses"]
 PURE = {"verdicts", "rules", "addresses"}
 IO_MODULES = {"flask", "sqlalchemy", "server.extensions", "server.models", "server.services"}
 

@@ -699,10 +699,11 @@ def test_running_decisions_re_word_the_duplicates_of_a_download_a_later_click_co
 
 
 def test_is_global_shared_by_a_slash_24_is_ipaddress_own_answer():
-    """The writer asks ``is_global`` once per IPv4 /24 (rules.is_global): for every
+    """The writer asks ``is_global`` once per IPv4 /16 or /24 (rules.is_global): for every
     address of the /24s around the special-purpose ranges (the narrow ones included:
-    192.0.0.0/29, 192.0.0.170/31, 255.255.255.255/32) and random ones, whichever
-    address of its /24 came first, the answer is ``ipaddress``'s."""
+    192.0.0.0/29, 192.0.0.170/31, 255.255.255.255/32), addresses all over the /16s
+    holding a range narrower than a /16 and their neighbours, and random ones,
+    whichever address of its block came first, the answer is ``ipaddress``'s."""
     import ipaddress as ip_mod
     import random as random_mod
 
@@ -715,7 +716,12 @@ def test_is_global_shared_by_a_slash_24_is_ipaddress_own_answer():
               "255.255.255.0/24", "81.2.69.0/24"]
     addresses = [a for b in blocks for a in ip_mod.ip_network(b)]
     addresses += [ip_mod.IPv4Address(rng.getrandbits(32)) for _ in range(20_000)]
+    for wide in sorted(rules_mod._SPECIAL_V4_16):
+        for block in (wide - 1, wide, wide + 1):
+            if 0 <= block < 1 << 16:
+                addresses += [ip_mod.IPv4Address(block << 16 | rng.getrandbits(16)) for _ in range(100)]
     for order in (addresses, addresses[::-1], rng.sample(addresses, len(addresses))):
         rules_mod._GLOBAL_V4.clear()
+        rules_mod._GLOBAL_V4_16.clear()
         assert [rules_mod.is_global(a) for a in order] == [a.is_global for a in order]
-    assert rules_mod._SPECIAL_V4  # ipaddress's tables were read: the /24s are shared
+    assert rules_mod._SPECIAL_V4 and rules_mod._SPECIAL_V4_16  # ipaddress's tables were read: blocks are shared
