@@ -259,6 +259,8 @@ def _insert(rows: list[dict]) -> list[int]:
     dialect = db.session.get_bind().dialect
     if dialect.name == "postgresql" and len(rows) >= COPY_FROM:
         return _copy(rows, dialect)
+    if dialect.name == "sqlite" and len(rows) >= COPY_FROM:
+        return _sqlite_many(rows, dialect)
     if getattr(dialect, "use_insertmanyvalues", False) and dialect.insert_returning:
         ids = db.session.execute(sa.insert(E).returning(E.c.id), rows).scalars().all()
         if len(ids) == len(rows):
@@ -267,6 +269,21 @@ def _insert(rows: list[dict]) -> list[int]:
 
 
 COPY_FROM = 20  # rows: below this a multi-row INSERT is as quick
+
+
+def _sqlite_many(rows: list[dict], dialect) -> list[int]:
+    """SQLite: the rows as plain tuples in one prepared ``executemany``, with the ids
+    SQLite would give them (the table has no AUTOINCREMENT: the next id is the
+    highest plus one; the caller holds the one write lock). SQLAlchemy's multi-row
+    INSERT ... RETURNING built the parameters of every row of every batch again."""
+    ids = _new_ids(len(rows))
+    names = list(rows[0])
+    binds = [E.c[n].type._cached_bind_processor(dialect) for n in names]
+    sql = f"INSERT INTO events (id, {', '.join(names)}) VALUES ({', '.join(['?'] * (len(names) + 1))})"
+    params = [(event_id, *[v if b is None else b(v) for b, v in zip(binds, (row[n] for n in names))])
+              for row, event_id in zip(rows, ids)]
+    db.session.connection().exec_driver_sql(sql, params)
+    return ids
 
 
 def _new_ids(n: int) -> list[int]:

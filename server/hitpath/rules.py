@@ -184,6 +184,24 @@ def network_of(ip: Optional[IPAddress]) -> Optional[str]:
     return f"{type(ip)(masked)}/{keep}"
 
 
+def _kept_network(network: str) -> Optional[tuple[int, int, int]]:
+    """(version, network address as an int, prefix length) of a stored network
+    ("81.2.69.0/24"), as ``ipaddress.ip_network`` reads it (None where it raises): the
+    kept networks are written by ``network_of``, so the quick path reads nearly all."""
+    address, slash, length = network.partition("/")
+    ip = parse_address(address) if slash and length.isdigit() and length[0] != "0" else None
+    if ip is not None and str(ip) == address:
+        bits, prefixlen = (32 if ip.version == 4 else 128), int(length)
+        value = int(ip)
+        if prefixlen <= bits and not value & ((1 << (bits - prefixlen)) - 1):
+            return ip.version, value, prefixlen
+    try:
+        net = ipaddress.ip_network(network)
+    except ValueError:
+        return None
+    return net.version, int(net.network_address), net.prefixlen
+
+
 @lru_cache(maxsize=1024)
 def parse_networks(cidrs: tuple[str, ...]) -> tuple[IPNetwork, ...]:
     """CIDR strings (an org's office ranges) as networks; unreadable ones are skipped
@@ -306,12 +324,12 @@ class Rules:
             if entry is not None:
                 found.setdefault(group, entry)
         if network:
-            try:
-                net = ipaddress.ip_network(network)
-            except ValueError:
+            kept = _kept_network(network)
+            if kept is None:
                 return found
-            table = self._v4 if net.version == 4 else self._v6
-            for group, entry in table.lookup(int(net.network_address), net.prefixlen).items():
+            version, value, prefixlen = kept
+            table = self._v4 if version == 4 else self._v6
+            for group, entry in table.lookup(value, prefixlen).items():
                 found.setdefault(group, entry)
         return found
 

@@ -725,3 +725,25 @@ def test_is_global_shared_by_a_slash_24_is_ipaddress_own_answer():
         rules_mod._GLOBAL_V4_16.clear()
         assert [rules_mod.is_global(a) for a in order] == [a.is_global for a in order]
     assert rules_mod._SPECIAL_V4 and rules_mod._SPECIAL_V4_16  # ipaddress's tables were read: blocks are shared
+
+
+def test_a_kept_network_is_read_as_ipaddress_reads_it():
+    """``rules._kept_network`` (the stored /24 or /48 read back for ``network_ranges``)
+    gives what ``ipaddress.ip_network`` gives, None where it raises."""
+    import ipaddress as ip_mod
+    import random as random_mod
+
+    from server.hitpath.rules import _kept_network, network_of
+
+    rng = random_mod.Random(48)
+    cases = ["81.2.69.0/24", "81.2.69.1/24", "81.2.69.0/33", "81.2.69.0/024", "2001:db8::/48", "2001:DB8::/48",
+             "::ffff:1.2.3.0/120", "x", "1.2.3.0/", "1.2.3.0/0", "0.0.0.0/0", "::/0", "1.2.3.0/ 24", " 1.2.3.0/24"]
+    cases += [network_of(ip_mod.IPv4Address(rng.getrandbits(32))) for _ in range(2000)]
+    cases += [network_of(ip_mod.IPv6Address(rng.getrandbits(128))) for _ in range(2000)]
+    for case in cases:
+        try:
+            net = ip_mod.ip_network(case)
+            want = (net.version, int(net.network_address), net.prefixlen)
+        except ValueError:
+            want = None
+        assert _kept_network(case) == want, case
