@@ -30,12 +30,35 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.harness import PY, ROOT, descendants, load, memory_of, spawn, stop, wait_http  # noqa: E402
 from tests.live_server import free_port  # noqa: E402
 
-JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"  # Debian's libjemalloc2
+JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"  # Debian's libjemalloc2: replaces glibc's malloc
+# (Python's); granian's Rust code allocates from its own bundled jemalloc 5.3 whatever is
+# preloaded, configured by this variable (tikv-jemallocator's prefixed MALLOC_CONF):
+RJEM = "_RJEM_MALLOC_CONF"
 
 BARE_APP = '''
 import asyncio
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 HEADERS = [("content-type", "text/event-stream"), ("cache-control", "no-cache")]
+if os.environ.get("BARE_HEADERS") == "engage":  # server/stream_hub.py STREAM_HEADERS
+    HEADERS = [
+        ("Content-Type", "text/event-stream; charset=utf-8"), ("Cache-Control", "no-cache, no-store"),
+        ("X-Accel-Buffering", "no"), ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"),
+        ("X-Frame-Options", "DENY"), ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+        ("Cross-Origin-Resource-Policy", "cross-origin"),
+    ]
+HOP = os.environ.get("BARE_HOP", "")  # "pool": each open waits for a thread pool, as Engage's open does
+POOL = ThreadPoolExecutor(max_workers=int(os.environ.get("BARE_POOL_THREADS", "4")))
+
+
+def transient():
+    # an open's short-lived allocations (Engage's: a query and its ORM objects), small and large
+    rows = [{"id": i, "name": "x" * (i % 64), "tags": list(range(i % 8))} for i in range(300)]
+    blob = json.dumps(rows).encode() + bytes(20000)
+    return len(blob)
+
 
 async def app(scope, proto):
     if scope.proto != "http":
@@ -43,6 +66,10 @@ async def app(scope, proto):
     if scope.path == "/healthz":
         proto.response_bytes(200, [("content-type", "text/plain")], b"ok")
         return
+    if HOP == "pool":
+        await asyncio.get_running_loop().run_in_executor(POOL, transient)
+    elif HOP == "loop":
+        transient()
     transport = proto.response_stream(200, HEADERS)
     await transport.send_bytes(b"retry: 2000\\n: connected\\n\\n")
     await asyncio.get_running_loop().create_future()  # held until the server stops
@@ -58,13 +85,24 @@ VARIANTS = [
     ("bare, 8192 + --task-impl rust", "bare", ["--http1-buffer-size", "8192", "--task-impl", "rust"], {}),
     ("bare, 8192 + MALLOC_ARENA_MAX=1", "bare", ["--http1-buffer-size", "8192"], {"MALLOC_ARENA_MAX": "1"}),
     ("bare, 8192 + jemalloc", "bare", ["--http1-buffer-size", "8192"], {"LD_PRELOAD": JEMALLOC}),
-    ("engage, as engage serve", "engage", [], {}),
+    ("bare, 8192 + Engage's response headers", "bare", ["--http1-buffer-size", "8192"], {"BARE_HEADERS": "engage"}),
+    ("bare, 8192 + a 4-thread pool hop per open", "bare", ["--http1-buffer-size", "8192"], {"BARE_HOP": "pool"}),
+    ("bare, 8192 + the same work on the loop", "bare", ["--http1-buffer-size", "8192"], {"BARE_HOP": "loop"}),
+    ("bare, 8192 + headers + pool hop", "bare", ["--http1-buffer-size", "8192"],
+     {"BARE_HEADERS": "engage", "BARE_HOP": "pool"}),
+    ("engage, as engage serve (granian's jemalloc dirty_decay_ms:1000)", "engage", [], {}),
     ("engage + --loop uvloop", "engage", ["--loop", "uvloop"], {}),
     ("engage + --runtime-mode st", "engage", ["--runtime-mode", "st"], {}),
     ("engage + MALLOC_ARENA_MAX=1", "engage", [], {"MALLOC_ARENA_MAX": "1"}),
     ("engage + MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=131072", "engage", [],
      {"MALLOC_ARENA_MAX": "2", "MALLOC_TRIM_THRESHOLD_": "131072"}),
     ("engage + jemalloc", "engage", [], {"LD_PRELOAD": JEMALLOC}),
+    # The opens' refusals (503 past ENGAGE_STREAM_OPENS_IN_FLIGHT, retried 1 s later by
+    # this client) against none, and what granian's allocator keeps of them:
+    ("engage, no cap on opens in flight (nothing refused)", "engage", [], {"ENGAGE_STREAM_OPENS_IN_FLIGHT": "100000"}),
+    ("engage + granian's jemalloc dirty_decay_ms:0", "engage", [], {RJEM: "dirty_decay_ms:0,muzzy_decay_ms:0"}),
+    ("engage + granian's jemalloc dirty_decay_ms:10", "engage", [], {RJEM: "dirty_decay_ms:10"}),
+    ("engage + jemalloc's default decay, 10 s (before this session)", "engage", [], {RJEM: "dirty_decay_ms:10000"}),
 ]
 
 
@@ -129,9 +167,10 @@ def measure(name: str, app: str, opts: list[str], extra: dict, n: int, engage_en
             target, cwd = "bare_streams:app", Path(tmp)
             headers = ["Accept: text/event-stream\r\n"] * n
         else:
-            from server.cli import web_command
+            from server.cli import GRANIAN_MALLOC_CONF, web_command
 
             env = {**engage_env, "ENGAGE_WSGI_THREADS": "32", "ENGAGE_BACKGROUND_THREADS": "0"}
+            env.setdefault(*GRANIAN_MALLOC_CONF)  # as engage serve sets it
             cmd = web_command("127.0.0.1", port, 1, 32)
             target, cwd = None, ROOT
             headers = [f"Authorization: Bearer {tokens[i % len(tokens)]}\r\n" for i in range(n)]

@@ -206,6 +206,24 @@ def web_command(host: str, port: int, workers: int, threads: int) -> list[str]:
             "--http1-buffer-size", "8192", "server.rsgi:app"]
 
 
+# granian's Rust side (hyper's connections, buffers) allocates from the jemalloc granian
+# bundles, configured by this variable (tikv-jemallocator's prefixed MALLOC_CONF). By
+# default jemalloc keeps freed pages for 10 s and, without a background thread, only
+# counts that time while the worker allocates: after a storm of stream opens (the
+# refused ones retried) an idle worker kept ~7 KB a held stream of freed pages. 1 s
+# gives ~3.5 KB of it back at no measured cost to the pixel; 0 gives all of it back but
+# cost ~15% more CPU per pixel on new connections (bench/README.md, issue 12's fifth
+# session). An operator's own value is kept.
+GRANIAN_MALLOC_CONF = ("_RJEM_MALLOC_CONF", "dirty_decay_ms:1000")
+
+
+def web_environment(base: dict, threads: int) -> dict:
+    """The environment of `engage serve`'s web workers."""
+    name, default = GRANIAN_MALLOC_CONF
+    return {name: default, **base, "ENGAGE_WSGI_THREADS": str(threads), "ENGAGE_EXPECT_WRITER": "1",
+            "ENGAGE_BACKGROUND_THREADS": "0", "ENGAGE_WARM_LINKS": "1", "ENGAGE_WRITER_SHARD": "0/1"}
+
+
 def metrics_dir(instance_path: str) -> str:
     """A fresh folder for the processes' metric files (prometheus_client's multiprocess
     mode): counters start from zero with each `engage serve`."""
@@ -263,10 +281,7 @@ def serve(host, port, workers, threads):
                                      "ENGAGE_WRITER_SHARD": f"{index}/{count}"})
 
     writers = [start_writer(i) for i in range(count)]
-    web = subprocess.Popen(web_command(host, port, workers, threads),
-                           env={**base, "ENGAGE_WSGI_THREADS": str(threads), "ENGAGE_EXPECT_WRITER": "1",
-                                "ENGAGE_BACKGROUND_THREADS": "0", "ENGAGE_WARM_LINKS": "1",
-                                "ENGAGE_WRITER_SHARD": "0/1"})
+    web = subprocess.Popen(web_command(host, port, workers, threads), env=web_environment(base, threads))
     stopping = threading.Event()
 
     def stop(*_):

@@ -39,3 +39,26 @@ def test_cli_refuses_bad_input_clearly(app):
     assert r.exit_code != 0 and "8 characters" in r.output
     r = runner.invoke(args=["token", "ghost@y.example"])
     assert r.exit_code != 0 and "No user" in r.output
+
+
+def test_serve_s_web_workers_give_freed_memory_back_sooner_unless_the_operator_chose():
+    """`engage serve` sets granian's allocator to return freed pages after 1 s (held
+    streams cost less after a storm of opens); an operator's own setting is kept."""
+    from server.cli import web_environment
+
+    env = web_environment({"PATH": "/usr/bin"}, 32)
+    assert env["_RJEM_MALLOC_CONF"] == "dirty_decay_ms:1000"
+    assert env["PATH"] == "/usr/bin" and env["ENGAGE_WSGI_THREADS"] == "32"
+    assert env["ENGAGE_BACKGROUND_THREADS"] == "0"
+    assert web_environment({"_RJEM_MALLOC_CONF": "dirty_decay_ms:0"}, 8)["_RJEM_MALLOC_CONF"] == "dirty_decay_ms:0"
+
+
+def test_the_granian_engage_serve_runs_reads_that_allocator_setting():
+    """The variable is the one granian's bundled jemalloc reads (a granian built with
+    another allocator would silently ignore it): jemalloc echoes its settings."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", "import granian._granian"], capture_output=True, text=True,
+                         env={"_RJEM_MALLOC_CONF": "dirty_decay_ms:1000,stats_print:true"}, timeout=60)
+    assert "opt.dirty_decay_ms: 1000" in out.stderr
