@@ -80,7 +80,10 @@ class Variant:
             cmd[-1] = "bare_rsgi:wsgi_app" if "--interface" in self.granian else "bare_rsgi:app"
             env.update(BARE_STEP=self.step or "gif", BARE_SPOOL_DIR=str(site.dir / "spool"),
                        PYTHONPATH=f"{h.ROOT / 'bench'}:{h.ROOT}")
-        proc = h.spawn(cmd, env=env, log=site.dir / "server.log")
+        cwd = Path(env.pop("CWD", h.ROOT))  # CWD=/other/checkout: that checkout's server code
+        if cwd != h.ROOT:
+            env["PYTHONPATH"] = env.get("PYTHONPATH", str(h.ROOT)).replace(str(h.ROOT), str(cwd))
+        proc = h.spawn(cmd, env=env, log=site.dir / "server.log", cwd=cwd)
         self.procs, self.site = [proc], site
         self.url = f"http://127.0.0.1:{port}"
         h.wait_http(self.url + "/p/aaaaaaaaaaaaaaaaaaaa.gif", proc, log=site.dir / "server.log")
