@@ -203,7 +203,28 @@ def web_command(host: str, port: int, workers: int, threads: int) -> list[str]:
             "--backpressure", "32768", "--backlog", "4096",
             # hyper's per-connection buffer: 8 KB (request headers up to 8 KB, as nginx's
             # default) instead of its default, 8 KB less memory per open stream.
-            "--http1-buffer-size", "8192", "server.rsgi:app"]
+            "--http1-buffer-size", "8192",
+            *event_loop_option(), "server.rsgi:app"]
+
+
+def event_loop_option() -> list[str]:
+    """uvloop for the workers' event loop, where it is installed (a dependency except on
+    Windows) and the operator has not chosen one with granian's GRANIAN_LOOP.
+
+    Each pixel crosses threads twice in granian's RSGI worker (granian's thread hands the
+    request to the loop with ``call_soon_threadsafe``; the loop answers), and on a busy
+    machine each crossing waits for the GIL and the scheduler. asyncio's pure-Python loop
+    turns around a request in far more of the GIL's time than uvloop does: engage serve's
+    web workers answered 1.5-1.9x the pixels on uvloop, same run (bench/README.md, issue
+    12, fifth session). Named, not ``auto``: granian's ``auto`` prefers rloop, which its
+    own authors call a work in progress."""
+    if os.environ.get("GRANIAN_LOOP"):
+        return []
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return ["--loop", "asyncio"]
+    return ["--loop", "uvloop"]
 
 
 # granian's Rust side (hyper's connections, buffers) allocates from the jemalloc granian
