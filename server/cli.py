@@ -167,11 +167,27 @@ def writer_command():
     gc.freeze()
     gc.set_threshold(*WRITER_GC_THRESHOLD)
     done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    signal.signal(signal.SIGINT, lambda *_: done.set())
+    signal.signal(signal.SIGTERM, once(done.set))
+    signal.signal(signal.SIGINT, once(done.set))
     click.echo("Engage writer: draining the hit spool into the database")
     done.wait()
     app.extensions["engage"].drainer.close()
+
+
+def once(action):
+    """A stop-signal handler that runs ``action`` the first time only. A stop often
+    delivers two signals (systemd's control-group kill, Ctrl-C, `engage serve`
+    forwarding its own): ``Event.set`` run again from a second signal, on the same
+    thread, while the first still held the event's lock, waited for ever
+    (server/granian_run.py)."""
+    told = []
+
+    def handler(*_):
+        if not told:
+            told.append(True)
+            action()
+
+    return handler
 
 
 WRITER_GC_THRESHOLD = (50_000, 50, 100)
@@ -196,7 +212,7 @@ def raise_open_file_limit() -> int:
 def web_command(host: str, port: int, workers: int, threads: int) -> list[str]:
     """granian serving server.rsgi:app: the live streams on each worker's event loop,
     the pixel inline, the rest of the Flask app on ``threads`` threads per worker."""
-    return [sys.executable, "-m", "granian", "--interface", "rsgi", "--host", host, "--port", str(port),
+    return [sys.executable, "-m", "server.granian_run", "--interface", "rsgi", "--host", host, "--port", str(port),
             "--workers", str(workers), "--no-ws",
             # Every open stream is a request in flight: granian's default (backlog /
             # workers) would refuse new connections past a few hundred streams.
@@ -204,6 +220,9 @@ def web_command(host: str, port: int, workers: int, threads: int) -> list[str]:
             # hyper's per-connection buffer: 8 KB (request headers up to 8 KB, as nginx's
             # default) instead of its default, 8 KB less memory per open stream.
             "--http1-buffer-size", "8192",
+            # A worker that does not stop within 10 s of SIGTERM is killed: the hits it
+            # answered are in the spool already, and a stop must not hang on one.
+            "--workers-kill-timeout", "10",
             *event_loop_option(), "server.rsgi:app"]
 
 
@@ -311,8 +330,8 @@ def serve(host, port, workers, threads):
             if child.poll() is None:
                 child.terminate()
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, once(stop))
+    signal.signal(signal.SIGINT, once(stop))
     # A writer only stores what the workers spooled: when one dies, pixels and links are
     # still answered and spooled, so it is restarted (with backoff if it keeps dying)
     # instead of taking the web workers down with it; its share waits in the spool.

@@ -22,6 +22,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from . import create_app
+from .granian_run import stop_if_told_while_starting
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +156,7 @@ def __getattr__(name: str):
     (a test of EngageRsgi) makes no app and no instance folder."""
     if name != "app":
         raise AttributeError(name)
+    stop_if_told_while_starting()
     global app
     app = EngageRsgi(create_app({"BACKGROUND_THREADS": os.environ.get("ENGAGE_BACKGROUND_THREADS", "1").strip()
                                  .lower() not in ("0", "false", "no", "off")}))

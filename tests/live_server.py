@@ -120,9 +120,9 @@ class LiveServer:
             from server.cli import web_command
 
             return web_command("127.0.0.1", self.port, self.workers, 8)
-        return [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1",
+        return [sys.executable, "-m", "server.granian_run", "--interface", "wsgi", "--host", "127.0.0.1",
                 "--port", str(self.port), "--workers", str(self.workers), "--blocking-threads", "8",
-                "--no-ws", "server.wsgi:app"]
+                "--workers-kill-timeout", "10", "--no-ws", "server.wsgi:app"]
 
     def start(self, timeout: float = 60) -> "LiveServer":
         """Start the server and wait until /healthz answers (stopping it if it never does)."""
