@@ -100,6 +100,11 @@ VARIANTS = [
     # The opens' refusals (503 past ENGAGE_STREAM_OPENS_IN_FLIGHT, retried 1 s later by
     # this client) against none, and what granian's allocator keeps of them:
     ("engage, no cap on opens in flight (nothing refused)", "engage", [], {"ENGAGE_STREAM_OPENS_IN_FLIGHT": "100000"}),
+    # Sixth session: past the cap an open now waits its turn (ENGAGE_STREAM_OPEN_WAIT,
+    # 20 s) instead of being refused at once, as it was before:
+    ("engage, refused at once past the cap (ENGAGE_STREAM_OPEN_WAIT=0, as before)", "engage", [],
+     {"ENGAGE_STREAM_OPEN_WAIT": "0"}),
+    ("engage, waits up to 60 s past the cap", "engage", [], {"ENGAGE_STREAM_OPEN_WAIT": "60"}),
     ("engage + granian's jemalloc dirty_decay_ms:0", "engage", [], {RJEM: "dirty_decay_ms:0,muzzy_decay_ms:0"}),
     ("engage + granian's jemalloc dirty_decay_ms:10", "engage", [], {RJEM: "dirty_decay_ms:10"}),
     ("engage + jemalloc's default decay, 10 s (before this session)", "engage", [], {RJEM: "dirty_decay_ms:10000"}),
@@ -121,6 +126,7 @@ async def hold(port: int, n: int, headers: list[str], writers: list, connected: 
             writer.write(f"GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n{header}\r\n".encode())
             head = await reader.readuntil(b"\r\n\r\n")
             if head.startswith(b"HTTP/1.1 503"):  # the cap on opens in flight: again shortly
+                connected[1] += 1
                 writer.close()
                 await asyncio.sleep(1)
                 continue
@@ -187,7 +193,7 @@ def measure(name: str, app: str, opts: list[str], extra: dict, n: int, engage_en
             [worker] = [p for p in descendants(proc.pid)] or [proc.pid]
             loop = asyncio.new_event_loop()
             writers: list = []
-            connected = [0]
+            connected = [0, 0]  # held, refused
             time.sleep(1)
             before = memory_of(worker)
             points = []
@@ -200,7 +206,7 @@ def measure(name: str, app: str, opts: list[str], extra: dict, n: int, engage_en
             anon = (m2.get("Pss_Anon", 0) - m1.get("Pss_Anon", 0)) / max(1, n2 - n1)
             overall = (m2["Pss"] - before["Pss"]) / max(1, n2)
             print(f"{name:58s} | {n2:5d} held | {slope:5.1f} KB/stream (slope), anon {anon:5.1f} | "
-                  f"{overall:5.1f} KB (all over before) | {load()}", flush=True)
+                  f"{overall:5.1f} KB (all over before) | {connected[1]} opens refused | {load()}", flush=True)
             for w in writers:
                 w.transport.abort()
             loop.run_until_complete(asyncio.sleep(0.2))

@@ -41,6 +41,7 @@ ENV_KEYS = {
     "STREAM_BUFFER_BYTES": ("ENGAGE_STREAM_BUFFER_BYTES", int),
     "STREAMS_PER_LOOP": ("ENGAGE_STREAMS_PER_LOOP", int),
     "STREAM_OPENS_IN_FLIGHT": ("ENGAGE_STREAM_OPENS_IN_FLIGHT", int),
+    "STREAM_OPEN_WAIT_SECONDS": ("ENGAGE_STREAM_OPEN_WAIT", float),
     "EXPECT_WRITER": ("ENGAGE_EXPECT_WRITER", lambda v: v.strip().lower() in ("1", "true", "yes", "on")),
     "WARM_LINKS": ("ENGAGE_WARM_LINKS", lambda v: v.strip().lower() in ("1", "true", "yes", "on")),
     "TOKEN_IDLE_DAYS": ("ENGAGE_TOKEN_IDLE_DAYS", float),
@@ -133,10 +134,12 @@ def default_config(instance_path: str) -> dict:
         "STREAM_BUFFER_BYTES": 64 * 1024,
         "STREAMS_PER_LOOP": 20000,
         # Streams being opened at once per worker (each waits, costing a coroutine, for
-        # its query on one of the hub's 4 open threads); beyond it 503 + Retry-After
-        # sized to the worker's opening pace, so a reconnect storm queues in the
-        # clients and the pixel keeps its loop.
+        # its query on one of the hub's 4 open threads); beyond it an open waits its
+        # turn for up to STREAM_OPEN_WAIT_SECONDS, then 503 + Retry-After sized to the
+        # worker's opening pace, so the rest of a reconnect storm queues in the
+        # clients and the pixel keeps its loop. 0: refuse at once past the cap.
         "STREAM_OPENS_IN_FLIGHT": 64,
+        "STREAM_OPEN_WAIT_SECONDS": 20.0,
         # Spool drainer, retention and CRM delivery threads: on in server processes
         # (server/wsgi.py) and the writer, off for command-line tools and tests.
         "BACKGROUND_THREADS": False,

@@ -29,7 +29,7 @@ import json
 import logging
 import random
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs
 
@@ -125,6 +125,11 @@ class Conn:
             self.task.cancel()  # stuck writing to a client that never reads
 
 
+def _give_up(slot: asyncio.Future) -> None:
+    if not slot.done():
+        slot.set_result(False)
+
+
 class Hub:
     def __init__(self, flask_app, loop, wsgi_pool=None):
         cfg = flask_app.config
@@ -139,6 +144,13 @@ class Hub:
         self.per_loop = int(cfg["STREAMS_PER_LOOP"])
         self.opens_in_flight = int(cfg["STREAM_OPENS_IN_FLIGHT"])
         self.opening = 0  # opens waiting for their query
+        # Opens past the cap wait here for a slot (for at most open_wait seconds) rather
+        # than being refused: a refused open is a connection made, answered and closed,
+        # and made again, and what each leaves in granian's allocator outlived the
+        # storm (bench/README.md, issue 12's sixth session).
+        self.open_wait = float(cfg.get("STREAM_OPEN_WAIT_SECONDS", 20.0))
+        self.open_queue: deque[asyncio.Future] = deque()
+        self.waiting = 0
         self.refused = [0.0, 0]  # [second it counts, opens refused for the cap in it]
         self.opened_since = 0  # opens done since that second began
         self.open_rate = 100.0  # opens per second this worker has managed (smoothed)
@@ -398,6 +410,42 @@ class Hub:
         window = self.refused[1] / max(self.open_rate, 50.0)
         return random.randint(1, int(min(60, max(2, window + 1))))
 
+    async def _open_slot(self) -> bool:
+        """One of the ``opens_in_flight`` slots for this open (``opening`` counts it):
+        at once if one is free, else in turn, for at most ``open_wait`` seconds (a
+        finished open hands its slot to a waiting one, so a free slot means nobody is
+        still waiting). False (refuse it) when the wait ran out, or when the waiting
+        opens would already fill what this worker may hold."""
+        if self.opening < self.opens_in_flight:
+            self.opening += 1
+            return True
+        if self.open_wait <= 0 or self.count + self.opening + self.waiting >= self.per_loop:
+            return False
+        slot = self.loop.create_future()
+        self.open_queue.append(slot)
+        self.waiting += 1
+        expiry = self.loop.call_later(self.open_wait, _give_up, slot)
+        try:
+            return await slot  # True: a finished open handed its slot on
+        except asyncio.CancelledError:  # the client left while it waited
+            if slot.done() and not slot.cancelled() and slot.result():
+                self._release_open_slot()  # handed a slot it will not use
+            raise
+        finally:
+            self.waiting -= 1
+            expiry.cancel()
+            if not self.waiting:
+                self.open_queue.clear()  # only given-up and departed ones are left
+
+    def _release_open_slot(self) -> None:
+        """A finished open's slot: to the longest waiting open, or free."""
+        while self.open_queue:
+            slot = self.open_queue.popleft()
+            if not slot.done():  # (not given up, not left)
+                slot.set_result(True)
+                return
+        self.opening -= 1
+
     async def serve(self, scope, proto) -> None:
         from .api.stream import open_stream
 
@@ -415,14 +463,15 @@ class Hub:
         if self.count >= self.per_loop:
             return await self._refuse(proto, 503, "This server holds all the live streams it can; "
                                       "polling works meanwhile.", cors, retry_after=random.randint(10, 60))
-        if self.opening >= self.opens_in_flight:
+        if not await self._open_slot():
             # A reconnect storm: every open is a query on one of a few threads, and the
-            # loop's share of each open's work competes with the pixel. Past the cap the
-            # storm waits in the clients (Retry-After, jittered, longer the more are
-            # refused at once), not in this loop; nothing here has touched the database.
+            # loop's share of each open's work competes with the pixel. Opens past the
+            # cap wait for a slot, costing a coroutine each; past the wait (or when
+            # this worker could not hold them all) the rest of the storm waits in the
+            # clients (Retry-After, jittered, longer the more are refused at once).
+            # Nothing here has touched the database.
             return await self._refuse(proto, 503, "This server is opening many live streams at once; "
                                       "try again shortly.", cors, retry_after=self.open_retry_after())
-        self.opening += 1
         try:
             user_id, token_id, last_id = await self._db(self.open_pool, open_stream, ticket, token,
                                                         header_last, query_last)
@@ -433,7 +482,7 @@ class Hub:
             return await self._refuse(proto, 503, "The live stream is unavailable; polling works meanwhile.",
                                       cors, retry_after=random.randint(2, 15))
         finally:
-            self.opening -= 1
+            self._release_open_slot()
             self.opened_since += 1
         if len(self.subs.get(user_id, ())) >= self.per_user:
             return await self._refuse(proto, 429, "Too many live streams open for this user; "

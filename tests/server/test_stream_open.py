@@ -1,7 +1,8 @@
 """Opening a live stream, as a reconnect storm sees it: one query per open (token,
 user and resume point together), no sign-in write while the token's last use is
-fresh, and past the per-worker cap on opens in flight a 503 with Retry-After in the
-API's one error shape, refused before any database work."""
+fresh, and past the per-worker cap on opens in flight a wait for a slot (in turn, for a
+while), then a 503 with Retry-After in the API's one error shape, refused before any
+database work."""
 
 from __future__ import annotations
 
@@ -98,6 +99,7 @@ class Recorder:
 
 def test_past_the_opens_in_flight_cap_a_stream_is_refused_with_retry_after_before_any_query(app, ann):
     app.config["STREAM_OPENS_IN_FLIGHT"] = 0
+    app.config["STREAM_OPEN_WAIT_SECONDS"] = 0  # refused at once, not after waiting its turn
 
     async def scenario(hub):
         proto = Recorder()
@@ -138,3 +140,113 @@ def test_the_retry_window_widens_with_the_opens_refused_at_once(app):
         hub.db_pool.shutdown(wait=False)
         loop.close()
     assert max(first) <= 2 and max(later) > 10 and max(later) <= 60
+
+
+class Waiter:
+    """An RSGI protocol stand-in for an open that may be held as a stream."""
+
+    def __init__(self):
+        self.status = None
+        self.streaming = asyncio.Event()
+
+    def response_bytes(self, status, headers, body):
+        self.status, self.headers, self.body = status, dict(headers), body
+
+    def response_stream(self, status, headers):
+        self.status = status
+        self.streaming.set()
+        return self
+
+    async def send_bytes(self, data: bytes) -> None:
+        pass
+
+
+def _slow_opens(hub, release: asyncio.Event):
+    """Every open's query waits for ``release`` (as a slow database in a storm)."""
+    real = hub._db
+
+    async def slow(pool, fn, *args):
+        if fn is open_stream:
+            await release.wait()
+        return await real(pool, fn, *args)
+
+    hub._db = slow
+
+
+def test_past_the_cap_an_open_waits_its_turn_and_is_served_not_refused(app, ann):
+    app.config["STREAM_OPENS_IN_FLIGHT"] = 2
+    app.config["STREAM_OPEN_WAIT_SECONDS"] = 30
+
+    async def scenario(hub):
+        release = asyncio.Event()
+        _slow_opens(hub, release)
+        protos = [Waiter() for _ in range(5)]
+        tasks = [asyncio.ensure_future(hub.serve(Scope(ann.token), p)) for p in protos]
+        for _ in range(20):
+            await asyncio.sleep(0)
+        queued = (hub.opening, hub.waiting, [p.status for p in protos])
+        release.set()
+        await asyncio.wait_for(asyncio.gather(*(p.streaming.wait() for p in protos)), 20)
+        held, opening = hub.count, hub.opening
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return queued, held, opening, [p.status for p in protos]
+
+    with app.app_context():
+        queued, held, opening, statuses = _run(app, scenario)
+    assert queued == (2, 3, [None] * 5)  # two opening, three waiting, none refused
+    assert statuses == [200] * 5 and held == 5 and opening == 0
+
+
+def test_an_open_that_waited_too_long_is_refused_with_retry_after(app, ann):
+    app.config["STREAM_OPENS_IN_FLIGHT"] = 1
+    app.config["STREAM_OPEN_WAIT_SECONDS"] = 0.3
+
+    async def scenario(hub):
+        release = asyncio.Event()
+        _slow_opens(hub, release)
+        first, second = Waiter(), Waiter()
+        t1 = asyncio.ensure_future(hub.serve(Scope(ann.token), first))
+        await asyncio.sleep(0.05)
+        await asyncio.wait_for(hub.serve(Scope(ann.token), second), 10)  # gives up after 0.3 s
+        refused = (second.status, second.headers.get("Retry-After"), json.loads(second.body))
+        release.set()
+        await asyncio.wait_for(first.streaming.wait(), 10)
+        state = (hub.opening, hub.waiting, len(hub.open_queue))
+        t1.cancel()
+        await asyncio.gather(t1, return_exceptions=True)
+        return refused, state
+
+    with app.app_context():
+        (status, retry_after, body), state = _run(app, scenario)
+    assert status == 503 and 1 <= int(retry_after) <= 60
+    assert body["error"]["details"] == {"retry_after": int(retry_after)}
+    assert state == (0, 0, 0)  # the slot went back; nothing left queued
+
+
+def test_a_client_that_leaves_while_waiting_frees_its_turn(app, ann):
+    app.config["STREAM_OPENS_IN_FLIGHT"] = 1
+    app.config["STREAM_OPEN_WAIT_SECONDS"] = 30
+
+    async def scenario(hub):
+        release = asyncio.Event()
+        _slow_opens(hub, release)
+        first, gone, third = Waiter(), Waiter(), Waiter()
+        t1 = asyncio.ensure_future(hub.serve(Scope(ann.token), first))
+        await asyncio.sleep(0.05)
+        t2 = asyncio.ensure_future(hub.serve(Scope(ann.token), gone))
+        t3 = asyncio.ensure_future(hub.serve(Scope(ann.token), third))
+        await asyncio.sleep(0.05)
+        t2.cancel()  # the client went away while it waited
+        await asyncio.gather(t2, return_exceptions=True)
+        release.set()
+        await asyncio.wait_for(asyncio.gather(first.streaming.wait(), third.streaming.wait()), 10)
+        state = (hub.opening, hub.waiting, hub.count, gone.status)
+        for t in (t1, t3):
+            t.cancel()
+        await asyncio.gather(t1, t3, return_exceptions=True)
+        return state
+
+    with app.app_context():
+        assert _run(app, scenario) == (0, 0, 2, None)
