@@ -251,7 +251,7 @@ class Engage(LiveServer):
         roles: dict[str, list[int]] = {"workers": [], "writer": [], "supervisors": []}
         for root in self.procs:
             pids = [root.pid, *descendants(root.pid)]
-            masters = {p for p in pids if re.search(r"-m (granian|gunicorn)", cmdline(p))}
+            masters = {p for p in pids if re.search(r"-m (granian|gunicorn|server\.granian_run)\b", cmdline(p))}
             for pid in pids:
                 if "server.cli writer" in cmdline(pid):
                     roles["writer"].append(pid)

@@ -101,7 +101,7 @@ VARIANTS = [
     # this client) against none, and what granian's allocator keeps of them:
     ("engage, no cap on opens in flight (nothing refused)", "engage", [], {"ENGAGE_STREAM_OPENS_IN_FLIGHT": "100000"}),
     # Sixth session: past the cap an open now waits its turn (ENGAGE_STREAM_OPEN_WAIT,
-    # 20 s) instead of being refused at once, as it was before:
+    # 30 s) instead of being refused at once, as it was before:
     ("engage, refused at once past the cap (ENGAGE_STREAM_OPEN_WAIT=0, as before)", "engage", [],
      {"ENGAGE_STREAM_OPEN_WAIT": "0"}),
     ("engage, waits up to 60 s past the cap", "engage", [], {"ENGAGE_STREAM_OPEN_WAIT": "60"}),

@@ -137,9 +137,12 @@ def default_config(instance_path: str) -> dict:
         # its query on one of the hub's 4 open threads); beyond it an open waits its
         # turn for up to STREAM_OPEN_WAIT_SECONDS, then 503 + Retry-After sized to the
         # worker's opening pace, so the rest of a reconnect storm queues in the
-        # clients and the pixel keeps its loop. 0: refuse at once past the cap.
+        # clients and the pixel keeps its loop. 0: refuse at once past the cap. 30 s:
+        # well inside the 60 s a proxy waits for response headers by default (nginx's
+        # proxy_read_timeout, a load balancer's idle timeout), or the client would get
+        # the proxy's 504 instead of a Retry-After.
         "STREAM_OPENS_IN_FLIGHT": 64,
-        "STREAM_OPEN_WAIT_SECONDS": 20.0,
+        "STREAM_OPEN_WAIT_SECONDS": 30.0,
         # Spool drainer, retention and CRM delivery threads: on in server processes
         # (server/wsgi.py) and the writer, off for command-line tools and tests.
         "BACKGROUND_THREADS": False,
