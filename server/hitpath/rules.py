@@ -256,10 +256,20 @@ class _PrefixTable:
             (bits - plen, {k: tuple(v) for k, v in table.items()})
             for plen, table in sorted(by_len.items(), reverse=True)
         ]
+        # IPv4: the levels no narrower than a /16 answer the same for every address of a
+        # /16 (kept per /16 as met, ``_wide``); the narrower levels are asked only in the
+        # /16s one of their ranges lies in (``_narrow_16``). Most /16s hold none.
+        self._split = bits == 32
+        self._deep = [(shift, table) for shift, table in self._levels if self._split and bits - shift > 16]
+        self._shallow = [(shift, table) for shift, table in self._levels if self._split and bits - shift <= 16]
+        self._narrow_16 = frozenset(key >> (16 - shift) for shift, table in self._deep for key in table)
+        self._wide: dict[int, dict[str, RangeEntry]] = {}
 
     def lookup(self, value: int, max_prefix: int = 128) -> dict[str, RangeEntry]:
         """group -> narrowest range holding ``value``, among ranges no longer than
         ``max_prefix`` bits (a stored /24 is inside a /19 for sure, a /31 maybe not)."""
+        if self._split and max_prefix >= 32:
+            return self._lookup_v4(value)
         found: dict[str, RangeEntry] = {}
         for shift, table in self._levels:
             if self.bits - shift > max_prefix:
@@ -268,6 +278,31 @@ class _PrefixTable:
             if hits:
                 for entry in hits:
                     found.setdefault(entry.group, entry)
+        return found
+
+
+    def _lookup_v4(self, value: int) -> dict[str, RangeEntry]:
+        """``lookup`` of a whole IPv4 address: the same levels in the same order (the
+        narrow ones, then the /16's kept answer of the wide ones), so the same dict."""
+        wide = value >> 16
+        shallow = self._wide.get(wide)
+        if shallow is None:
+            shallow = self._wide[wide] = {}
+            for shift, table in self._shallow:
+                hits = table.get(value >> shift)
+                if hits:
+                    for entry in hits:
+                        shallow.setdefault(entry.group, entry)
+        if wide not in self._narrow_16:
+            return dict(shallow)
+        found: dict[str, RangeEntry] = {}
+        for shift, table in self._deep:
+            hits = table.get(value >> shift)
+            if hits:
+                for entry in hits:
+                    found.setdefault(entry.group, entry)
+        for group, entry in shallow.items():
+            found.setdefault(group, entry)
         return found
 
 

@@ -155,3 +155,33 @@ def test_keyed_hash_is_the_same_hmac():
                   ("src", "::1", "agent \udcff surrogate"), ("x",), ()):
         msg = "\x00".join(parts).encode("utf-8", "surrogatepass")
         assert svc.keyed_hash(*parts) == hmac.new(svc.secret, msg, hashlib.sha256).hexdigest()[:40]
+
+
+@pytest.mark.parametrize("which", ["custom", "bundled"])
+def test_an_ipv4_lookup_by_its_slash_16_equals_every_level_in_turn(which):
+    """_PrefixTable's IPv4 lookup keeps the wide levels' answer per /16 and asks the
+    narrow levels only in the /16s they are in: the same dict, in the same order, as
+    asking every level most specific first."""
+    rules = Rules(CUSTOM, []) if which == "custom" else Rules.load()
+    table = rules._v4
+
+    def every_level(value):
+        found = {}
+        for shift, levels in table._levels:
+            for entry in levels.get(value >> shift) or ():
+                found.setdefault(entry.group, entry)
+        return found
+
+    rng = random.Random(16)
+    values = [int(a) for a in _addresses(rng) if a.version == 4]
+    for entry in rules.ranges:  # each range's edges and the addresses just outside them
+        net = ipaddress.ip_network(entry.cidr)
+        if net.version == 4:
+            lo, hi = int(net.network_address), int(net.broadcast_address)
+            values += [v for v in (lo - 1, lo, lo + 1, hi - 1, hi, hi + 1, lo | 0xFFFF, lo & ~0xFFFF) if 0 <= v < 1 << 32]
+    for order in (values, values[::-1]):
+        table._wide.clear()
+        for v in order:
+            got, want = table.lookup(v), every_level(v)
+            assert got == want and list(got) == list(want), ipaddress.IPv4Address(v)
+    assert table._narrow_16 and len(table._wide) > 100
