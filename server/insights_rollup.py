@@ -36,6 +36,7 @@ import sqlalchemy as sa
 
 from client_py.model import ENGAGEMENT_VERDICTS
 
+from .hitpath.ids import execute_many
 from .place_zones import place_zone
 
 COUNTED = frozenset(ENGAGEMENT_VERDICTS)
@@ -200,6 +201,11 @@ def apply(session, deltas: Counter) -> None:
     _upsert(session.connection(), sorted(deltas.items()))
 
 
+_SET_MESSAGES = (_MESSAGES.update().where(_MESSAGES.c.id == sa.bindparam("mid"))
+                 .values(first_open_after=sa.bindparam("fo"), first_click_at=sa.bindparam("fc"),
+                         engaged=sa.bindparam("en")))
+
+
 def set_messages(session, summaries: dict[int, tuple]) -> None:
     """``{message id: (seconds to the first open, first click, engaged)}`` onto the emails."""
     if not summaries:
@@ -217,9 +223,7 @@ def set_messages(session, summaries: dict[int, tuple]) -> None:
                 _add(total, email_rows(uid, sent, domains, client, fo, fc), -1)
                 _add(total, email_rows(uid, sent, domains, client, nfo, nfc))
     _upsert_emails(conn, total)
-    stmt = (_MESSAGES.update().where(_MESSAGES.c.id == sa.bindparam("mid"))
-            .values(first_open_after=sa.bindparam("fo"), first_click_at=sa.bindparam("fc"), engaged=sa.bindparam("en")))
-    session.connection().execute(stmt, [
+    execute_many(session.connection(), _SET_MESSAGES, [
         {"mid": mid, "fo": fo, "fc": _naive_utc(fc) if fc else None, "en": en}
         for mid, (fo, fc, en) in sorted(summaries.items())])
 

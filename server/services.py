@@ -9,7 +9,6 @@ server/startup.py builds the services and starts the background jobs."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -38,7 +37,9 @@ class Services:
 
     def keyed_hash(self, *parts: str) -> str:
         msg = "\x00".join(parts).encode("utf-8", "surrogatepass")
-        return hmac.new(self.secret, msg, hashlib.sha256).hexdigest()[:40]
+        # hmac.digest: OpenSSL's one-shot HMAC, the same bytes as hmac.new(...).digest()
+        # without building an HMAC object and two hash objects per call (twice a hit).
+        return hmac.digest(self.secret, msg, "sha256").hex()[:40]
 
 
 def get() -> Services:

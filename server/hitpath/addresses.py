@@ -47,6 +47,23 @@ def parse_address(text: Optional[str]) -> Optional[IPAddress]:
     return ip
 
 
+def read_address(text: Optional[str]) -> tuple[Optional[IPAddress], str]:
+    """``(parse_address(text), canonical(text))`` at once: an IPv4 address already in
+    its one spelling (what the spool keeps) is its own canonical text, so it is
+    neither parsed twice nor printed again (``str`` of an address costs as much as
+    parsing it). ``(None, "")`` when it cannot be read."""
+    if text and "." in text:
+        try:
+            packed = socket.inet_pton(socket.AF_INET, text)
+        except (OSError, ValueError):
+            pass
+        else:
+            if socket.inet_ntop(socket.AF_INET, packed) == text:
+                return ipaddress.IPv4Address(packed), text
+    ip = parse_address(text)
+    return (None, "") if ip is None else (ip, str(ip))
+
+
 def canonical(text: Optional[str]) -> str:
     """The address in its one spelling; "" when it cannot be read (never the raw text:
     whatever it is, it is not kept)."""

@@ -38,7 +38,7 @@ from ..extensions import db
 from ..models import Event, Link, Message, Org, User
 from . import history as history_mod
 from . import ids, record
-from .addresses import parse_address
+from .addresses import read_address
 from .verdicts import Hit, Running
 
 log = logging.getLogger(__name__)
@@ -105,10 +105,8 @@ def _observe(record_: dict, target, svc, offices) -> tuple[Hit, record.NewHit, t
     """The hit as the verdicts see it, the row values, its place: the raw address
     is used here and nowhere after."""
     message_id, user_id, link_id, url = target
-    text = record_.get("ip") or ""
-    ip = parse_address(text)
-    canonical = str(ip) if ip is not None else ""
-    network = svc.rules.observe(canonical, offices.get(user_id, ()))
+    ip, canonical = read_address(record_.get("ip") or "")  # parsed once: everything below shares it
+    network = svc.rules.observe_address(ip, offices.get(user_id, ()))
     if network.kind != "global":
         geo = (None, None, None)  # unreadable, private, loopback...: no place to name
     else:

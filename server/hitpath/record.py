@@ -15,6 +15,7 @@ moves it forward (docs: README, "Verdicts")."""
 from __future__ import annotations
 
 import json
+import operator
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +28,7 @@ from ..device import device_class
 from ..extensions import db
 from ..models import Event, Message, Thread
 from ..signals import opens_changed
+from . import ids as ids_mod
 from .history import History, Stored
 from .verdicts import COUNTING, IMPLIED_REASON, Decision
 
@@ -278,10 +280,18 @@ def _sqlite_many(rows: list[dict], dialect) -> list[int]:
     INSERT ... RETURNING built the parameters of every row of every batch again."""
     ids = _new_ids(len(rows))
     names = list(rows[0])
-    binds = [E.c[n].type._cached_bind_processor(dialect) for n in names]
+    # Only the columns with a bind processor (times, JSON, booleans) are converted: the
+    # rest go as they are, read out of each row in one itemgetter call.
+    binds = [(i + 1, b) for i, b in enumerate(E.c[n].type._cached_bind_processor(dialect) for n in names)
+             if b is not None]
     sql = f"INSERT INTO events (id, {', '.join(names)}) VALUES ({', '.join(['?'] * (len(names) + 1))})"
-    params = [(event_id, *[v if b is None else b(v) for b, v in zip(binds, (row[n] for n in names))])
-              for row, event_id in zip(rows, ids)]
+    get = operator.itemgetter(*names)
+    params = []
+    for row, event_id in zip(rows, ids):
+        values = [event_id, *get(row)]
+        for i, b in binds:
+            values[i] = b(values[i])
+        params.append(tuple(values))
     db.session.connection().exec_driver_sql(sql, params)
     return ids
 
@@ -346,5 +356,6 @@ def thread_totals(thread_ids) -> None:
     their emails and events: the one place they are computed."""
     params = [{"tid": t} for t in sorted(set(thread_ids))]
     if params:
-        db.session.execute(_TOTALS, params)
-        db.session.execute(_ACTIVITY, params)
+        conn = db.session.connection()
+        ids_mod.execute_many(conn, _TOTALS, params)
+        ids_mod.execute_many(conn, _ACTIVITY, params)

@@ -111,13 +111,12 @@ def observe(text: Optional[str], rules: "Rules", office_ranges: Sequence[str] = 
 
 
 def _observe(rules: "Rules", text: str, office_ranges: tuple[str, ...]) -> Network:
-    ip = parse_ip(text)
-    if ip is None:
-        return Network()
-    facts = rules.address_of(ip)  # not rules.address(str(ip)): that would parse the address again
-    org = next((str(n) for n in parse_networks(office_ranges) if ip in n), None) if office_ranges else None
-    return Network(kind="global" if facts.is_global else "private", prefix=network_of(ip),
-                   matched=tuple(sorted((g, e.cidr) for g, e in facts.ranges.items())), org=org)
+    return rules.observe_address(parse_ip(text), office_ranges)
+
+
+_UNREADABLE = Network()
+#: How many kept blocks' ``Network`` a ``Rules`` shares (``observe_address``); then it starts again.
+SHARED_BLOCKS = 65536
 
 
 def parse_ip(text: str) -> Optional[IPAddress]:
@@ -126,17 +125,21 @@ def parse_ip(text: str) -> Optional[IPAddress]:
     return parse_address(text)
 
 
-def _special_v4_blocks(prefix: int = 24) -> Optional[frozenset]:
-    """The blocks of ``prefix`` bits (address >> (32 - prefix)) that hold a
-    special-purpose range narrower than the block (``192.0.0.0/29``,
-    ``255.255.255.255/32``...), from ``ipaddress``'s own tables; None when those tables
-    cannot be read (then nothing is shared, see ``is_global``)."""
-    found, seen, shift = set(), 0, 32 - prefix
-    for value in vars(getattr(ipaddress, "_IPv4Constants", object)).values():
+def _special_v4_blocks(prefix: int = 24, version: int = 4) -> Optional[frozenset]:
+    """The blocks of ``prefix`` bits (address >> (32 - prefix); 128 for ``version`` 6)
+    that hold a special-purpose range narrower than the block (``192.0.0.0/29``,
+    ``255.255.255.255/32``, ``::1/128``...), from ``ipaddress``'s own tables; None when
+    those tables cannot be read (then nothing is shared, see ``is_global``)."""
+    bits = 32 if version == 4 else 128
+    address, network = ((ipaddress.IPv4Address, ipaddress.IPv4Network) if version == 4
+                        else (ipaddress.IPv6Address, ipaddress.IPv6Network))
+    found, seen, shift = set(), 0, bits - prefix
+    constants = "_IPv4Constants" if version == 4 else "_IPv6Constants"
+    for value in vars(getattr(ipaddress, constants, object)).values():
         for item in value if isinstance(value, (list, tuple)) else (value,):
-            if isinstance(item, ipaddress.IPv4Address):
-                item = ipaddress.IPv4Network(item)
-            if isinstance(item, ipaddress.IPv4Network):
+            if isinstance(item, address):
+                item = network(item)
+            if isinstance(item, network):
                 seen += 1
                 if item.prefixlen > prefix:
                     found.update(range(int(item.network_address) >> shift, (int(item.broadcast_address) >> shift) + 1))
@@ -145,6 +148,25 @@ def _special_v4_blocks(prefix: int = 24) -> Optional[frozenset]:
 
 _SPECIAL_V4 = _special_v4_blocks(24)
 _SPECIAL_V4_16 = _special_v4_blocks(16)
+#: The kept blocks (a /24, a /48) holding a special-purpose range narrower than the block.
+_SPECIAL_KEPT = {4: _SPECIAL_V4, 6: _special_v4_blocks(KEPT_PREFIX[6], 6)}
+
+
+def _narrow_blocks(networks: Iterable[IPNetwork]) -> dict[int, frozenset]:
+    """version -> the kept blocks (address >> (bits - KEPT_PREFIX)) that one of
+    ``networks`` narrower than a kept block lies in (a range no narrower than the
+    block holds all of the block or none of it)."""
+    found: dict[int, set] = {4: set(), 6: set()}
+    for net in networks:
+        keep = KEPT_PREFIX[net.version]
+        if net.prefixlen > keep:
+            found[net.version].add(int(net.network_address) >> ((32 if net.version == 4 else 128) - keep))
+    return {v: frozenset(b) for v, b in found.items()}
+
+
+@lru_cache(maxsize=1024)
+def _narrow_office_blocks(cidrs: tuple[str, ...]) -> dict[int, frozenset]:
+    return _narrow_blocks(parse_networks(cidrs))
 _GLOBAL_V4: dict[int, bool] = {}  # /24 -> is_global of every address in it
 _GLOBAL_V4_16: dict[int, bool] = {}  # /16 -> the same, for the /16s no narrower special range is in
 
@@ -178,6 +200,9 @@ def network_of(ip: Optional[IPAddress]) -> Optional[str]:
     """The network a stored hit keeps instead of its address: ``81.2.69.0/24``."""
     if ip is None:
         return None
+    if ip.version == 4:  # what str(IPv4Address) prints, without building one
+        value = int(ip)
+        return f"{value >> 24}.{value >> 16 & 255}.{value >> 8 & 255}.0/24"
     bits = 32 if ip.version == 4 else 128
     keep = KEPT_PREFIX[ip.version]
     masked = int(ip) >> (bits - keep) << (bits - keep)  # int arithmetic: a third of ip_network's cost
@@ -231,10 +256,20 @@ class _PrefixTable:
             (bits - plen, {k: tuple(v) for k, v in table.items()})
             for plen, table in sorted(by_len.items(), reverse=True)
         ]
+        # IPv4: the levels no narrower than a /16 answer the same for every address of a
+        # /16 (kept per /16 as met, ``_wide``); the narrower levels are asked only in the
+        # /16s one of their ranges lies in (``_narrow_16``). Most /16s hold none.
+        self._split = bits == 32
+        self._deep = [(shift, table) for shift, table in self._levels if self._split and bits - shift > 16]
+        self._shallow = [(shift, table) for shift, table in self._levels if self._split and bits - shift <= 16]
+        self._narrow_16 = frozenset(key >> (16 - shift) for shift, table in self._deep for key in table)
+        self._wide: dict[int, dict[str, RangeEntry]] = {}
 
     def lookup(self, value: int, max_prefix: int = 128) -> dict[str, RangeEntry]:
         """group -> narrowest range holding ``value``, among ranges no longer than
         ``max_prefix`` bits (a stored /24 is inside a /19 for sure, a /31 maybe not)."""
+        if self._split and max_prefix >= 32:
+            return self._lookup_v4(value)
         found: dict[str, RangeEntry] = {}
         for shift, table in self._levels:
             if self.bits - shift > max_prefix:
@@ -243,6 +278,31 @@ class _PrefixTable:
             if hits:
                 for entry in hits:
                     found.setdefault(entry.group, entry)
+        return found
+
+
+    def _lookup_v4(self, value: int) -> dict[str, RangeEntry]:
+        """``lookup`` of a whole IPv4 address: the same levels in the same order (the
+        narrow ones, then the /16's kept answer of the wide ones), so the same dict."""
+        wide = value >> 16
+        shallow = self._wide.get(wide)
+        if shallow is None:
+            shallow = self._wide[wide] = {}
+            for shift, table in self._shallow:
+                hits = table.get(value >> shift)
+                if hits:
+                    for entry in hits:
+                        shallow.setdefault(entry.group, entry)
+        if wide not in self._narrow_16:
+            return dict(shallow)
+        found: dict[str, RangeEntry] = {}
+        for shift, table in self._deep:
+            hits = table.get(value >> shift)
+            if hits:
+                for entry in hits:
+                    found.setdefault(entry.group, entry)
+        for group, entry in shallow.items():
+            found.setdefault(group, entry)
         return found
 
 
@@ -287,8 +347,10 @@ class Rules:
         # Per-instance caches (a reloaded Rules starts clean).
         self.address = lru_cache(maxsize=16384)(self._address)
         self.user_agent = lru_cache(maxsize=8192)(self._user_agent)
-        self.network_ranges = lru_cache(maxsize=16384)(self._network_ranges)
+        self._kept_ranges: dict = {}  # network_ranges' answers, (network, matched) ->
         self.observe = lru_cache(maxsize=16384)(lambda text, offices=(): _observe(self, text, offices))
+        self._narrow = _narrow_blocks(n for n, _ in (*v4, *v6))
+        self._shared: dict[tuple, Network] = {}  # (version, kept block, office ranges) -> Network
 
     # -- loading ---------------------------------------------------------------------
 
@@ -307,6 +369,64 @@ class Rules:
         if ip is None:
             return AddressFacts(None, {})
         return self.address_of(ip)
+
+    def observe_address(self, ip: Optional[IPAddress], office_ranges: tuple[str, ...] = ()) -> Network:
+        """``observe`` for an address already parsed (``addresses.read_address``).
+
+        Every address of a kept block (the /24 or /48 a stored hit keeps) gets the same
+        ``Network`` wherever that is exact: when no range that can change the answer
+        is narrower than the block, in the rules' data (``_narrow``), in the office
+        ranges, or among ``ipaddress``'s special-purpose ranges (``is_global``). A
+        range no narrower than the block holds all of it or none of it, so then the
+        matched ranges, the office range (the first that holds it), the kind and the
+        kept network are the same for all its addresses. Other blocks are looked up
+        address by address."""
+        if ip is None:
+            return _UNREADABLE
+        version, value = ip.version, int(ip)
+        block = value >> ((32 if version == 4 else 128) - KEPT_PREFIX[version])
+        key = (version, block, office_ranges)
+        found = self._shared.get(key)
+        if found is not None:
+            return found
+        found = self._observe_one(ip, value, office_ranges)
+        special = _SPECIAL_KEPT[version]
+        if (special is not None and block not in special and block not in self._narrow[version]
+                and (not office_ranges or block not in _narrow_office_blocks(office_ranges)[version])):
+            if len(self._shared) >= SHARED_BLOCKS:
+                self._shared.clear()
+            self._shared[key] = found
+        return found
+
+    def _observe_one(self, ip: IPAddress, value: int, office_ranges: tuple[str, ...]) -> Network:
+        ranges = (self._v4 if ip.version == 4 else self._v6).lookup(value)
+        org = next((str(n) for n in parse_networks(office_ranges) if ip in n), None) if office_ranges else None
+        matched = tuple(sorted((g, e.cidr) for g, e in ranges.items()))
+        network = Network(kind="global" if is_global(ip) else "private", prefix=network_of(ip), matched=matched,
+                          org=org)
+        # What network_ranges will answer for this hit, known now without reading the
+        # kept network back: every range of the current data holding the whole block
+        # (prefix no longer than it) holds the address, so its group is in ``matched``
+        # already, and network_ranges takes ``matched``'s entries first.
+        key = (network.prefix, matched)
+        if key not in self._kept_ranges:
+            self._keep_ranges(key, {g: self._by_cidr[(g, cidr)] for g, cidr in matched})
+        return network
+
+    def network_ranges(self, network: Optional[str], matched: tuple[tuple[str, str], ...] = ()
+                       ) -> Mapping[str, RangeEntry]:
+        """``_network_ranges``, cached (and known ahead for the hits ``observe_address`` saw)."""
+        key = (network, matched)
+        found = self._kept_ranges.get(key)
+        if found is None:
+            found = self._keep_ranges(key, self._network_ranges(network, matched))
+        return found
+
+    def _keep_ranges(self, key: tuple, found: Mapping[str, RangeEntry]) -> Mapping[str, RangeEntry]:
+        if len(self._kept_ranges) >= SHARED_BLOCKS:
+            self._kept_ranges.clear()
+        self._kept_ranges[key] = found
+        return found
 
     def address_of(self, ip: IPAddress) -> AddressFacts:
         """``address`` for an address already parsed (uncached: ``observe`` caches)."""
