@@ -22,16 +22,9 @@ IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 
 def parse_address(text: Optional[str]) -> Optional[IPAddress]:
     """The address, or None when it cannot be read."""
-    if text and "." in text:
-        # Most addresses are IPv4 already in their one spelling (what the spool keeps):
-        # the C parser and printer decide that in a fraction of ``ip_address``'s time.
-        try:
-            packed = socket.inet_pton(socket.AF_INET, text)
-        except (OSError, ValueError):
-            pass
-        else:
-            if socket.inet_ntop(socket.AF_INET, packed) == text:
-                return ipaddress.IPv4Address(packed)
+    v4 = _v4(text)  # most addresses: IPv4 already in their one spelling (what the spool keeps)
+    if v4 is not None:
+        return ipaddress.IPv4Address(v4)
     value = (text or "").strip()
     if value.startswith("[") and "]" in value:
         value = value[1:value.index("]")]  # "[2001:db8::1]" or "[2001:db8::1]:443"
@@ -52,14 +45,9 @@ def read_address(text: Optional[str]) -> tuple[Optional[IPAddress], str]:
     its one spelling (what the spool keeps) is its own canonical text, so it is
     neither parsed twice nor printed again (``str`` of an address costs as much as
     parsing it). ``(None, "")`` when it cannot be read."""
-    if text and "." in text:
-        try:
-            packed = socket.inet_pton(socket.AF_INET, text)
-        except (OSError, ValueError):
-            pass
-        else:
-            if socket.inet_ntop(socket.AF_INET, packed) == text:
-                return ipaddress.IPv4Address(packed), text
+    v4 = _v4(text)
+    if v4 is not None:
+        return ipaddress.IPv4Address(v4), text
     ip = parse_address(text)
     return (None, "") if ip is None else (ip, str(ip))
 
@@ -73,7 +61,8 @@ def canonical(text: Optional[str]) -> str:
 
 def _v4(text: str | None) -> int | None:
     """The address as an integer when ``text`` is an IPv4 address in its one spelling
-    (nearly every pixel's peer and forwarded address), else None."""
+    (nearly every pixel's peer and forwarded address), else None: the C parser and
+    printer decide that in a fraction of ``ip_address``'s time."""
     if not text or "." not in text or len(text) > 15:
         return None
     try:

@@ -59,20 +59,27 @@ def test_granians_main_process_handlers_are_the_deferred_ones():
     assert cmd[cmd.index("--workers-kill-timeout") + 1] == "10"
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_a_worker_told_to_stop_while_it_starts_stops(tmp_path, workers):
-    """The worker is signalled (with the rest of the group) while it builds the app: the
-    whole server is gone in well under granian's 10 s kill timeout, and it is gone
-    because the worker stopped, not because granian killed it."""
+def _granian(tmp_path, workers: int, start_seconds: float):
+    """granian (through server.granian_run, as engage serve starts it) serving
+    tests/fixtures/slow_start_app.py, whose workers take ``start_seconds`` to start."""
     port, starting = free_port(), tmp_path / "starting"
     log = tmp_path / "granian.log"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ENGAGE_TEST_STARTING_FILE": str(starting),
-           "ENGAGE_TEST_START_SECONDS": "6"}
+           "ENGAGE_TEST_START_SECONDS": str(start_seconds)}
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "server.granian_run", "--interface", "wsgi",
                                  "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
                                  "--workers-kill-timeout", "10", "tests.fixtures.slow_start_app:app"],
                                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    return proc, port, starting, log
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_worker_told_to_stop_while_it_starts_stops(tmp_path, workers):
+    """The worker is signalled (with the rest of the group) while it builds the app: the
+    whole server is gone in well under granian's 10 s kill timeout, and it is gone
+    because the worker stopped, not because granian killed it."""
+    proc, port, starting, log = _granian(tmp_path, workers, start_seconds=6)
     try:
         deadline = time.monotonic() + 30
         while not starting.exists():
@@ -94,15 +101,7 @@ def test_a_worker_told_to_stop_while_it_starts_stops(tmp_path, workers):
 def test_a_started_server_still_stops_gracefully(tmp_path):
     """The start-up guard is gone once the worker serves: SIGTERM is granian's graceful
     stop again (the worker says it stopped)."""
-    port, starting = free_port(), tmp_path / "starting"
-    log = tmp_path / "granian.log"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "ENGAGE_TEST_STARTING_FILE": str(starting),
-           "ENGAGE_TEST_START_SECONDS": "0"}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "server.granian_run", "--interface", "wsgi",
-                                 "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-                                 "tests.fixtures.slow_start_app:app"],
-                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    proc, port, starting, log = _granian(tmp_path, 1, start_seconds=0)
     try:
         wait_answering(f"http://127.0.0.1:{port}/", proc, timeout=30, log=log)
         os.killpg(proc.pid, signal.SIGTERM)
