@@ -10,8 +10,10 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Optional
 
-import ua_parser
-from user_agents.parsers import UserAgent, parse_browser, parse_device, parse_operating_system
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from user_agents.parsers import UserAgent
 
 #: Verdicts whose user agent is a server's, not the reader's device.
 MACHINE_VERDICTS = frozenset({"gmail", "gmail_prefetch", "outlook", "yahoo", "apple_mpp", "confirmed", "scanner"})
@@ -58,23 +60,38 @@ def agent_family(user_agent: str, verdict: Optional[str] = None) -> str:
     return _family(user_agent.strip())
 
 
-class _Parsed(UserAgent):
-    """``user_agents``' reading of a parse (is_mobile, is_tablet, is_pc, is_bot), the
-    parse itself by ua-parser 1.x, which uses its native matcher (ua-parser-rs) where
-    installed: ~25x faster than the pure-Python one ``user_agents.parse`` calls, and
-    a burst of hits can bring thousands of agents never seen before."""
+def _make_parser():
+    """The parser class, built on first use: ``user_agents`` loads ua-parser's rules
+    when imported and ua-parser compiles them when first asked (~0.3 s together), and
+    most of Engage's processes never read an agent (the web workers answer pixels, the
+    command line creates users): each paid it at start-up, CI many hundred times."""
+    import ua_parser
+    from user_agents.parsers import UserAgent, parse_browser, parse_device, parse_operating_system
 
-    def __init__(self, user_agent: str):
-        r = _PARSER.parse(user_agent).with_defaults()
-        self.ua_string = user_agent
-        b, o, d = r.user_agent, r.os, r.device
-        self.os = parse_operating_system(o.family, o.major, o.minor, o.patch, o.patch_minor)
-        self.browser = parse_browser(b.family, b.major, b.minor, b.patch, b.patch_minor)
-        self.device = parse_device(d.family, d.brand, d.model)
+    matcher = ua_parser.parser
+
+    class Parsed(UserAgent):
+        """``user_agents``' reading of a parse (is_mobile, is_tablet, is_pc, is_bot),
+        the parse itself by ua-parser 1.x, which uses its native matcher (ua-parser-rs)
+        where installed: ~25x faster than the pure-Python one ``user_agents.parse``
+        calls, and a burst of hits can bring thousands of agents never seen before."""
+
+        def __init__(self, user_agent: str):
+            r = matcher.parse(user_agent).with_defaults()
+            self.ua_string = user_agent
+            b, o, d = r.user_agent, r.os, r.device
+            self.os = parse_operating_system(o.family, o.major, o.minor, o.patch, o.patch_minor)
+            self.browser = parse_browser(b.family, b.major, b.minor, b.patch, b.patch_minor)
+            self.device = parse_device(d.family, d.brand, d.model)
+
+    return Parsed
 
 
-_PARSER = ua_parser.parser
+_parser_class = None
 
 
-def _parse(user_agent: str) -> UserAgent:
-    return _Parsed(user_agent)
+def _parse(user_agent: str) -> "UserAgent":
+    global _parser_class
+    if _parser_class is None:  # two threads may both build it: the same class either way
+        _parser_class = _make_parser()
+    return _parser_class(user_agent)
