@@ -14,16 +14,17 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import jwt
 import requests
-from simple_salesforce import Salesforce
-from simple_salesforce.exceptions import SalesforceExpiredSession
 
 from .failures import Failure, auth_failure, from_exception
 from .models import SalesforceConfig
 from .vault import UnreadableSecrets, unseal
+
+if TYPE_CHECKING:
+    from simple_salesforce import Salesforce
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 JWT_LIFETIME_SECONDS = 180  # Salesforce accepts at most 3 minutes
@@ -139,10 +140,12 @@ class SalesforceApi:
     def __init__(self, creds: Credentials, http: requests.Session):
         self.creds = creds
         self.http = http
-        self._sf: Salesforce | None = None
+        self._sf: "Salesforce | None" = None
         self.sign_ins = 0
 
-    def _client(self) -> Salesforce:
+    def _client(self) -> "Salesforce":
+        from simple_salesforce import Salesforce  # on first use: see soql.format_soql
+
         if self._sf is None:
             token, instance_url = request_token(self.creds, self.http)
             self.sign_ins += 1
@@ -150,7 +153,9 @@ class SalesforceApi:
                                   version=self.creds.api_version)
         return self._sf
 
-    def _call(self, fn: Callable[[Salesforce], Any]) -> Any:
+    def _call(self, fn: Callable[["Salesforce"], Any]) -> Any:
+        from simple_salesforce.exceptions import SalesforceExpiredSession
+
         try:
             try:
                 return fn(self._client())

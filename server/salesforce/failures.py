@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any
 
 import requests
-from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError
 
 #: Codes that retrying cannot fix: the row is set aside (status "failed").
 SET_ASIDE = frozenset({
@@ -126,9 +126,12 @@ def auth_failure(status: int, body: Any) -> Failure:
 def from_exception(exc: BaseException) -> Failure:
     if isinstance(exc, Failure):
         return exc
-    if isinstance(exc, SalesforceAuthenticationFailed):
+    # simple-salesforce is imported where it is used (server/salesforce/client.py), not
+    # at every process's start: an error of its own means it is loaded already.
+    sf_errors = sys.modules.get("simple_salesforce.exceptions")
+    if sf_errors is not None and isinstance(exc, sf_errors.SalesforceAuthenticationFailed):
         return Failure(f"AUTH_{exc.code}"[:80], exc.auth_message[:MAX_MESSAGE], True, exc.status)
-    if isinstance(exc, SalesforceError):
+    if sf_errors is not None and isinstance(exc, sf_errors.SalesforceError):
         return from_response(exc.status, exc.content)
     if isinstance(exc, requests.Timeout):
         return Failure("TIMEOUT", "Salesforce did not answer in time", True)
