@@ -8,9 +8,7 @@ cached: the same few mail apps and proxies send most hits.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Optional
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 if TYPE_CHECKING:
     from user_agents.parsers import UserAgent

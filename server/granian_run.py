@@ -7,8 +7,9 @@ first handler holds it runs the handler again on the same thread, which then wai
 a lock it holds itself, for ever. A stop often sends two: systemd's default
 ``KillMode=control-group`` (and a terminal's Ctrl-C, and a test's ``killpg``) signals
 every process of the service, and `engage serve` forwards its own SIGTERM to granian as
-well. One stop in five hung this way until killed (measured 2026-12-01, 20 starts and
-stops of ``engage serve``). Here the handler only starts a thread that runs granian's:
+well. Once a worker's lost signal was fixed (``stop_if_told_while_starting`` below),
+this still hung one of five starts and stops of ``engage serve`` in a row until
+killed (py-spy: the handler inside ``Event.set``, twice). Here the handler only starts a thread that runs granian's:
 that thread waits for the lock like any other, so no signal is lost and none deadlocks.
 """
 
@@ -22,7 +23,7 @@ import threading
 
 def deferred(handler):
     """``handler`` (a signal handler), run on its own thread; ``told`` says it was
-    called, for a forked worker that inherited it (server/rsgi.py)."""
+    called, for a forked worker that inherited it (``stop_if_told_while_starting``)."""
     def on_signal(signum, frame):
         on_signal.told = True
         threading.Thread(target=handler, args=(signum, None), name="granian-signal", daemon=True).start()

@@ -148,7 +148,7 @@ class Hub:
         # than being refused: a refused open is a connection made, answered and closed,
         # and made again, and what each leaves in granian's allocator outlived the
         # storm (bench/README.md, issue 12's sixth session).
-        self.open_wait = float(cfg.get("STREAM_OPEN_WAIT_SECONDS", 30.0))
+        self.open_wait = float(cfg["STREAM_OPEN_WAIT_SECONDS"])
         self.open_queue: deque[asyncio.Future] = deque()
         self.waiting = 0
         self.refused = [0.0, 0]  # [second it counts, opens refused for the cap in it]

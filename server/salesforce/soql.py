@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-
 SUBJECT_MAX = 255  # Task.Subject's length in Salesforce
 TASK_WINDOW_BEFORE = timedelta(minutes=15)  # clocks differ; some tools log just before sending
 
