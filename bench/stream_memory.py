@@ -72,7 +72,15 @@ async def app(scope, proto):
         transient()
     transport = proto.response_stream(200, HEADERS)
     await transport.send_bytes(b"retry: 2000\\n: connected\\n\\n")
+    if os.environ.get("BARE_DETACH"):
+        # granian's send_bytes queues without waiting, and the response lasts as long as
+        # its transport: keep only that, and let the request's coroutine end
+        HELD.append(transport)
+        return
     await asyncio.get_running_loop().create_future()  # held until the server stops
+
+
+HELD = []
 '''
 
 # (name, app, granian options, environment)
@@ -86,6 +94,10 @@ VARIANTS = [
     ("bare, 8192 + MALLOC_ARENA_MAX=1", "bare", ["--http1-buffer-size", "8192"], {"MALLOC_ARENA_MAX": "1"}),
     ("bare, 8192 + jemalloc", "bare", ["--http1-buffer-size", "8192"], {"LD_PRELOAD": JEMALLOC}),
     ("bare, 8192 + Engage's response headers", "bare", ["--http1-buffer-size", "8192"], {"BARE_HEADERS": "engage"}),
+    ("bare, 8192 + the coroutine ends, its transport kept", "bare", ["--http1-buffer-size", "8192"],
+     {"BARE_DETACH": "1"}),
+    ("bare, 8192 + uvloop, the coroutine ends, its transport kept", "bare",
+     ["--http1-buffer-size", "8192", "--loop", "uvloop"], {"BARE_DETACH": "1"}),
     ("bare, 8192 + a 4-thread pool hop per open", "bare", ["--http1-buffer-size", "8192"], {"BARE_HOP": "pool"}),
     ("bare, 8192 + the same work on the loop", "bare", ["--http1-buffer-size", "8192"], {"BARE_HOP": "loop"}),
     ("bare, 8192 + headers + pool hop", "bare", ["--http1-buffer-size", "8192"],

@@ -124,9 +124,10 @@ def default_config(instance_path: str) -> dict:
         # One user's tabs and devices, per process (engage serve's event loop or a WSGI
         # worker): a user (or a stolen token) cannot take every stream.
         "STREAMS_PER_USER": 8,
-        # On the event loop (server/stream_hub.py): a stream costs a coroutine and its
-        # buffer. Past STREAM_BUFFER_BYTES unsent (a client that does not read) it is
-        # dropped with a retry hint; tokens are re-checked every few seconds; a stream
+        # On the event loop (server/stream_hub.py): a stream costs a small object and
+        # granian's connection. Where the server's send waits for the socket, past
+        # STREAM_BUFFER_BYTES unsent (a client that does not read) it is dropped with a
+        # retry hint (granian 2.x queues unsent bytes itself; docs/deploy.md); tokens are re-checked every few seconds; a stream
         # is closed (the client reconnects) after STREAM_MAX_SECONDS so a half-open
         # connection cannot linger; STREAMS_PER_LOOP bounds memory.
         "STREAM_TOKEN_CHECK_SECONDS": 5.0,

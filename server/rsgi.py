@@ -2,8 +2,9 @@
 
 One event loop per worker serves two kinds of request on the same port:
 
-- ``GET /api/v1/stream`` natively, as an asyncio task: thousands of open live streams
-  cost a coroutine and a buffer each, never a thread (server/stream_hub.py);
+- ``GET /api/v1/stream`` natively: opened on an asyncio task, then held as a small
+  object with granian's transport, never a thread nor a coroutine each
+  (server/stream_hub.py);
 - everything else through the unchanged Flask app (WSGI): the pixel inline on the
   loop (``server.hitpath.answer`` answers it in microseconds with no database), the rest on
   a small thread pool, as granian's WSGI interface does with its blocking threads.

@@ -1,4 +1,4 @@
-"""Live streams on an event loop: thousands per process, a coroutine and a buffer each.
+"""Live streams on an event loop: thousands per process, a small object each.
 
 One hub per server process (server/rsgi.py starts it on granian's loop):
 
@@ -10,10 +10,11 @@ One hub per server process (server/rsgi.py starts it on granian's loop):
 - **Fan-out.** A wake-up names a user. The hub reads that user's new events once (on a
   thread: the database code is the same synchronous code as the API's) and appends the
   formatted message to each of the user's open streams.
-- **Nobody waits for a slow client.** Each stream has its own buffer and its own
-  coroutine writing it out; a stream whose unsent bytes pass ``STREAM_BUFFER_BYTES``
-  (a client that stopped reading) is dropped with a ``retry:`` hint, its client
-  reconnects with ``Last-Event-ID`` and loses nothing.
+- **Nobody waits for a slow client.** A send never waits: granian queues each
+  stream's bytes for its socket. Where a server's send does wait, it finishes on a
+  task of its own, and a stream whose unsent bytes pass ``STREAM_BUFFER_BYTES`` (a
+  client that stopped reading) is dropped with a ``retry:`` hint, its client
+  reconnects with ``Last-Event-ID`` and loses nothing (see Conn).
 - **Resumption.** Every message carries its event id; a stream only ever sends ids
   above the last it sent, so a reconnect (to any process, after a restart) continues
   where the client's ``Last-Event-ID`` says, with nothing lost or repeated.
@@ -29,6 +30,7 @@ import json
 import logging
 import random
 import time
+import types
 from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs
@@ -64,65 +66,110 @@ def retry_hint(low_ms: int, high_ms: int) -> bytes:
 
 
 class Conn:
-    """One open stream. Thousands are held per process, so it is kept small: the
-    bytes waiting are a list (an empty deque is ~600 bytes), and its coroutine waits
-    on a future made only while it waits (an Event is a dict and a deque more)."""
+    """One open stream, held without a coroutine.
 
-    __slots__ = ("user_id", "token_id", "last_id", "pending", "pending_bytes", "waiter", "closed",
-                 "farewell", "sending", "task", "sent_recently", "ends_at")
+    granian's streamed response lasts as long as its transport is referenced (the body
+    is a channel whose sending end is the transport), so once a stream is open its
+    request's coroutine ends and only this object is kept: the coroutine, its task,
+    granian's watcher, the request's scope and protocol objects cost ~5 KB a stream
+    more (bench/README.md, issue 12's seventh session). Thousands are held per process,
+    so this is kept small too (slots; no queue until one is needed).
 
-    def __init__(self, user_id: int, token_id: int, last_id: int, ends_at: float):
+    granian 2.x's ``send_bytes`` hands the bytes to that channel at once and returns an
+    awaitable that is already finished, so a send is taken synchronously. Should a
+    server's send wait for the socket instead, the rest of it runs on a task and what
+    comes meanwhile is queued, up to ``limit`` bytes: past that the client does not
+    read and is dropped with a retry hint (it resumes from Last-Event-ID)."""
+
+    __slots__ = ("hub", "user_id", "token_id", "last_id", "transport", "queued", "queued_bytes",
+                 "busy", "closed", "sent_recently", "ends_at")
+
+    def __init__(self, hub: "Hub", user_id: int, token_id: int, last_id: int, ends_at: float):
+        self.hub = hub
         self.user_id, self.token_id, self.last_id = user_id, token_id, last_id
-        self.pending: list[bytes] = []
-        self.pending_bytes = 0
-        self.waiter: asyncio.Future | None = None
+        self.transport = None
+        self.queued: list[bytes] | None = None
+        self.queued_bytes = 0
+        self.busy: asyncio.Task | None = None  # a send still waiting for the socket
         self.closed = False
-        self.farewell = b""
-        self.sending = False
-        self.task: asyncio.Task | None = None
         self.sent_recently = False
         self.ends_at = ends_at
 
     def push(self, data: bytes, limit: int) -> bool:
+        """Send (or queue behind a waiting send); False if the stream is closed now."""
         if self.closed:
             return False
-        if self.sending and self.pending_bytes + len(data) > limit:
-            # Still writing the last lot out and this much more waiting: the client does
-            # not read (or reads far slower than events come). Drop it rather than
-            # buffer without bound; it resumes from Last-Event-ID. (While not writing,
-            # what is pending goes out at once: at most one delivery batch.)
-            log.info("stream: dropped a client that does not read (user %s, %d bytes waiting)",
-                     self.user_id, self.pending_bytes)
-            self.close(retry_hint(5000, 15000) + b": dropped: you read too slowly\n\n")
+        if self.busy is not None:
+            if self.queued_bytes + len(data) > limit:
+                log.info("stream: dropped a client that does not read (user %s, %d bytes waiting)",
+                         self.user_id, self.queued_bytes)
+                self.close(retry_hint(5000, 15000) + b": dropped: you read too slowly\n\n")
+                return False
+            self.queued.append(data)
+            self.queued_bytes += len(data)
+            return True
+        return self._send(data)
+
+    def _send(self, data: bytes) -> bool:
+        try:
+            step = self.transport.send_bytes(data).__await__()
+            waiting_on = next(step)  # (granian's awaitables are iterators, without send())
+        except StopIteration:  # taken (granian: queued for the socket)
+            self.sent_recently = True
+            return True
+        except Exception:  # the client went away (granian: the response's channel is closed)
+            self._end()
             return False
-        self.pending.append(data)
-        self.pending_bytes += len(data)
-        self.wake()
+        if self.queued is None:
+            self.queued = []
+        self.busy = self.hub.loop.create_task(self._finish(step, waiting_on))
         return True
 
-    def wake(self) -> None:
-        waiter = self.waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    async def wait(self) -> None:
-        """Until there is something to send or the stream is closed."""
-        if self.pending or self.closed:
-            return
-        self.waiter = asyncio.get_running_loop().create_future()
+    async def _finish(self, step, waiting_on) -> None:
         try:
-            await self.waiter
-        finally:
-            self.waiter = None
+            await _resume(step, waiting_on)
+            while self.queued and not self.closed:
+                data = b"".join(self.queued)
+                self.queued.clear()
+                self.queued_bytes = 0
+                await self.transport.send_bytes(data)
+            self.sent_recently = True
+        except asyncio.CancelledError:
+            return  # close() gave up on a client that does not read
+        except Exception:
+            self.busy = None
+            self._end()  # the client went away mid-write
+            return
+        self.busy = None
 
     def close(self, farewell: bytes = b"") -> None:
+        """End the stream, with ``farewell`` (a retry hint, a reason) as its last bytes."""
         if self.closed:
             return
+        if self.busy is not None:
+            self.busy.cancel()  # stuck writing to a client that never reads: no room for a farewell
+            self.busy = None
+        elif farewell:
+            self._send(farewell)
+        self._end()
+
+    def _end(self) -> None:
+        if self.transport is None:
+            return
         self.closed = True
-        self.farewell = farewell
-        self.wake()
-        if self.sending and self.task is not None:
-            self.task.cancel()  # stuck writing to a client that never reads
+        self.transport = None  # the response ends with its last reference
+        self.hub._forget(self)
+
+
+@types.coroutine
+def _resume(step, waiting_on):
+    """The rest of an awaitable whose first step ``Conn._send`` already took."""
+    while True:
+        yield waiting_on  # (asyncio's task sends None back, or throws into this yield)
+        try:
+            waiting_on = next(step)
+        except StopIteration:
+            return
 
 
 def _give_up(slot: asyncio.Future) -> None:
@@ -487,53 +534,24 @@ class Hub:
         if len(self.subs.get(user_id, ())) >= self.per_user:
             return await self._refuse(proto, 429, "Too many live streams open for this user; "
                                       "close a tab or try again later.", cors, retry_after=30)
-        conn = Conn(user_id, token_id, last_id, time.monotonic() + self.max_age * random.uniform(0.9, 1.0))
-        conn.task = asyncio.current_task()
-        # Held for hours in thousands of frames: nothing of the request but what the
-        # stream needs (granian itself keeps the scope while the response lasts).
-        del query, auth, scheme, value, ticket, token, header_last, query_last
+        conn = Conn(self, user_id, token_id, last_id,
+                    time.monotonic() + self.max_age * random.uniform(0.9, 1.0))
+        conn.transport = proto.response_stream(200, [*STREAM_HEADERS, *cors])
         # A client that left is noticed at the next write (a heartbeat at the latest),
         # not by watching each connection: that watch cost 5 KB a stream, measured.
         self.subs[user_id].add(conn)
         self.count += 1
         metrics.LIVE_STREAMS.inc()
-        try:
-            transport = proto.response_stream(200, [*STREAM_HEADERS, *cors])
-            conn.sending = True
-            await transport.send_bytes(retry_hint(1000, 5000) + b": connected\n\n")
-            conn.sending = False
+        if conn.push(retry_hint(1000, 5000) + b": connected\n\n", self.buffer_limit):
             self.wake(user_id)  # anything after Last-Event-ID, at once
-            while True:
-                await conn.wait()
-                if conn.pending:
-                    data = b"".join(conn.pending)
-                    conn.pending.clear()
-                    conn.pending_bytes = 0
-                    conn.sending = True
-                    await transport.send_bytes(data)
-                    conn.sending = False
-                    conn.sent_recently = True
-                if conn.closed:
-                    if conn.farewell:
-                        conn.sending = True
-                        await asyncio.wait_for(transport.send_bytes(conn.farewell), 1.0)
-                    break
-        except (asyncio.CancelledError, asyncio.TimeoutError):
-            # Dropped while writing to a client that does not read: leave the retry
-            # hint behind it if there is room (it reads it if it ever catches up).
-            if conn.farewell:
-                try:
-                    await asyncio.wait_for(transport.send_bytes(conn.farewell), 0.5)
-                except BaseException:
-                    pass
-        except Exception:
-            pass  # the client went away mid-write
-        finally:
-            conn.closed = True
-            subs = self.subs.get(user_id)
-            if subs is not None:
-                subs.discard(conn)
-                if not subs:
-                    del self.subs[user_id]
-            self.count -= 1
-            metrics.LIVE_STREAMS.dec()
+        # This coroutine ends here; the stream lives on in ``conn`` (see Conn).
+
+    def _forget(self, conn: Conn) -> None:
+        """A stream has ended (closed here, or its client went away)."""
+        subs = self.subs.get(conn.user_id)
+        if subs is not None:
+            subs.discard(conn)
+            if not subs:
+                del self.subs[conn.user_id]
+        self.count -= 1
+        metrics.LIVE_STREAMS.dec()
