@@ -536,7 +536,10 @@ class Hub:
                                       "close a tab or try again later.", cors, retry_after=30)
         conn = Conn(self, user_id, token_id, last_id,
                     time.monotonic() + self.max_age * random.uniform(0.9, 1.0))
-        conn.transport = proto.response_stream(200, [*STREAM_HEADERS, *cors])
+        try:
+            conn.transport = proto.response_stream(200, [*STREAM_HEADERS, *cors])
+        except Exception:
+            return  # the client went away while its stream was opened
         # A client that left is noticed at the next write (a heartbeat at the latest),
         # not by watching each connection: that watch cost 5 KB a stream, measured.
         self.subs[user_id].add(conn)
