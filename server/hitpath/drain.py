@@ -255,10 +255,11 @@ def _settle(by_message: dict[int, list], keep: bool, revs: dict[int, int], write
             fresh.append(hit)
         changed = running.add(fresh)
         if before is None:
-            record.write(h, decisions=running.decisions, new=new, app=app, changes=changes)
+            record.write(h, decisions=running.decisions, new=new, app=app, changes=changes,
+                         engagement=running.engagement())
         else:
             record.write(h, decisions=running.decisions, new=new, app=app, changes=changes, keys=changed,
-                         counting=(before, running.counting_opens()))
+                         counting=(before, running.counting_opens()), engagement=running.engagement())
         if keep:
             changes.kept.append(history_mod.Kept(revs[message_id], 0, h, running))
     if write:
