@@ -55,8 +55,8 @@ def _opens_of(d):
 
 @ids.statement
 def _clicks_of(d):
-    return (sa.select(_L.token, _M.id, _M.user_id, _L.id, _L.url, _M.pixel_token).join_from(Link.__table__, Message.__table__,
-                                                                           _M.id == _L.message_id)
+    return (sa.select(_L.token, _M.id, _M.user_id, _L.id, _L.url, _M.pixel_token)
+            .join_from(Link.__table__, Message.__table__, _M.id == _L.message_id)
             .where(ids.one_of(_L.token, "tokens", d)))
 
 
@@ -95,11 +95,14 @@ def _kept_targets() -> dict:
     return found
 
 
-def _targets(records: list[dict]):
+def _targets(records: list[dict], again: bool = False):
     """token -> (message id, user id, link id or None, url or None) for the records'
     tokens, and message id -> pixel token for those emails (what ``_settle`` checks
     the emails it reads against). Each writer reads every record of the spool, so the
-    tokens it has looked up before are remembered, not looked up again each batch."""
+    tokens it has looked up before are remembered, not looked up again each batch.
+    Two tokens of one batch naming one email id with different pixel tokens: an email
+    was deleted and its id given to a new one (SQLite), so everything remembered is
+    forgotten and every token looked up (``again``)."""
     kept = _kept_targets()
     opens, clicks, pixels = {}, {}, {}
     unknown = {"open": set(), "click": set()}
@@ -110,24 +113,24 @@ def _targets(records: list[dict]):
             unknown["open" if kind == "open" else "click"].add(token)
         else:
             (opens if kind == "open" else clicks)[token] = found[0]
-            pixels[found[0][0]] = found[1]
+            if pixels.setdefault(found[0][0], found[1]) != found[1]:
+                kept.clear()
+                return _targets(records, again=True)
     d = ids.dialect_name(db.session)
     fresh = []
     if unknown["open"]:
         fresh += [(("open", t), (mid, uid, None, None), t) for t, mid, uid in db.session.execute(
             _opens_of(d), {"tokens": ids.values(sorted(unknown["open"]), d)})]
     if unknown["click"]:
-        fresh += [(("click", t), (mid, uid, lid, url), pixel) for t, mid, uid, lid, url, pixel in db.session.execute(
-            _clicks_of(d), {"tokens": ids.values(sorted(unknown["click"]), d)})]
+        fresh += [(("click", t), (mid, uid, lid, url), pixel) for t, mid, uid, lid, url, pixel
+                  in db.session.execute(_clicks_of(d), {"tokens": ids.values(sorted(unknown["click"]), d)})]
     if len(kept) + len(fresh) > TARGETS_KEPT:
         kept.clear()
     for key, target, pixel in fresh:
         (opens if key[0] == "open" else clicks)[key[1]] = target
-        if pixels.setdefault(target[0], pixel) != pixel:
-            # A remembered token's email was deleted and its id given to this one:
-            # forget them all and look every token up.
+        if pixels.setdefault(target[0], pixel) != pixel and not again:
             kept.clear()
-            return _targets(records)
+            return _targets(records, again=True)
         kept[key] = (target, pixel)
     return opens, clicks, pixels
 

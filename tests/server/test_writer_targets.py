@@ -97,6 +97,27 @@ def test_a_remembered_token_of_a_deleted_email_in_a_batch_with_the_email_given_i
     assert [(m, k) for m, k, implied in _events(app) if not implied] == [(new_id, "click"), (new_id, "open")]
 
 
+def test_two_remembered_emails_with_one_id(app, client, ann):
+    """The deleted email's token and the new one's (same id on SQLite) both remembered
+    by earlier batches, then in one batch: only the new email's hit is stored."""
+    from server.hitpath.drain import ingest
+
+    old = register(client, ann)
+    pixel, link = _tokens(old)
+    with app.app_context():
+        assert ingest([_record(pixel), _record(link, "click")]) == 2
+    _delete(app, old)
+    new = register(client, ann, thread_id="thread-2", links=["https://prospect.example/other"])
+    new_pixel, new_link = _tokens(new)
+    with app.app_context():
+        new_id = _id_of(new)
+        assert ingest([_record(new_pixel), _record(new_link, "click")]) == 2  # the old ones still remembered
+        assert ingest([_record(link, "click"), _record(new_pixel)]) == 1
+        assert ingest([_record(new_pixel), _record(pixel)]) == 1
+    assert [(m, k) for m, k, implied in _events(app) if not implied] == [
+        (new_id, "click"), (new_id, "open"), (new_id, "open"), (new_id, "open")]
+
+
 def test_remembered_tokens_give_the_rows_looked_up_tokens_give(app, client, ann):
     """The same records through a writer that remembers their tokens and through one
     that looks every token up: the same email, user and link on every row."""
