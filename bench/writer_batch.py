@@ -100,15 +100,18 @@ def _records(tokens, n: int, case: str, seed: int = 7) -> list[dict]:
 PROFILE = None
 
 
-def measure(app, records: list[dict], batch: int) -> tuple[int, float, float]:
+WARM_EMAILS = 20
+
+
+def measure(app, records: list[dict], batch: int, profile: bool = True) -> tuple[int, float, float]:
     from server.hitpath.drain import ingest
 
     with app.app_context():
         started, cpu = time.perf_counter(), time.process_time()
-        if PROFILE is not None:
+        if PROFILE is not None and profile:
             PROFILE.enable()
         stored = sum(ingest(records[i:i + batch]) for i in range(0, len(records), batch))
-        if PROFILE is not None:
+        if PROFILE is not None and profile:
             PROFILE.disable()
         return stored, time.perf_counter() - started, time.process_time() - cpu
 
@@ -118,7 +121,21 @@ def run(kind: str, args) -> list[str]:
     with tempfile.TemporaryDirectory(prefix=f"engage-writer-{kind}-") as tmp:
         with h.database(kind, f"bench_writer_{os.getpid()}") as pg_url:
             app = _app(kind, Path(tmp), pg_url)
-            tokens = _emails(app, args.emails)
+            tokens = _emails(app, args.emails + (WARM_EMAILS if args.warm else 0))
+            if args.warm:
+                # Steady state, as a long-running writer is: the user-agent parser built,
+                # the statements compiled, the geolocator open, on emails of their own.
+                tokens, warm = tokens[:args.emails], tokens[args.emails:]
+                measure(app, _records(warm, 1000, "wide", seed=11), 500, profile=False)
+                from server.device import device_class
+
+                for agent in h.UAS:
+                    device_class(agent)
+            if args.writer_gc:
+                import gc
+
+                gc.collect()
+                gc.freeze()
             cases = [("spread", args.spread, 500), ("one email", args.one_email, args.batch),
                      ("one email", args.one_email, 500), ("one source", args.one_source, args.batch),
                      ("wide", args.wide, 500)]
@@ -153,7 +170,17 @@ def main(argv=None) -> int:
                    help="hits on the emails with addresses spread over the public space (as end to end), batches of 500")
     p.add_argument("--profile", help="cProfile (CPU time) the runs into this file")
     p.add_argument("--batch", type=int, default=50, help="batch size for the one-email cases")
+    p.add_argument("--no-warm", dest="warm", action="store_false",
+                   help="measure from cold (the first case then pays for the user-agent parser, ~2 s)")
+    p.add_argument("--default-gc", dest="writer_gc", action="store_false",
+                   help="Python's default collector thresholds, not the writer process's (server/cli.py)")
     args = p.parse_args(argv)
+    if args.writer_gc:
+        import gc
+
+        from server.cli import WRITER_GC_THRESHOLD
+
+        gc.set_threshold(*WRITER_GC_THRESHOLD)  # and what start-up made frozen (run)
     global PROFILE
     if args.profile:
         import cProfile

@@ -88,8 +88,15 @@ def _make_parser():
 _parser_class = None
 
 
-def _parse(user_agent: str) -> "UserAgent":
+def load_parser() -> None:
+    """Build the parser now (the writer, at start-up: before its first batch, and
+    before ``gc.freeze`` so the collector never scans its thousands of objects)."""
     global _parser_class
     if _parser_class is None:  # two threads may both build it: the same class either way
         _parser_class = _make_parser()
+
+
+def _parse(user_agent: str) -> "UserAgent":
+    if _parser_class is None:
+        load_parser()
     return _parser_class(user_agent)

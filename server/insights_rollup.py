@@ -36,6 +36,7 @@ import sqlalchemy as sa
 
 from client_py.model import ENGAGEMENT_VERDICTS
 
+from .hitpath import ids as ids_mod
 from .hitpath.ids import execute_many
 from .place_zones import place_zone
 
@@ -206,6 +207,13 @@ _SET_MESSAGES = (_MESSAGES.update().where(_MESSAGES.c.id == sa.bindparam("mid"))
                          engaged=sa.bindparam("en")))
 
 
+@ids_mod.statement
+def _summaries_of(d):
+    m = _MSG.c
+    return (sa.select(m.id, m.user_id, m.sent_at, m.domains, m.client, m.first_open_after, m.first_click_at)
+            .where(ids_mod.one_of(m.id, "ids", d)))
+
+
 def set_messages(session, summaries: dict[int, tuple]) -> None:
     """``{message id: (seconds to the first open, first click, engaged)}`` onto the emails."""
     if not summaries:
@@ -213,11 +221,10 @@ def set_messages(session, summaries: dict[int, tuple]) -> None:
     conn = session.connection()
     total: dict = {}
     ids = sorted(summaries)
-    m = _MSG.c
+    d = conn.dialect.name
     for i in range(0, len(ids), 500):
         for mid, uid, sent, domains, client, fo, fc in conn.execute(
-                sa.select(m.id, m.user_id, m.sent_at, m.domains, m.client, m.first_open_after, m.first_click_at)
-                .where(m.id.in_(ids[i:i + 500]))):
+                _summaries_of(d), {"ids": ids_mod.values(ids[i:i + 500], d)}):
             nfo, nfc, _ = summaries[mid]
             if (fo, fc is None) != (nfo, nfc is None):
                 _add(total, email_rows(uid, sent, domains, client, fo, fc), -1)

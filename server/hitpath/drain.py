@@ -55,8 +55,8 @@ def _opens_of(d):
 
 @ids.statement
 def _clicks_of(d):
-    return (sa.select(_L.token, _M.id, _M.user_id, _L.id, _L.url).join_from(Link.__table__, Message.__table__,
-                                                                           _M.id == _L.message_id)
+    return (sa.select(_L.token, _M.id, _M.user_id, _L.id, _L.url, _M.pixel_token)
+            .join_from(Link.__table__, Message.__table__, _M.id == _L.message_id)
             .where(ids.one_of(_L.token, "tokens", d)))
 
 
@@ -81,19 +81,58 @@ def _revs_of(d):
     return sa.select(_M.id, _M.history_rev).where(ids.one_of(_M.id, "ids", d))
 
 
-def _targets(records: list[dict]):
-    """token -> (message id, user id, link id or None) for the records' tokens."""
-    pixel_tokens = {r["token"] for r in records if r["kind"] == "open"}
-    link_tokens = {r["token"] for r in records if r["kind"] == "click"}
-    opens, clicks = {}, {}
+TARGETS_KEPT = 200_000  # tokens a writer remembers the email of (~150 bytes each)
+
+
+def _kept_targets() -> dict:
+    """(kind, token) -> (target, the email's pixel token), for this process. A token
+    never moves to another email; an email that is deleted is noticed where its
+    history is read (``_settle``: no such email, or another one with its id)."""
+    extensions = current_app.extensions
+    found = extensions.get("engage_targets")
+    if found is None:
+        found = extensions["engage_targets"] = {}
+    return found
+
+
+def _targets(records: list[dict], again: bool = False):
+    """token -> (message id, user id, link id or None, url or None) for the records'
+    tokens, and message id -> pixel token for those emails (what ``_settle`` checks
+    the emails it reads against). Each writer reads every record of the spool, so the
+    tokens it has looked up before are remembered, not looked up again each batch.
+    Two tokens of one batch naming one email id with different pixel tokens: an email
+    was deleted and its id given to a new one (SQLite), so everything remembered is
+    forgotten and every token looked up (``again``)."""
+    kept = _kept_targets()
+    opens, clicks, pixels = {}, {}, {}
+    unknown = {"open": set(), "click": set()}
+    for r in records:
+        kind, token = r["kind"], r["token"]
+        found = kept.get((kind, token))
+        if found is None:
+            unknown["open" if kind == "open" else "click"].add(token)
+        else:
+            (opens if kind == "open" else clicks)[token] = found[0]
+            if pixels.setdefault(found[0][0], found[1]) != found[1]:
+                kept.clear()
+                return _targets(records, again=True)
     d = ids.dialect_name(db.session)
-    if pixel_tokens:
-        opens = {t: (mid, uid, None, None) for t, mid, uid in db.session.execute(
-            _opens_of(d), {"tokens": ids.values(sorted(pixel_tokens), d)})}
-    if link_tokens:
-        clicks = {t: (mid, uid, lid, url) for t, mid, uid, lid, url in db.session.execute(
-            _clicks_of(d), {"tokens": ids.values(sorted(link_tokens), d)})}
-    return opens, clicks
+    fresh = []
+    if unknown["open"]:
+        fresh += [(("open", t), (mid, uid, None, None), t) for t, mid, uid in db.session.execute(
+            _opens_of(d), {"tokens": ids.values(sorted(unknown["open"]), d)})]
+    if unknown["click"]:
+        fresh += [(("click", t), (mid, uid, lid, url), pixel) for t, mid, uid, lid, url, pixel
+                  in db.session.execute(_clicks_of(d), {"tokens": ids.values(sorted(unknown["click"]), d)})]
+    if len(kept) + len(fresh) > TARGETS_KEPT:
+        kept.clear()
+    for key, target, pixel in fresh:
+        (opens if key[0] == "open" else clicks)[key[1]] = target
+        if pixels.setdefault(target[0], pixel) != pixel and not again:
+            kept.clear()
+            return _targets(records, again=True)
+        kept[key] = (target, pixel)
+    return opens, clicks, pixels
 
 
 def _office_ranges(user_ids) -> dict[int, tuple]:
@@ -134,7 +173,7 @@ def ingest(records: list[dict], shard: tuple[int, int] = (0, 1)) -> int:
     if not records:
         return 0
     index, count = shard
-    opens, clicks = _targets(records)
+    opens, clicks, pixels = _targets(records)
     if count > 1:
         records = [r for r in records if ((opens if r["kind"] == "open" else clicks).get(r["token"]) or (index,))[0]
                    % count == index]  # an unknown token: every writer drops it (below)
@@ -159,7 +198,7 @@ def ingest(records: list[dict], shard: tuple[int, int] = (0, 1)) -> int:
     if not by_message:
         return 0
     try:
-        changes = settle(by_message)
+        changes = settle(by_message, pixels=pixels)
         db.session.commit()
         remember(changes)
     except Exception as err:
@@ -169,7 +208,7 @@ def ingest(records: list[dict], shard: tuple[int, int] = (0, 1)) -> int:
         db.session.execute(sa.text("SELECT 1"))  # raises if the database is down: retry later
         db.session.rollback()
         log.warning("ingest: a batch failed; storing its emails one by one", exc_info=True)
-        changes = _one_by_one(by_message)
+        changes = _one_by_one(by_message, pixels)
     for kind, n in changes.inserted_kinds.items():
         metrics.STORED[kind].inc(n)
     wake_streams(changes)
@@ -185,7 +224,7 @@ def refile(message_ids) -> record.Changes:
     return changes
 
 
-def settle(by_message: dict[int, list], keep: bool = True) -> record.Changes:
+def settle(by_message: dict[int, list], keep: bool = True, pixels: dict[int, str] | None = None) -> record.Changes:
     """Lock, read, decide, write for these emails; the caller commits, then calls
     ``remember``.
 
@@ -200,12 +239,16 @@ def settle(by_message: dict[int, list], keep: bool = True) -> record.Changes:
     else did since) is not read again: its kept history (history.Memory) takes the new
     hits and its decisions are brought up to date (verdicts.Running, exactly what
     deciding the whole history gives), and only the hits whose decision changed are
-    written. Otherwise its whole history is read, decided and compared row by row."""
+    written. Otherwise its whole history is read, decided and compared row by row.
+
+    ``pixels`` (message id -> pixel token: the email the hits' tokens were found to
+    belong to): an email read with another pixel token (deleted, and its id given to a
+    new one) or not found gets none of its hits stored."""
     if keep and db.session.get_bind().dialect.name == "sqlite":
-        changes = _settle_then_check(by_message)
+        changes = _settle_then_check(by_message, pixels)
         if changes is not None:
             return changes
-    return _settle(by_message, keep, history_mod.lock(by_message))
+    return _settle(by_message, keep, history_mod.lock(by_message), pixels=pixels)
 
 
 def _counts(message_ids) -> dict[int, int]:
@@ -213,13 +256,13 @@ def _counts(message_ids) -> dict[int, int]:
     return dict(db.session.execute(_counts_of(d), {"ids": ids.values(message_ids, d)}).all())
 
 
-def _settle_then_check(by_message: dict[int, list]) -> record.Changes | None:
+def _settle_then_check(by_message: dict[int, list], pixels: dict[int, str] | None) -> record.Changes | None:
     message_ids = sorted(by_message)
     d = ids.dialect_name(db.session)
     expected = {mid: rev + 1 for mid, rev in db.session.execute(
         _revs_of(d), {"ids": ids.values(message_ids, d)}).all()}
     counts = _counts(message_ids)
-    changes = _settle(by_message, True, expected, write=False)
+    changes = _settle(by_message, True, expected, write=False, counts=counts, pixels=pixels)
     db.session.rollback()  # the read snapshot ends; nothing was written
     revs = history_mod.lock(by_message)
     if revs == expected and _counts(message_ids) == counts:
@@ -229,12 +272,21 @@ def _settle_then_check(by_message: dict[int, list]) -> record.Changes | None:
     return None
 
 
-def _settle(by_message: dict[int, list], keep: bool, revs: dict[int, int], write: bool = True) -> record.Changes:
+def _settle(by_message: dict[int, list], keep: bool, revs: dict[int, int], write: bool = True,
+            counts: dict[int, int] | None = None, pixels: dict[int, str] | None = None) -> record.Changes:
+    """``counts``: the emails' event counts, read in this transaction (the kept
+    histories are checked against them without reading them again)."""
     app = current_app._get_current_object()
     svc = services.get()
     memory = history_mod.memory(app)
-    kept = memory.take(by_message, revs) if keep else {}
+    kept = memory.take(by_message, revs, counts) if keep else {}
     shells = history_mod.contexts(by_message, app.config)
+    if pixels:
+        gone = {mid for mid in by_message if mid in pixels and (
+            mid not in shells or shells[mid].pixel_token != pixels[mid])}
+        if gone:  # deleted since its tokens were looked up (maybe by an earlier batch)
+            _kept_targets().clear()
+            shells = {mid: h for mid, h in shells.items() if mid not in gone}
     kept = {mid: k for mid, k in kept.items() if mid in shells and k.running.ctx == shells[mid].ctx
             and k.running.rules is svc.rules}
     histories = history_mod.load_hits({mid: h for mid, h in shells.items() if mid not in kept})
@@ -255,10 +307,11 @@ def _settle(by_message: dict[int, list], keep: bool, revs: dict[int, int], write
             fresh.append(hit)
         changed = running.add(fresh)
         if before is None:
-            record.write(h, decisions=running.decisions, new=new, app=app, changes=changes)
+            record.write(h, decisions=running.decisions, new=new, app=app, changes=changes,
+                         engagement=running.engagement())
         else:
             record.write(h, decisions=running.decisions, new=new, app=app, changes=changes, keys=changed,
-                         counting=(before, running.counting_opens()))
+                         counting=(before, running.counting_opens()), engagement=running.engagement())
         if keep:
             changes.kept.append(history_mod.Kept(revs[message_id], 0, h, running))
     if write:
@@ -283,11 +336,11 @@ def remember(changes: record.Changes) -> None:
     changes.kept = []
 
 
-def _one_by_one(by_message: dict[int, list]) -> record.Changes:
+def _one_by_one(by_message: dict[int, list], pixels: dict[int, str]) -> record.Changes:
     changes = record.Changes()
     for message_id, hits in by_message.items():
         try:
-            one = settle({message_id: hits})
+            one = settle({message_id: hits}, pixels=pixels)
             db.session.commit()
             remember(one)
             changes.merge(one)

@@ -61,7 +61,8 @@ def _counts(d):
 
 @statement
 def _messages(d):
-    return sa.select(_M.id, _M.user_id, _M.thread_id, _M.sent_at, _M.external).where(one_of(_M.id, "ids", d))
+    return (sa.select(_M.id, _M.user_id, _M.thread_id, _M.sent_at, _M.external, _M.pixel_token)
+            .where(one_of(_M.id, "ids", d)))
 
 
 @statement
@@ -120,6 +121,7 @@ class History:
     implied: dict[str, Stored] = field(default_factory=dict)  # click key -> its implied open's row
     geo: dict[str, tuple] = field(default_factory=dict)  # hit key -> (country, region, city)
     agents: dict[str, str] = field(default_factory=dict)  # hit key -> user agent (device)
+    pixel_token: str = ""  # the email's (drain: a token the writer remembers is checked against it)
 
     index: dict[str, Hit] = field(default_factory=dict)  # hit key -> the hit
 
@@ -167,8 +169,11 @@ class Memory:
         self._kept: "OrderedDict[int, Kept]" = OrderedDict()
         self._hits = 0
 
-    def take(self, message_ids: Iterable[int], revs: dict[int, int]) -> dict[int, Kept]:
-        """The kept histories of these emails that are still current (call after ``lock``)."""
+    def take(self, message_ids: Iterable[int], revs: dict[int, int],
+             counts: Optional[dict[int, int]] = None) -> dict[int, Kept]:
+        """The kept histories of these emails that are still current (call after ``lock``).
+        ``counts``: the emails' event counts (message id -> count, none: 0), if the
+        caller has just read them in this transaction."""
         found = {}
         for mid in message_ids:
             kept = self._kept.pop(mid, None)
@@ -177,7 +182,8 @@ class Memory:
                 if kept.rev == revs.get(mid, 0) - 1:
                     found[mid] = kept
         if found:
-            counts = dict(_run(_counts, sorted(found)).all())
+            if counts is None:
+                counts = dict(_run(_counts, sorted(found)).all())
             found = {mid: k for mid, k in found.items() if counts.get(mid, 0) == k.count}
         return found
 
@@ -232,7 +238,7 @@ def contexts(message_ids: Iterable[int], cfg) -> dict[int, History]:
             sender_addresses=addresses.get(m.user_id, {}),
             sender_address_window=timedelta(days=cfg["SELF_ADDRESS_DAYS"]),
             self_views=tuple(views.get(m.thread_id, ())),
-            self_view_window=timedelta(seconds=cfg["SELF_VIEW_SECONDS"])))
+            self_view_window=timedelta(seconds=cfg["SELF_VIEW_SECONDS"])), pixel_token=m.pixel_token)
     return out
 
 

@@ -476,6 +476,7 @@ class Running:
         self._confirmed: Optional[tuple] = None  # (key of the confirmed download, the first counting click's at)
         self._worded: dict[str, Decision] = {}  # after confirmation and duplicate wording
         self._counting: list = []  # (at, key) of hits whose worded decision counts
+        self._counting_worded_clicks: list = []  # the clicks among them, (at, key)
         self._implied: Optional[str] = None
 
     def add(self, hits: Sequence[Hit]) -> set[str]:
@@ -579,6 +580,8 @@ class Running:
             if self._worded.get(k) != w:
                 h = self.hits[k]
                 _keep(self._counting, (h.at, k), w.counts)
+                if h.kind == "click":
+                    _keep(self._counting_worded_clicks, (h.at, k), w.counts)
                 self._worded[k] = w
                 worded.add(k)
         implied = None
@@ -623,7 +626,15 @@ class Running:
         head = self._head[k]
         return _duplicate_of(self.hits[k], self.hits[head].at, self._confirmed_or_base(head), self._facts[k])
 
-    # -- for the CRM -----------------------------------------------------------------------
+    # -- for the CRM and the insights --------------------------------------------------------
+
+    def engagement(self) -> tuple:
+        """(the first click that counts, how many events count: the hits that count and
+        the implied open): what ``record`` writes onto the email for the insights,
+        without going over the whole history."""
+        first_click = self._counting_worded_clicks[0][0] if self._counting_worded_clicks else None
+        return (first_click, len(self._counting) + (self._implied is not None))
+
 
     def counting_opens(self) -> tuple:
         """(first, last, whether the last is through a mail proxy) of the opens that

@@ -671,6 +671,9 @@ def test_the_writers_running_decisions_equal_deciding_the_whole_history(rules, v
                     if whole[h.key].counts and (h.kind == "open" or whole[h.key].implied_open)]
         assert running.counting_opens() == ((min(counting)[0], max(counting)[0], max(counting)[1])
                                             if counting else (None, None, False))
+        counted = [h for h in hits[:i] if whole[h.key].counts]  # as record.write counted them
+        assert running.engagement() == (min((h.at for h in counted if h.kind == "click"), default=None),
+                                        len(counted) + sum(1 for h in counted if whole[h.key].implied_open))
         before = dict(whole)
 
 
