@@ -54,6 +54,21 @@ def _events(app) -> list[tuple]:
         return [tuple(r) for r in rows]
 
 
+def _remembered_then_replaced(app, client, ann):
+    """An email whose tokens the writer remembers, deleted, and a new email registered
+    after it: the old tokens, the new ones and the new email's id."""
+    from server.hitpath.drain import ingest
+
+    old = register(client, ann)
+    pixel, link = _tokens(old)
+    with app.app_context():
+        assert ingest([_record(pixel), _record(link, "click")]) == 2
+    _delete(app, old)
+    new = register(client, ann, thread_id="thread-2", links=["https://prospect.example/other"])
+    with app.app_context():
+        return (pixel, link), _tokens(new), _id_of(new)
+
+
 def test_a_remembered_token_of_a_deleted_email_gets_no_hit_stored(app, client, ann):
     from server.hitpath.drain import ingest
 
@@ -83,15 +98,8 @@ def test_a_remembered_token_of_a_deleted_email_in_a_batch_with_the_email_given_i
     only the new email's hit is stored."""
     from server.hitpath.drain import ingest
 
-    old = register(client, ann)
-    pixel, link = _tokens(old)
+    (pixel, link), (new_pixel, new_link), new_id = _remembered_then_replaced(app, client, ann)
     with app.app_context():
-        assert ingest([_record(pixel), _record(link, "click")]) == 2
-    _delete(app, old)
-    new = register(client, ann, thread_id="thread-2", links=["https://prospect.example/other"])
-    new_pixel, new_link = _tokens(new)
-    with app.app_context():
-        new_id = _id_of(new)
         assert ingest([_record(new_pixel), _record(link, "click")]) == 1
         assert ingest([_record(new_link, "click"), _record(pixel)]) == 1
     assert [(m, k) for m, k, implied in _events(app) if not implied] == [(new_id, "click"), (new_id, "open")]
@@ -102,15 +110,8 @@ def test_two_remembered_emails_with_one_id(app, client, ann):
     by earlier batches, then in one batch: only the new email's hit is stored."""
     from server.hitpath.drain import ingest
 
-    old = register(client, ann)
-    pixel, link = _tokens(old)
+    (pixel, link), (new_pixel, new_link), new_id = _remembered_then_replaced(app, client, ann)
     with app.app_context():
-        assert ingest([_record(pixel), _record(link, "click")]) == 2
-    _delete(app, old)
-    new = register(client, ann, thread_id="thread-2", links=["https://prospect.example/other"])
-    new_pixel, new_link = _tokens(new)
-    with app.app_context():
-        new_id = _id_of(new)
         assert ingest([_record(new_pixel), _record(new_link, "click")]) == 2  # the old ones still remembered
         assert ingest([_record(link, "click"), _record(new_pixel)]) == 1
         assert ingest([_record(new_pixel), _record(pixel)]) == 1
