@@ -127,9 +127,10 @@ def default_config(instance_path: str) -> dict:
         # On the event loop (server/stream_hub.py): a stream costs a small object and
         # granian's connection. Where the server's send waits for the socket, past
         # STREAM_BUFFER_BYTES unsent (a client that does not read) it is dropped with a
-        # retry hint (granian 2.x queues unsent bytes itself; docs/deploy.md); tokens are re-checked every few seconds; a stream
-        # is closed (the client reconnects) after STREAM_MAX_SECONDS so a half-open
-        # connection cannot linger; STREAMS_PER_LOOP bounds memory.
+        # retry hint (granian 2.x queues unsent bytes itself; docs/deploy.md); tokens
+        # are re-checked every few seconds; a stream is closed (the client reconnects)
+        # after STREAM_MAX_SECONDS so a half-open connection cannot linger;
+        # STREAMS_PER_LOOP bounds memory.
         "STREAM_TOKEN_CHECK_SECONDS": 5.0,
         "STREAM_MAX_SECONDS": 3600.0,
         "STREAM_BUFFER_BYTES": 64 * 1024,

@@ -306,12 +306,9 @@ def _settle(by_message: dict[int, list], keep: bool, revs: dict[int, int], write
             new[hit.key] = row
             fresh.append(hit)
         changed = running.add(fresh)
-        if before is None:
-            record.write(h, decisions=running.decisions, new=new, app=app, changes=changes,
-                         engagement=running.engagement())
-        else:
-            record.write(h, decisions=running.decisions, new=new, app=app, changes=changes, keys=changed,
-                         counting=(before, running.counting_opens()), engagement=running.engagement())
+        record.write(h, decisions=running.decisions, new=new, app=app, changes=changes,
+                     engagement=running.engagement(), keys=None if before is None else changed,
+                     counting=None if before is None else (before, running.counting_opens()))
         if keep:
             changes.kept.append(history_mod.Kept(revs[message_id], 0, h, running))
     if write:

@@ -109,14 +109,14 @@ def _differs(row: Stored, values: dict) -> bool:
 
 
 def write(history: History, decisions: dict[str, Decision], new: dict[str, NewHit], app, changes: Changes,
-          keys=None, counting: Optional[tuple] = None, engagement: Optional[tuple] = None) -> None:
+          engagement: tuple, keys=None, counting: Optional[tuple] = None) -> None:
     """Queue in ``changes`` what brings the email's stored events in line with
     ``decisions`` (then ``flush``; the caller commits). With ``keys``, only those hits
     can differ from their rows (the rest are as the history holds them: the writer's
     kept history, server/hitpath/history.Memory), and ``counting`` is the (first, last,
     proxied) of the opens that count before and after; else every hit is compared.
     ``engagement`` is (the first click that counts, how many events count), as
-    ``verdicts.Running.engagement`` keeps them; else counted from the whole history.
+    ``verdicts.Running.engagement`` keeps them.
     The history's rows are brought up to date too."""
     inserts, updates, deletes = [], [], []
     counting_before = _counting_opens(history) if counting is None else counting[0][:2]
@@ -191,10 +191,6 @@ def write(history: History, decisions: dict[str, Decision], new: dict[str, NewHi
     if inserts or updates or deletes:
         changes.threads.add(history.thread_id)
         after = _counting_after(history, decisions) if counting is None else counting[1]
-        if engagement is None:
-            counted = [h for h in history.hits if decisions[h.key].counts]
-            engagement = (min((h.at for h in counted if h.kind == "click"), default=None),
-                          len(counted) + sum(1 for h in counted if decisions[h.key].implied_open))
         opened_after = None if after[0] is None else max(0, round((after[0] - history.ctx.sent_at).total_seconds()))
         changes.summaries[history.message_id] = (opened_after, *engagement)
         if after[:2] != counting_before:

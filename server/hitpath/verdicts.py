@@ -635,7 +635,6 @@ class Running:
         first_click = self._counting_worded_clicks[0][0] if self._counting_worded_clicks else None
         return (first_click, len(self._counting) + (self._implied is not None))
 
-
     def counting_opens(self) -> tuple:
         """(first, last, whether the last is through a mail proxy) of the opens that
         count, implied ones included: ``record`` tells the CRM when they change."""

@@ -29,7 +29,8 @@ def _read_until(sock: socket.socket, marker: bytes, timeout: float = 10) -> byte
 def test_a_stream_outlives_its_coroutine_and_a_send_is_finished_at_once():
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "granian", "--interface", "rsgi", "--host", "127.0.0.1",
-                             "--port", str(port), "--workers", "1", "--no-ws", "tests.fixtures.detached_stream_app:app"],
+                             "--port", str(port), "--workers", "1", "--no-ws",
+                             "tests.fixtures.detached_stream_app:app"],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_answering(f"http://127.0.0.1:{port}/", proc, timeout=60)
