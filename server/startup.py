@@ -42,7 +42,7 @@ def start_services(app: Flask) -> Services:
         broker=Broker(app),
         spool=spool,
         drainer=Drainer(spool_dir, ingest, wake=spool.wake, reserve_bytes=reserve, shares_disk_with=sqlite_file,
-                        shard=tuple(app.config["WRITER_SHARD"])),
+                        shard=tuple(app.config["WRITER_SHARD"]), batch=app.config["WRITER_BATCH"]),
         links=LinkCache(),
         trusted_proxies=[ipaddress.ip_network(p, strict=False) for p in app.config["TRUSTED_PROXIES"]],
     )

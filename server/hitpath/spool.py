@@ -63,6 +63,8 @@ RESERVE_NAME = ".reserve"
 RECORD_START = b'{"hit_id":'  # every record starts so (hit_record puts hit_id first)
 MARK_WIDTH = 20  # offsets are written in place, zero-padded: no new block on a full disk
 BACKLOG_WARN_SECONDS = 60.0
+READ_BYTES = 1024 * 1024  # the least a drainer reads at a time
+RECORD_BYTES = 512  # about a record with a browser's agent and headers: a batch's worth is read at once
 
 
 # What json.dumps(record, separators=(",", ":"), ensure_ascii=False) writes, without
@@ -252,10 +254,12 @@ class Drainer:
     """The reading side: one at a time across processes, through a file lock."""
 
     def __init__(self, directory: str | Path, ingest: Callable[[list[dict]], int], wake: threading.Event | None = None,
-                 reserve_bytes: int = 0, shares_disk_with: str | None = None, shard: tuple[int, int] = (0, 1)):
+                 reserve_bytes: int = 0, shares_disk_with: str | None = None, shard: tuple[int, int] = (0, 1),
+                 batch: int = 500):
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.ingest = ingest
+        self.batch = max(1, int(batch))  # records in one ``ingest`` (WRITER_BATCH) when that many wait
         # Writer ``index`` of ``count`` (ENGAGE_WRITERS): it stores the hits of the emails
         # whose id is ``index`` modulo ``count`` (``ingest`` is called with ``shard=``),
         # holds its own lock and notes its own progress in every file.
@@ -287,7 +291,7 @@ class Drainer:
         self._lock_fd = fd
         return True
 
-    def drain_all(self, batch: int = 500) -> int:
+    def drain_all(self, batch: int | None = None) -> int:
         """Store every complete line in every spool file; returns how many were read.
         Does nothing (returns 0) when another process is the drainer, or while the
         disk it shares with a SQLite database is full (raises ``DiskFull``)."""
@@ -297,7 +301,7 @@ class Drainer:
             self._check_reserve()
             done = 0
             for path in sorted(self.dir.glob(f"{PREFIX}*{SUFFIX}")):
-                done += self._drain_file(path, batch)
+                done += self._drain_file(path, batch or self.batch)
             return done
 
     def _check_reserve(self) -> None:
@@ -334,7 +338,7 @@ class Drainer:
         with f:
             while True:
                 f.seek(offset)
-                chunk = f.read(1024 * 1024)
+                chunk = f.read(max(READ_BYTES, batch * RECORD_BYTES))
                 end = chunk.rfind(b"\n")
                 if end < 0:
                     break

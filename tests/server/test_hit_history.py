@@ -85,6 +85,78 @@ def test_a_batch_of_many_emails_is_stored_in_one_transaction(app, client, ann, c
     assert len(page["threads"]) == 5
 
 
+def test_a_batch_over_many_emails_is_stored_a_group_of_emails_per_transaction(app, client, ann, monkeypatch):
+    """A big batch holds the write lock one group of emails at a time (others' writes
+    wait for one group, not the whole batch), with the verdicts of one transaction."""
+    from server.extensions import db
+    from server.hitpath import drain
+
+    links = ["https://prospect.example/a", "https://prospect.example/b"]
+    emails = [register(client, ann, thread_id=f"t-{i}", links=links) for i in range(5)]
+    twins = [register(client, ann, thread_id=f"twin-{i}", links=links) for i in range(5)]
+    tokens = {}
+    for m, t in zip(emails, twins):
+        tokens[path_of(m["pixel_url"]).split("/")[-1][:-4]] = path_of(t["pixel_url"]).split("/")[-1][:-4]
+        for a, b in zip(m["links"], t["links"]):
+            tokens[path_of(a["tracked_url"]).split("/")[-1]] = path_of(b["tracked_url"]).split("/")[-1]
+    records = [r for i, m in enumerate(emails) for r in _records(m, 40, seed=i)]
+    random.Random(2).shuffle(records)
+    commits = []
+
+    def committed(session):
+        commits.append(1)
+
+    sa.event.listen(db.session, "after_commit", committed)
+    try:
+        with app.app_context():
+            assert drain.ingest(records) == 200
+            assert len(commits) == 1
+            monkeypatch.setattr(drain, "GROUP_EMAILS", 2)
+            commits.clear()
+            assert drain.ingest([{**r, "hit_id": r["hit_id"][::-1], "token": tokens[r["token"]]}
+                                 for r in records]) == 200
+            assert len(commits) == 3  # 2 + 2 + 1 emails
+    finally:
+        sa.event.remove(db.session, "after_commit", committed)
+    assert [_verdicts(app, m) for m in emails] == [_verdicts(app, t) for t in twins]
+
+
+def test_a_waiting_backlog_is_stored_in_batches_of_writer_batch(app, client, ann):
+    """A backlog is read a batch's worth at a time and stored in batches of
+    WRITER_BATCH (what a batch costs is mostly per email, bench/README.md), and every
+    hit of it is stored whatever the batch size."""
+    from server.extensions import db
+    from server.hitpath.drain import ingest
+    from server.hitpath.spool import READ_BYTES, Drainer, pending_bytes
+    from server.models import Event
+
+    assert app.extensions["engage"].drainer.batch == app.config["WRITER_BATCH"] >= 10_000
+    emails = [register(client, ann, thread_id=f"t-{i}") for i in range(7)]
+    spool = app.extensions["engage"].spool
+    sizes = []
+
+    def counted(batch):
+        sizes.append(len(batch))
+        return ingest(batch)
+
+    drainer = Drainer(spool.dir, counted)
+    with app.app_context():
+        for batch, mails, expected in ((4000, emails[:4], [4000]), (500, emails[4:], [500] * 3)):
+            for m in mails:
+                for r in _records(m, len(expected) * batch // len(mails), seed=len(sizes)):
+                    # A browser's agent and headers: a record about as long as most.
+                    spool.append({**r, "at": r["at"].isoformat(), "headers": {"accept": "image/*" + "," * 150}})
+            if batch > 500:
+                assert pending_bytes(spool.dir) > READ_BYTES  # more than one read's least
+            sizes.clear()
+            drainer.batch = batch
+            drainer.drain_all()
+            assert sizes == expected
+        assert db.session.execute(sa.select(sa.func.count()).select_from(Event).where(
+            Event.implied.is_(False))).scalar_one() == 5500
+        db.session.rollback()
+
+
 def test_a_four_link_burst_files_all_its_clicks_as_a_scanner(client, ann):
     msg = register(client, ann, links=[f"https://prospect.example/{i}" for i in range(4)])
     for link in msg["links"]:  # each click stored before the next arrives
