@@ -144,15 +144,17 @@ def baseline(args, script: Path, warm: Path) -> dict:
 
 
 def engage_run(template: h.Engage, server: str, threads: int, streams: int, watcher: str, args,
-               script: Path, warm: Path, drain_limit: float = 0, tag: str = "", writers: int = 0) -> dict:
+               script: Path, warm: Path, drain_limit: float = 0, tag: str = "", writers: int = 0,
+               env: dict | None = None) -> dict:
     """One run on a fresh copy of the installation (no backlog from an earlier run)."""
     label = f"Engage {server}" + ("" if server == "gunicorn-gevent" else f" threads={threads}")
     label += f" + {streams} streams" if streams else ""
     label += f" writers={writers}" if writers else ""
+    label += "".join(f" {k}={v}" for k, v in (env or {}).items())
     label += tag
-    site = template.clone(f"pixel-{server}-{threads}-{streams}{tag.replace(' ', '-').replace(',', '')}-w{writers}",
-                          server=server, threads=threads,
-                          extra_env={"ENGAGE_WRITERS": str(writers)} if writers else {}).start()
+    name = "".join(c if c.isalnum() else "-" for c in label)[:80]
+    site = template.clone(f"pixel-{name}", server=server, threads=threads,
+                          extra_env={**({"ENGAGE_WRITERS": str(writers)} if writers else {}), **(env or {})}).start()
     clients = None
     try:
         if streams:
@@ -285,6 +287,9 @@ def main(argv=None) -> int:
     p.add_argument("--burst", type=int, default=5000, help="hits on one email to store at the end (0: skip)")
     p.add_argument("--writers", default="", help="also run engage serve (SQLite, 5,000 emails) with these "
                    "ENGAGE_WRITERS, e.g. 1,3 (the main run uses the default: min(2, cores))")
+    p.add_argument("--env", action="append", default=[], help="also run engage serve (SQLite, 5,000 emails) "
+                   "with these settings, e.g. --env ENGAGE_WRITER_BATCH=500 (repeat for more runs; "
+                   "space-separated NAME=VALUE pairs in one run)")
     p.add_argument("--writer-profile", default="", help="cProfile engage serve's writer(s) into PATH.<pid>")
     args = p.parse_args(argv)
 
@@ -317,6 +322,9 @@ def main(argv=None) -> int:
         # The same with other numbers of writers (ENGAGE_WRITERS), for the same-run comparison.
         results["one"] += [engage_run(template, "granian", 8, 0, watcher, args, script, warm, args.drain_limit,
                                       writers=int(n)) for n in args.writers.split(",") if n.strip()]
+        # The same with other settings (--env), for the same-run comparison.
+        results["one"] += [engage_run(template, "granian", 8, 0, watcher, args, script, warm, args.drain_limit,
+                                      env=dict(pair.split("=", 1) for pair in e.split())) for e in args.env]
         if "postgres" in args.db:
             results["pg"] = postgres_runs(rows, args, script, one, warm)
         results["baseline"] = baseline(args, script, warm)
