@@ -8,8 +8,9 @@ place; the keyed hashes) and dropped.
 
 For each batch: the emails the hits belong to are locked (history.lock), their whole
 history read (history.load), every verdict decided again from it and only what
-changed written (record.write), in one transaction per batch. So the same hits give
-the same verdicts whatever order, batching or number of writers stored them. An email
+changed written (record.write), in one transaction per group of the batch's emails
+(``_groups``). So the same hits give the same verdicts whatever order, batching or
+number of writers stored them. An email
 this writer settled last is not read again: its history is kept in memory
 (history.Memory, checked against the email's ``history_rev``) with its decisions kept
 up to date (verdicts.Running: exactly ``verdicts.decide`` over the whole history, at a
