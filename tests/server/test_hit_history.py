@@ -48,6 +48,16 @@ def _records(message, n, seed):
     return out
 
 
+def _twin_tokens(emails, twins) -> dict[str, str]:
+    """Each email's pixel and link tokens -> its twin's (the same hits stored on both)."""
+    tokens = {}
+    for m, t in zip(emails, twins):
+        tokens[path_of(m["pixel_url"]).split("/")[-1][:-4]] = path_of(t["pixel_url"]).split("/")[-1][:-4]
+        for a, b in zip(m["links"], t["links"]):
+            tokens[path_of(a["tracked_url"]).split("/")[-1]] = path_of(b["tracked_url"]).split("/")[-1]
+    return tokens
+
+
 def test_the_same_hits_get_the_same_verdicts_whatever_the_order_and_batching(app, client, ann):
     from server.hitpath.drain import ingest
 
@@ -94,11 +104,7 @@ def test_a_batch_over_many_emails_is_stored_a_group_of_emails_per_transaction(ap
     links = ["https://prospect.example/a", "https://prospect.example/b"]
     emails = [register(client, ann, thread_id=f"t-{i}", links=links) for i in range(5)]
     twins = [register(client, ann, thread_id=f"twin-{i}", links=links) for i in range(5)]
-    tokens = {}
-    for m, t in zip(emails, twins):
-        tokens[path_of(m["pixel_url"]).split("/")[-1][:-4]] = path_of(t["pixel_url"]).split("/")[-1][:-4]
-        for a, b in zip(m["links"], t["links"]):
-            tokens[path_of(a["tracked_url"]).split("/")[-1]] = path_of(b["tracked_url"]).split("/")[-1]
+    tokens = _twin_tokens(emails, twins)
     records = [r for i, m in enumerate(emails) for r in _records(m, 40, seed=i)]
     random.Random(2).shuffle(records)
     commits = []
@@ -143,7 +149,7 @@ def test_a_waiting_backlog_is_stored_in_batches_of_writer_batch(app, client, ann
     with app.app_context():
         for batch, mails, expected in ((4000, emails[:4], [4000]), (500, emails[4:], [500] * 3)):
             for m in mails:
-                for r in _records(m, len(expected) * batch // len(mails), seed=len(sizes)):
+                for r in _records(m, len(expected) * batch // len(mails), seed=batch):
                     # A browser's agent and headers: a record about as long as most.
                     spool.append({**r, "at": r["at"].isoformat(), "headers": {"accept": "image/*" + "," * 150}})
             if batch > 500:
@@ -326,11 +332,7 @@ def test_two_writers_store_a_flood_with_the_verdicts_of_one(app, client, ann):
             writers[0].drain_all()
             assert not list(spool.dir.glob("hits-*")) and pending_bytes(spool.dir) == 0
             # The same hits on the twins, stored by one writer in one batch.
-            tokens = {}
-            for m, t in zip(emails, twins):
-                tokens[path_of(m["pixel_url"]).split("/")[-1][:-4]] = path_of(t["pixel_url"]).split("/")[-1][:-4]
-                for a, b in zip(m["links"], t["links"]):
-                    tokens[path_of(a["tracked_url"]).split("/")[-1]] = path_of(b["tracked_url"]).split("/")[-1]
+            tokens = _twin_tokens(emails, twins)
             ingest([{**r, "hit_id": r["hit_id"][::-1], "token": tokens[r["token"]]}
                     for r in records if r["token"] in tokens])
     finally:
