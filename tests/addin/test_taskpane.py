@@ -70,8 +70,7 @@ def test_sign_in_from_the_task_pane(browser, live, launch_events):
 
 def new_user(live, email: str) -> str:
     """Another user of the Acme org (an empty panel of their own); returns a token."""
-    live.cli("create-user", email, "--org", "Acme", env={"ENGAGE_PASSWORD": PASSWORD})
-    return live.cli("token", email).strip().splitlines()[-1]
+    return live.create_user(email=email, org="Acme", password=PASSWORD)
 
 
 def test_an_open_appears_live_within_two_seconds(browser, live, launch_events):

@@ -232,9 +232,7 @@ def test_one_user_cannot_take_every_stream(sqlite_server):
     extra = SseClient(server.port, server.token)
     assert extra.wait_for(lambda c: c.status is not None and "}" in c.text, 15)
     assert extra.status == 429 and "this user" in extra.text and "retry-after" in extra.text.lower()
-    server.cli("create-org", "O2")
-    server.cli("create-user", "cy@o2.example", "--org", "O2", env={"ENGAGE_PASSWORD": "correct horse battery"})
-    other_token = server.cli("token", "cy@o2.example").strip().splitlines()[-1]
+    other_token = server.create_user(email="cy@o2.example", org="O2", domains=())
     other = SseClient(server.port, other_token)
     try:
         assert other.wait_for(lambda c: ": connected" in c.text, 15) and other.status == 200

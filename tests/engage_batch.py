@@ -1,0 +1,59 @@
+"""Several ``engage`` commands in one process, for the test servers' set-up:
+
+    python -m tests.engage_batch '[["create-org", "Acme", "--domain", "acme.example"],
+                                   ["create-user", "ann@acme.example", "--org", "Acme"], ...]'
+
+Each argument list goes through the real command line (server/__main__.py's
+FlaskGroup, a fresh app each time) in order, exactly as a separate ``engage ...`` run
+would; the first that fails stops the batch with its message and exit status 1. What
+each command prints is written out after a line ``--- engage <command>``. An
+``{"env": {...}}`` item sets environment variables for the command after it only (the
+password of ``create-user``).
+
+Why: starting Python and importing the server costs about 1.5 s a process, and every
+browser suite, live-server test and fault test made a user with three of them."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sys
+
+
+def main(argv: list[str]) -> int:
+    import click
+    from flask.cli import FlaskGroup
+
+    from server import create_app
+
+    env: dict = {}
+    for item in json.loads(argv[0]):
+        if isinstance(item, dict):
+            env = item.get("env", {})
+            continue
+        saved = {key: os.environ.get(key) for key in env}
+        os.environ.update(env)
+        out = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(out):
+                FlaskGroup(create_app=create_app, add_default_commands=True).main(
+                    item, prog_name="engage", standalone_mode=False)
+        except click.ClickException as error:
+            sys.stdout.write(out.getvalue())
+            sys.stderr.write(f"engage {' '.join(item)}: {error.format_message()}\n")
+            return 1
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            env = {}
+        sys.stdout.write(f"--- engage {' '.join(item[:1])}\n{out.getvalue()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
