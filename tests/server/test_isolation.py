@@ -64,15 +64,19 @@ def test_org_settings_need_an_admin(client, make_account):
 
 
 def test_bobs_stream_does_not_get_anns_events(app, client, ann, bob):
-    msg = register(client, ann)
+    anns = register(client, ann, thread_id="anns-thread")
+    bobs = register(client, bob, thread_id="bobs-thread")
+    app.config["STREAM_HEARTBEAT_SECONDS"] = 0.2  # so that no read below waits long
     resp = client.get("/api/v1/stream", headers=bob.headers, buffered=False)
     chunks = iter(resp.response)
-    next(chunks)
-    app.config["STREAM_HEARTBEAT_SECONDS"] = 0.2
-    hit_pixel(app.test_client(), msg)
-    # Bob's stream wakes (same process) but finds nothing of his: only a keep-alive.
-    assert "engagement" not in next(chunks).decode()
+    assert ": connected" in next(chunks).decode()
+    hit_pixel(app.test_client(), anns)  # Bob's stream wakes (same process) and finds nothing of his
+    hit_pixel(app.test_client(), bobs)
+    received = ""
+    while "event: engagement" not in received:
+        received += next(chunks).decode()
     resp.close()
+    assert "bobs-thread" in received and "anns-thread" not in received and anns["id"] not in received
 
 
 @pytest.mark.parametrize("method,path", [
