@@ -65,14 +65,14 @@ def _addresses(rng: random.Random) -> list:
     return out
 
 
-def _reference(rules: Rules, ip, offices: tuple) -> Network:
-    """What a stored hit keeps of ``ip``, from ``ipaddress`` alone: no table, no sharing."""
+def _reference(ranges: list, ip, offices: tuple) -> Network:
+    """What a stored hit keeps of ``ip``, from ``ipaddress`` alone: no table, no sharing.
+    ``ranges``: the rules' (group, ``ipaddress`` network) pairs, in their order."""
     narrowest: dict[str, ipaddress._BaseNetwork] = {}
-    for entry in rules.ranges:
-        net = ipaddress.ip_network(entry.cidr)
+    for group, net in ranges:
         if net.version == ip.version and ip in net:
-            if entry.group not in narrowest or net.prefixlen > narrowest[entry.group].prefixlen:
-                narrowest[entry.group] = net
+            if group not in narrowest or net.prefixlen > narrowest[group].prefixlen:
+                narrowest[group] = net
     keep = KEPT_PREFIX[ip.version]
     prefix = str(ipaddress.ip_network(f"{ip}/{keep}", strict=False))
     org = next((str(n) for n in parse_networks(offices) if n.version == ip.version and ip in n), None)
@@ -85,8 +85,9 @@ def test_a_shared_network_equals_the_address_by_address_answer(which):
     rules = Rules(CUSTOM, []) if which == "custom" else Rules.load()
     rng = random.Random(2024)
     addresses = _addresses(rng)
+    ranges = [(entry.group, ipaddress.ip_network(entry.cidr)) for entry in rules.ranges]
     for offices in (OFFICES, (), ("66.249.66.5/32",)):
-        want = {a: _reference(rules, a, offices) for a in addresses}
+        want = {a: _reference(ranges, a, offices) for a in addresses}
         for order in (addresses, addresses[::-1], rng.sample(addresses, len(addresses))):
             rules._shared.clear()
             got = [rules.observe_address(a, offices) for a in order]
