@@ -1,14 +1,15 @@
 """Several ``engage`` commands in one process, for the test servers' set-up:
 
-    python -m tests.engage_batch '[["create-org", "Acme", "--domain", "acme.example"],
-                                   ["create-user", "ann@acme.example", "--org", "Acme"], ...]'
+    echo '[["create-org", "Acme", "--domain", "acme.example"],
+           ["create-user", "ann@acme.example", "--org", "Acme"], ...]' | python -m tests.engage_batch
 
 Each argument list goes through the real command line (server/__main__.py's
 FlaskGroup, a fresh app each time) in order, exactly as a separate ``engage ...`` run
 would; the first that fails stops the batch with its message and exit status 1. What
 each command prints is written out after a line ``--- engage <command>``. An
 ``{"env": {...}}`` item sets environment variables for the command after it only (the
-password of ``create-user``).
+password of ``create-user``). The list comes on standard input, so that a password
+never shows in the process list.
 
 Why: starting Python and importing the server costs about 1.5 s a process, and every
 browser suite, live-server test and fault test made a user with three of them."""
@@ -22,14 +23,14 @@ import os
 import sys
 
 
-def main(argv: list[str]) -> int:
+def main(commands: str) -> int:
     import click
     from flask.cli import FlaskGroup
 
     from server import create_app
 
     env: dict = {}
-    for item in json.loads(argv[0]):
+    for item in json.loads(commands):
         if isinstance(item, dict):
             env = item.get("env", {})
             continue
@@ -56,4 +57,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main(sys.stdin.read()))

@@ -8,6 +8,7 @@ Standard library only: bench/ imports it without the test dependencies."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -127,7 +128,9 @@ class LiveServer:
         template = _MIGRATED.get(key)
         if template is None or not template.exists():
             self.cli("db", "upgrade")
-            template = Path(tempfile.mkdtemp(prefix="engage-migrated-")) / "engage.db"
+            folder = tempfile.mkdtemp(prefix="engage-migrated-")
+            atexit.register(shutil.rmtree, folder, True)
+            template = Path(folder) / "engage.db"
             # SQLite's backup API: a whole copy, with what is still in the -wal file.
             with contextlib.closing(sqlite3.connect(path)) as source, \
                     contextlib.closing(sqlite3.connect(template)) as copy:
@@ -199,8 +202,8 @@ class LiveServer:
 
     def cli_batch(self, commands: list, timeout: float = 120) -> str:
         """Several CLI commands in one process (tests/engage_batch.py): what they printed."""
-        out = subprocess.run([sys.executable, "-m", "tests.engage_batch", json.dumps(commands)], cwd=ROOT,
-                             env=self.env(), capture_output=True, text=True, timeout=timeout)
+        out = subprocess.run([sys.executable, "-m", "tests.engage_batch"], cwd=ROOT, env=self.env(),
+                             input=json.dumps(commands), capture_output=True, text=True, timeout=timeout)
         if out.returncode != 0:
             shown = [c for c in commands if isinstance(c, list)]  # not the password
             raise RuntimeError(f"engage {shown} failed: {out.stdout}\n{out.stderr}")
