@@ -10,8 +10,14 @@ from flask.cli import FlaskGroup
 from . import create_app
 
 
+def command_line() -> FlaskGroup:
+    """The ``engage`` command group (tests/engage_batch.py runs several commands of it
+    in one process)."""
+    return FlaskGroup(create_app=create_app, add_default_commands=True)
+
+
 def main() -> None:
-    FlaskGroup(create_app=create_app, add_default_commands=True)(prog_name="engage")
+    command_line()(prog_name="engage")
 
 
 if __name__ == "__main__":

@@ -4,20 +4,17 @@
            ["create-user", "ann@acme.example", "--org", "Acme"], ...]' | python -m tests.engage_batch
 
 Each argument list goes through the real command line (server/__main__.py's
-FlaskGroup, a fresh app each time) in order, exactly as a separate ``engage ...`` run
-would; the first that fails stops the batch with its message and exit status 1. What
-each command prints is written out after a line ``--- engage <command>``. An
-``{"env": {...}}`` item sets environment variables for the command after it only (the
-password of ``create-user``). The list comes on standard input, so that a password
-never shows in the process list.
+``command_line``, a fresh app each time) in order, exactly as a separate ``engage ...``
+run would, printing what it prints; the first that fails stops the batch with its
+message and exit status 1. An ``{"env": {...}}`` item sets environment variables for
+the command after it only (the password of ``create-user``). The list comes on
+standard input, so that a password never shows in the process list.
 
 Why: starting Python and importing the server costs about 1.5 s a process, and every
 browser suite, live-server test and fault test made a user with three of them."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import sys
@@ -25,9 +22,8 @@ import sys
 
 def main(commands: str) -> int:
     import click
-    from flask.cli import FlaskGroup
 
-    from server import create_app
+    from server.__main__ import command_line
 
     env: dict = {}
     for item in json.loads(commands):
@@ -36,13 +32,9 @@ def main(commands: str) -> int:
             continue
         saved = {key: os.environ.get(key) for key in env}
         os.environ.update(env)
-        out = io.StringIO()
         try:
-            with contextlib.redirect_stdout(out):
-                FlaskGroup(create_app=create_app, add_default_commands=True).main(
-                    item, prog_name="engage", standalone_mode=False)
+            command_line().main(item, prog_name="engage", standalone_mode=False)
         except click.ClickException as error:
-            sys.stdout.write(out.getvalue())
             sys.stderr.write(f"engage {' '.join(item)}: {error.format_message()}\n")
             return 1
         finally:
@@ -52,7 +44,6 @@ def main(commands: str) -> int:
                 else:
                     os.environ[key] = value
             env = {}
-        sys.stdout.write(f"--- engage {' '.join(item[:1])}\n{out.getvalue()}")
     return 0
 
 

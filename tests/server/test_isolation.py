@@ -3,6 +3,8 @@ changes and receives nothing of Ann's, on every endpoint."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from .helpers import hit_pixel, register, threads
@@ -72,9 +74,9 @@ def test_bobs_stream_does_not_get_anns_events(app, client, ann, bob):
     assert ": connected" in next(chunks).decode()
     hit_pixel(app.test_client(), anns)  # Bob's stream wakes (same process) and finds nothing of his
     hit_pixel(app.test_client(), bobs)
-    received = ""
-    while "event: engagement" not in received:
-        received += next(chunks).decode()
+    received, deadline = "", time.monotonic() + 10
+    while "event: engagement" not in received and time.monotonic() < deadline:
+        received += next(chunks).decode()  # a keep-alive at least every 0.2 s
     resp.close()
     assert "bobs-thread" in received and "anns-thread" not in received and anns["id"] not in received
 
