@@ -101,7 +101,7 @@ def default_config(instance_path: str) -> dict:
         "SELF_VIEW_SECONDS": 120,  # how long a "I am viewing this" report covers proxy loads
         # Hits of the emails the writer settled last kept in its memory (about 2.4 KB a
         # hit), so a burst on one email is not read and decided again per batch.
-        "HISTORY_MEMORY_HITS": 30_000,
+        "HISTORY_MEMORY_HITS": 60_000,
         # Writer processes `engage serve` starts (each stores the hits of its share of
         # the emails, by email id); None: min(2, the machine's cores). bench/README.md.
         "WRITERS": None,

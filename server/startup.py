@@ -15,7 +15,7 @@ from . import salesforce
 from .causes import describe
 from .geo import GeoLocator, default_database_path
 from .hitpath.answer import LinkCache
-from .hitpath.drain import ingest
+from .hitpath.drain import claims, ingest
 from .hitpath.rules import Rules
 from .hitpath.spool import Drainer, Spool
 from .reminders import start_reminder_thread
@@ -42,7 +42,8 @@ def start_services(app: Flask) -> Services:
         broker=Broker(app),
         spool=spool,
         drainer=Drainer(spool_dir, ingest, wake=spool.wake, reserve_bytes=reserve, shares_disk_with=sqlite_file,
-                        shard=tuple(app.config["WRITER_SHARD"]), batch=app.config["WRITER_BATCH"]),
+                        shard=tuple(app.config["WRITER_SHARD"]), batch=app.config["WRITER_BATCH"],
+                        claims=claims),
         links=LinkCache(),
         trusted_proxies=[ipaddress.ip_network(p, strict=False) for p in app.config["TRUSTED_PROXIES"]],
     )

@@ -143,6 +143,14 @@ def _targets(records: list[dict], again: bool = False):
     return opens, clicks, pixels
 
 
+def claims(kind: str, token: str, shard: tuple[int, int]) -> bool:
+    """Whether a hit on ``token`` may be writer ``shard``'s (index, count): False only
+    when the token is remembered as another writer's email (spool.Drainer skips the
+    line unparsed); a token not remembered is looked up by ``ingest`` as usual."""
+    found = _kept_targets().get((kind, token))
+    return found is None or found[0][0] % shard[1] == shard[0]
+
+
 def _office_ranges(user_ids) -> dict[int, tuple]:
     d = ids.dialect_name(db.session)
     return {uid: tuple(r or ()) for uid, r in db.session.execute(_offices_of(d), {"ids": ids.values(sorted(user_ids), d)})}
@@ -158,9 +166,10 @@ def _observe(record_: dict, target, svc, offices) -> tuple[Hit, record.NewHit, t
         geo = (None, None, None)  # unreadable, private, loopback...: no place to name
     else:
         place = svc.geo.lookup_global(canonical)  # the rules just found it global: not asked again
-        geo = (place.country, place.region, place.city)
+        geo = history_mod.shared_place((place.country, place.region, place.city))
     ua = (record_.get("ua") or "")[:512]
-    headers = {k: str(v)[:100] for k, v in (record_.get("headers") or {}).items()}
+    sent = record_.get("headers")
+    headers = {k: str(v)[:100] for k, v in sent.items()} if sent else history_mod.NO_HEADERS
     ip_hash = svc.keyed_hash("ip", canonical)
     source = svc.keyed_hash("src", canonical, ua)
     hit = Hit(key=record_["hit_id"], kind=record_["kind"], at=record_["at"], method=(record_.get("method") or "")[:8],
@@ -203,6 +212,7 @@ def ingest(records: list[dict], shard: tuple[int, int] = (0, 1)) -> int:
             continue  # an unknown token: the recipient got the image, nothing to record
         by_message[target[0]].append(_observe(r, target, svc, offices))
     db.session.rollback()  # what follows starts with the lock (history.lock), reads after it
+    history_mod.memory(current_app._get_current_object()).expect(by_message)
     return sum(_store(group, pixels) for group in _groups(by_message))
 
 
@@ -338,7 +348,7 @@ def _settle(by_message: dict[int, list], keep: bool, revs: dict[int, int], write
                      engagement=running.engagement(), keys=None if before is None else changed,
                      counting=None if before is None else (before, running.counting_opens()))
         if keep:
-            changes.kept.append(history_mod.Kept(revs[message_id], 0, h, running))
+            changes.kept.append(history_mod.Kept(revs[message_id], 0, h, running, read=message_id not in kept))
     if write:
         _write(changes)
     return changes

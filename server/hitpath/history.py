@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Iterable, Optional
 
 import sqlalchemy as sa
@@ -91,12 +92,28 @@ def _hits(d):
             .where(one_of(_E.message_id, "ids", d)))
 
 
+NO_HEADERS = MappingProxyType({})  # a hit without prefetch headers (most): one for all of them
+_PLACES: dict[tuple, tuple] = {}
+SHARED_PLACES = 65536  # then it starts again
+
+
+def shared_place(place) -> tuple:
+    """(country, region, city), one tuple for every kept hit from the same place."""
+    place = tuple(place)
+    found = _PLACES.get(place)
+    if found is None:
+        if len(_PLACES) >= SHARED_PLACES:
+            _PLACES.clear()
+        found = _PLACES[place] = place
+    return found
+
+
 def _run(stmt, values):
     d = ids_mod.dialect_name(db.session)
     return db.session.execute(stmt(d), {"ids": ids_mod.values(values, d)})
 
 
-@dataclass
+@dataclass(slots=True)
 class Stored:
     """An event row as it is now (what ``record`` compares the decision with)."""
 
@@ -120,7 +137,6 @@ class History:
     stored: dict[str, Stored] = field(default_factory=dict)  # hit key -> its row
     implied: dict[str, Stored] = field(default_factory=dict)  # click key -> its implied open's row
     geo: dict[str, tuple] = field(default_factory=dict)  # hit key -> (country, region, city)
-    agents: dict[str, str] = field(default_factory=dict)  # hit key -> user agent (device)
     pixel_token: str = ""  # the email's (drain: a token the writer remembers is checked against it)
 
     index: dict[str, Hit] = field(default_factory=dict)  # hit key -> the hit
@@ -129,7 +145,6 @@ class History:
         self.hits.append(hit)
         self.index[hit.key] = hit
         self.geo[hit.key] = geo
-        self.agents[hit.key] = hit.user_agent
 
 
 def lock(message_ids: Iterable[int]) -> dict[int, int]:
@@ -150,24 +165,60 @@ def lock(message_ids: Iterable[int]) -> dict[int, int]:
 class Kept:
     """An email's history as this process last settled it, with its decisions kept
     up to date (``verdicts.Running``): valid while nobody else has settled the email
-    (``rev``) and none of its events went another way (``count``: retention)."""
+    (``rev``) and none of its events went another way (``count``: retention).
+    ``read``: its history was just read from the database (it was not kept)."""
 
     rev: int
     count: int
     history: History
     running: Running
+    read: bool = False
 
 
 class Memory:
-    """The histories this writer settled last, least recently used dropped first
-    (about 2.4 KB a hit; ``HISTORY_MEMORY_HITS`` in all, but the latest one always).
-    Entries are taken out while an email is settled and put back only after the
-    commit, so a rolled-back batch never leaves a wrong one."""
+    """The histories this writer settled last, about 1.2 KB a hit, ``max_hits`` hits
+    in all (``HISTORY_MEMORY_HITS``; but the latest one always). Entries are taken out
+    while an email is settled and put back only after the commit, so a rolled-back
+    batch never leaves a wrong one.
 
-    def __init__(self, max_hits: int = 30_000):
+    What goes when it is full: a plain least-recently-used order thrashes as soon as
+    one batch's emails hold more hits than it (each batch touches nearly every one of
+    them, group by group, and putting one group back dropped the histories the next
+    group was about to take): every email's history was read again every batch
+    (bench/README.md, issue 10). So a writer tells it the emails of the batch it is
+    storing (``expect``), and past the cap it drops, in order: the emails the batch does
+    not touch, least recently used first; then a history the batch had to read (it
+    was not kept, it is not kept now either); then one the batch is done with; only
+    then one the batch is yet to take. The emails kept stay kept across batches, so a
+    batch reads only the histories that do not fit, and a new email gets in as soon as
+    an idle one makes room (tests/server/test_history_memory.py)."""
+
+    def __init__(self, max_hits: int = 60_000):
         self.max_hits = max_hits
-        self._kept: "OrderedDict[int, Kept]" = OrderedDict()
+        self._idle: "OrderedDict[int, Kept]" = OrderedDict()  # not in the batch, least recently used first
+        self._waiting: "OrderedDict[int, Kept]" = OrderedDict()  # the batch's, not taken yet
+        self._done: "OrderedDict[int, Kept]" = OrderedDict()  # the batch's, settled and put back
         self._hits = 0
+
+    def expect(self, message_ids: Iterable[int]) -> None:
+        """The emails of the batch about to be stored. Costs what the last batch and this
+        one touch, not what is kept."""
+        for entries in (self._waiting, self._done):  # the last batch's: more recent than any idle one
+            for mid, k in entries.items():
+                self._idle[mid] = k
+        self._waiting, self._done = OrderedDict(), OrderedDict()
+        for mid in message_ids:
+            k = self._idle.pop(mid, None)
+            if k is not None:
+                self._waiting[mid] = k
+
+    def _pop(self, mid: int) -> Optional[Kept]:
+        for entries in (self._waiting, self._done, self._idle):
+            k = entries.pop(mid, None)
+            if k is not None:
+                self._hits -= len(k.history.hits)
+                return k
+        return None
 
     def take(self, message_ids: Iterable[int], revs: dict[int, int],
              counts: Optional[dict[int, int]] = None) -> dict[int, Kept]:
@@ -176,11 +227,9 @@ class Memory:
         caller has just read them in this transaction."""
         found = {}
         for mid in message_ids:
-            kept = self._kept.pop(mid, None)
-            if kept is not None:
-                self._hits -= len(kept.history.hits)
-                if kept.rev == revs.get(mid, 0) - 1:
-                    found[mid] = kept
+            kept = self._pop(mid)
+            if kept is not None and kept.rev == revs.get(mid, 0) - 1:
+                found[mid] = kept
         if found:
             if counts is None:
                 counts = dict(_run(_counts, sorted(found)).all())
@@ -189,24 +238,38 @@ class Memory:
 
     def put(self, kept: Kept) -> None:
         mid = kept.history.message_id
-        old = self._kept.pop(mid, None)
-        if old is not None:
-            self._hits -= len(old.history.hits)
-        self._kept[mid] = kept
-        self._hits += len(kept.history.hits)
-        while self._hits > self.max_hits and len(self._kept) > 1:
-            _, dropped = self._kept.popitem(last=False)
+        self._pop(mid)
+        size = len(kept.history.hits)
+        while self._hits + size > self.max_hits and self._idle:
+            self._drop(self._idle)
+        if self._hits + size > self.max_hits and kept.read and (self._waiting or self._done):
+            return  # the batch's kept emails fill it: this one was not kept, and is not now
+        self._done[mid] = kept
+        self._hits += size
+        # Over with this one's new hits: one the batch is done with goes (it is read again
+        # next batch), the latest first, not one the batch is about to take (read again
+        # now, and so on); this one stays.
+        while self._hits > self.max_hits and len(self._done) > 1:
+            self._done.popitem(last=True)
+            _, dropped = self._done.popitem(last=True)
             self._hits -= len(dropped.history.hits)
+            self._done[mid] = kept
+        while self._hits > self.max_hits and self._waiting:
+            self._drop(self._waiting)
+
+    def _drop(self, entries: "OrderedDict[int, Kept]") -> None:
+        _, dropped = entries.popitem(last=False)
+        self._hits -= len(dropped.history.hits)
 
     def __len__(self) -> int:
-        return len(self._kept)
+        return len(self._idle) + len(self._waiting) + len(self._done)
 
 
 def memory(app) -> Memory:
     """This app's (this process's) kept histories."""
     found = app.extensions.get("engage_histories")
     if found is None:
-        found = app.extensions["engage_histories"] = Memory(app.config.get("HISTORY_MEMORY_HITS", 30_000))
+        found = app.extensions["engage_histories"] = Memory(app.config.get("HISTORY_MEMORY_HITS", 60_000))
     return found
 
 
@@ -256,7 +319,7 @@ def load_hits(out: dict[int, History]) -> dict[int, History]:
             continue
         facts = r.facts
         h.stored[key] = stored
-        h.add(hit_from_row(key, r, facts), tuple((facts or {}).get("geo") or (r.country, r.region, r.city)))
+        h.add(hit_from_row(key, r, facts), shared_place((facts or {}).get("geo") or (r.country, r.region, r.city)))
     return out
 
 
@@ -265,7 +328,7 @@ def hit_from_row(key: str, r, facts: Optional[dict]) -> Hit:
                   source=r.source_hash or "", address=r.ip_hash or "", link=r.url if r.kind == "click" else None)
     if facts is None:  # stored before facts were kept: its verdict stays as it was
         return Hit(**common, settled=(r.verdict, r.reason))
-    return Hit(**common, headers=facts.get("headers") or {}, network=network_from(facts))
+    return Hit(**common, headers=facts.get("headers") or NO_HEADERS, network=network_from(facts))
 
 
 def network_from(facts: dict) -> Network:

@@ -99,8 +99,9 @@ class Changes:
 def _shown(history: History, key: str, d: Decision) -> dict:
     geo = history.geo.get(key) or (None, None, None)
     place = (None, None, None) if d.proxy else tuple(geo)
+    hit = history.index.get(key)
     return dict(verdict=d.verdict, reason=d.reason[:300], country=place[0], region=place[1], city=place[2],
-                device=device_class(history.agents.get(key, ""), d.verdict))
+                device=device_class(hit.user_agent if hit is not None else "", d.verdict))
 
 
 def _differs(row: Stored, values: dict) -> bool:

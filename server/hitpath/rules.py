@@ -93,7 +93,7 @@ class AddressFacts:
     is_global: bool = False  # a public Internet address (not private, loopback, ...)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Network:
     """What is kept of the address a hit came from: never the address itself."""
 

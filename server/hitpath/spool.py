@@ -42,6 +42,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import threading
 import time
 import uuid
@@ -61,6 +62,8 @@ RETIRE_SECONDS = 20.0  # a file older than this is let go (then drained, truncat
 LOCK_NAME = ".drainer.lock"
 RESERVE_NAME = ".reserve"
 RECORD_START = b'{"hit_id":'  # every record starts so (hit_record puts hit_id first)
+# The start of a line as hit_record writes it: its kind and token, read without parsing it.
+_HEAD = re.compile(rb'\{"hit_id":"[0-9a-f]{1,64}","kind":"(open|click)","token":"([^"\\]{1,200})"')
 MARK_WIDTH = 20  # offsets are written in place, zero-padded: no new block on a full disk
 BACKLOG_WARN_SECONDS = 60.0
 READ_BYTES = 1024 * 1024  # the least a drainer reads at a time
@@ -255,10 +258,14 @@ class Drainer:
 
     def __init__(self, directory: str | Path, ingest: Callable[[list[dict]], int], wake: threading.Event | None = None,
                  reserve_bytes: int = 0, shares_disk_with: str | None = None, shard: tuple[int, int] = (0, 1),
-                 batch: int = 500):
+                 batch: int = 500, claims: Callable[[str, str, tuple[int, int]], bool] | None = None):
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.ingest = ingest
+        # With several writers: ``claims(kind, token, shard)`` is False for a token this
+        # writer knows to be another writer's, whose line is then not even parsed (each
+        # writer reads every line; parsing the others' was a tenth of its time).
+        self.claims = claims
         self.batch = max(1, int(batch))  # records in one ``ingest`` (WRITER_BATCH) when that many wait
         # Writer ``index`` of ``count`` (ENGAGE_WRITERS): it stores the hits of the emails
         # whose id is ``index`` modulo ``count`` (``ingest`` is called with ``shard=``),
@@ -324,6 +331,10 @@ class Drainer:
     def _ingest(self, records: list[dict]) -> int:
         return self.ingest(records) if self.count == 1 else self.ingest(records, shard=(self.index, self.count))
 
+    def _mine(self, line: bytes) -> bool:
+        head = _HEAD.match(line)  # as hit_record writes a line; anything else is parsed
+        return head is None or self.claims(head[1].decode(), head[2].decode(), (self.index, self.count))
+
     def _drain_file(self, path: Path, batch: int) -> int:
         mark = mark_path(path, self.index, self.count)
         offset = read_mark(mark) if mark.exists() else start_offset(path, self.count)
@@ -342,11 +353,13 @@ class Drainer:
                 end = chunk.rfind(b"\n")
                 if end < 0:
                     break
-                records = [r for r in (_parse(l, path) for l in chunk[: end + 1].split(b"\n") if l) if r]
+                lines = [l for l in chunk[: end + 1].split(b"\n") if l]
+                mine = [l for l in lines if self._mine(l)] if self.count > 1 and self.claims else lines
+                records = [r for r in (_parse(l, path) for l in mine) if r]
                 for i in range(0, len(records), batch):
                     self._ingest(records[i:i + batch])
                 offset += end + 1
-                done += len(records)
+                done += len(records) + len(lines) - len(mine)
                 self._write_mark(mark, offset)
         if gone and all(read_mark(mark_path(path, i, self.count)) >= offset
                         for i in range(self.count) if i != self.index):

@@ -78,7 +78,7 @@ _LABELS = {  # for "the first of these was ..." in duplicate reasons
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Hit:
     """One answered request to the pixel (kind="open") or a tracked link (kind="click")."""
 
@@ -109,7 +109,7 @@ class Context:
     self_view_window: timedelta = timedelta(seconds=120)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     verdict: str  # human | gmail | yahoo | outlook | confirmed | gmail_prefetch | apple_mpp | scanner | self | duplicate
     reason: str  # plain words for the panel
@@ -119,6 +119,23 @@ class Decision:
     @property
     def counts(self) -> bool:
         return self.verdict in COUNTING
+
+
+_SHARED: dict[tuple, Decision] = {}
+SHARED_DECISIONS = 4096  # then it starts again
+
+
+def shared(verdict: str, reason: str, proxy: Optional[str] = None) -> Decision:
+    """One ``Decision`` for every hit given the same verdict in the same words: most
+    hits are decided by a few dozen sentences, and a writer keeps its recent emails'
+    decisions in memory (history.Memory), one per hit."""
+    key = (verdict, reason, proxy)
+    found = _SHARED.get(key)
+    if found is None:
+        if len(_SHARED) >= SHARED_DECISIONS:
+            _SHARED.clear()
+        found = _SHARED[key] = Decision(verdict, reason, proxy)
+    return found
 
 
 COUNTING = ENGAGEMENT_VERDICTS
@@ -171,7 +188,7 @@ def decide(hits: Sequence[Hit], ctx: Context, rules: Rules) -> dict[str, Decisio
 # -- what one hit says about itself ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Facts:
     ranges: Mapping[str, RangeEntry]
     markers: Mapping[str, Marker]
@@ -199,7 +216,7 @@ def _proxy(ranges: Mapping[str, RangeEntry], markers: Mapping[str, Marker]) -> O
 
 def _static(h: Hit, ctx: Context, rules: Rules, f: _Facts) -> Optional[Decision]:
     def verdict(name: str, reason: str) -> Decision:
-        return Decision(name, reason, f.proxy)
+        return shared(name, reason, f.proxy)
 
     method = (h.method or "").upper()
     if method != "GET":
@@ -298,7 +315,7 @@ def _burst_reason(run: Sequence[Hit], rules: Rules) -> Optional[str]:
 
 def _provider_or_human(h: Hit, ctx: Context, rules: Rules, f: _Facts) -> Decision:
     def verdict(name: str, reason: str) -> Decision:
-        return Decision(name, reason, f.proxy)
+        return shared(name, reason, f.proxy)
 
     ranges, markers = f.ranges, f.markers
     google = ranges.get("google")
@@ -388,9 +405,9 @@ def _duplicate_of(h: Hit, head_at: datetime, head: Optional[Decision], f: _Facts
     gap = h.at - head_at
     again = f"Same address and device again {_duration(gap)} after its first hit on this email"
     if head is not None and head.counts:
-        return Decision("duplicate", f"{again}: counted once", f.proxy)
+        return shared("duplicate", f"{again}: counted once", f.proxy)
     label = _LABELS.get(head.verdict, head.verdict) if head is not None else "not counted"
-    return Decision("duplicate", f"{again}, which was {label}: not counted either", f.proxy)
+    return shared("duplicate", f"{again}, which was {label}: not counted either", f.proxy)
 
 
 def _confirm_mpp(ordered: Sequence[Hit], out: dict) -> None:

@@ -295,8 +295,9 @@ def _close(other) -> None:
 def test_two_writers_store_a_flood_with_the_verdicts_of_one(app, client, ann):
     """ENGAGE_WRITERS=2: two writers drain the same spool, each the emails of its share
     (by email id), noting their own progress; every hit is stored once, with the
-    verdicts one writer gives the same hits, and a drained file goes once both are done."""
-    from server.hitpath.drain import ingest
+    verdicts one writer gives the same hits, and a drained file goes once both are done.
+    Each skips, unparsed, the lines of tokens it knows to be the other's (drain.claims)."""
+    from server.hitpath.drain import claims, ingest
     from server.hitpath.spool import Drainer, pending_bytes
 
     links = ["https://prospect.example/a", "https://prospect.example/b"]
@@ -309,14 +310,19 @@ def test_two_writers_store_a_flood_with_the_verdicts_of_one(app, client, ann):
     records += [{**records[0], "hit_id": f"{i:032x}", "kind": "open", "token": pixel, "ip": LONDON,
                  "ua": IPHONE_MAIL, "at": start + timedelta(milliseconds=10 * i)} for i in range(200)]
     random.Random(1).shuffle(records)
-    stored = {0: 0, 1: 0}
+    stored, skipped = {0: 0, 1: 0}, {0: 0, 1: 0}
 
     def writer(index):
         def counted(batch, shard):
             n = ingest(batch, shard=shard)
             stored[shard[0]] += n
             return n
-        return Drainer(app.extensions["engage"].spool.dir, counted, shard=(index, 2))
+
+        def claiming(kind, token, shard):
+            mine = claims(kind, token, shard)
+            skipped[shard[0]] += not mine
+            return mine
+        return Drainer(app.extensions["engage"].spool.dir, counted, shard=(index, 2), claims=claiming)
 
     spool = app.extensions["engage"].spool
     writers = [writer(0), writer(1)]
@@ -339,6 +345,7 @@ def test_two_writers_store_a_flood_with_the_verdicts_of_one(app, client, ann):
         for w in writers:
             w.close()
     assert stored[0] and stored[1] and stored[0] + stored[1] == len(records)  # each its share, none twice
+    assert skipped[0] and skipped[1]  # each writer passed over lines of the other's share
     for m, t in zip(emails, twins):
         assert len(_verdicts(app, m)) >= 30 and _verdicts(app, m) == _verdicts(app, t)
     [thread] = [t for t in threads(client, ann)["threads"] if t["thread_id"] == "t-flood"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -66,13 +67,13 @@ def run(rules, hit: Hit, *, org_ranges=(), self_reported=False, sender_address_r
     """The decision on ``hit`` in a history made of it and the evidence named."""
     hits = [hit, *earlier]
     if org_ranges:
-        hits[0] = Hit(**{**hit.__dict__, "network": observe(_ip_of(hit), _RULES, org_ranges)})
+        hits[0] = replace(hit, network=observe(_ip_of(hit), _RULES, org_ranges))
         hit = hits[0]
     if last_same_source_at is not None:
         # Its key sorts first: a previous hit at the very same time is the earlier one.
-        hits.append(Hit(**{**hit.__dict__, "key": "0-previous", "at": last_same_source_at}))
+        hits.append(replace(hit, key="0-previous", at=last_same_source_at))
     for i, (at, url) in enumerate(recent_clicks_same_source):
-        hits.append(Hit(**{**hit.__dict__, "key": f"click-{i}", "kind": "click", "at": at, "link": url}))
+        hits.append(replace(hit, key=f"click-{i}", kind="click", at=at, link=url))
     ctx = Context(sent_at=SENT, org_ranges=tuple(org_ranges), self_views=(hit.at,) if self_reported else (),
                   sender_addresses={hit.address: hit.at} if sender_address_recent else {})
     return decide(hits, ctx, rules)[hit.key]
@@ -640,7 +641,7 @@ def _dense_history(values):
         hit = make_hit(_DENSE_AGENTS[a], _DENSE_ADDRESSES[ip], kind=kind, method=method,
                        at=LATER + timedelta(seconds=t / 10), url=f"https://prospect.example/{link}", key=f"h{i:04d}")
         if settled and i % 7 == 0:  # now and then a hit stored before its facts were kept
-            hit = Hit(**{**hit.__dict__, "settled": ("human", "Opened (stored before facts were kept)")})
+            hit = replace(hit, settled=("human", "Opened (stored before facts were kept)"))
         hits.append(hit)
     return hits
 
