@@ -143,12 +143,16 @@ def _targets(records: list[dict], again: bool = False):
     return opens, clicks, pixels
 
 
-def claims(kind: str, token: str, shard: tuple[int, int]) -> bool:
-    """Whether a hit on ``token`` may be writer ``shard``'s (index, count): False only
-    when the token is remembered as another writer's email (spool.Drainer skips the
-    line unparsed); a token not remembered is looked up by ``ingest`` as usual."""
-    found = _kept_targets().get((kind, token))
-    return found is None or found[0][0] % shard[1] == shard[0]
+def claims(keys: list[tuple[str, str]], shard: tuple[int, int]) -> list[bool]:
+    """For each (kind, token): whether its hit may be writer ``shard``'s (index, count).
+    False only when the token is remembered as another writer's email (spool.Drainer
+    skips the line unparsed); a token not remembered is looked up by ``ingest``."""
+    kept, (index, count) = _kept_targets(), shard
+    out = []
+    for key in keys:
+        found = kept.get(key)
+        out.append(found is None or found[0][0] % count == index)
+    return out
 
 
 def _office_ranges(user_ids) -> dict[int, tuple]:

@@ -258,13 +258,14 @@ class Drainer:
 
     def __init__(self, directory: str | Path, ingest: Callable[[list[dict]], int], wake: threading.Event | None = None,
                  reserve_bytes: int = 0, shares_disk_with: str | None = None, shard: tuple[int, int] = (0, 1),
-                 batch: int = 500, claims: Callable[[str, str, tuple[int, int]], bool] | None = None):
+                 batch: int = 500, claims: Callable[[list, tuple[int, int]], list[bool]] | None = None):
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.ingest = ingest
-        # With several writers: ``claims(kind, token, shard)`` is False for a token this
-        # writer knows to be another writer's, whose line is then not even parsed (each
-        # writer reads every line; parsing the others' was a tenth of its time).
+        # With several writers: ``claims([(kind, token), ...], shard)`` says which lines
+        # may be this writer's: False for a token it knows to be another writer's,
+        # whose line is then not even parsed (each writer reads every line; parsing the
+        # others' was a tenth of its time).
         self.claims = claims
         self.batch = max(1, int(batch))  # records in one ``ingest`` (WRITER_BATCH) when that many wait
         # Writer ``index`` of ``count`` (ENGAGE_WRITERS): it stores the hits of the emails
@@ -331,9 +332,11 @@ class Drainer:
     def _ingest(self, records: list[dict]) -> int:
         return self.ingest(records) if self.count == 1 else self.ingest(records, shard=(self.index, self.count))
 
-    def _mine(self, line: bytes) -> bool:
-        head = _HEAD.match(line)  # as hit_record writes a line; anything else is parsed
-        return head is None or self.claims(head[1].decode(), head[2].decode(), (self.index, self.count))
+    def _mine(self, lines: list[bytes]) -> list[bytes]:
+        heads = [_HEAD.match(line) for line in lines]  # as hit_record writes a line; anything else is parsed
+        known = [(h[1].decode(), h[2].decode()) for h in heads if h is not None]
+        claimed = iter(self.claims(known, (self.index, self.count)))
+        return [line for line, h in zip(lines, heads) if h is None or next(claimed)]
 
     def _drain_file(self, path: Path, batch: int) -> int:
         mark = mark_path(path, self.index, self.count)
@@ -354,7 +357,7 @@ class Drainer:
                 if end < 0:
                     break
                 lines = [l for l in chunk[: end + 1].split(b"\n") if l]
-                mine = [l for l in lines if self._mine(l)] if self.count > 1 and self.claims else lines
+                mine = self._mine(lines) if self.count > 1 and self.claims else lines
                 records = [r for r in (_parse(l, path) for l in mine) if r]
                 for i in range(0, len(records), batch):
                     self._ingest(records[i:i + batch])
