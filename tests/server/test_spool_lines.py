@@ -1,0 +1,51 @@
+"""Spool lines (server/hitpath/spool.py): what the pixel writes is what the writer
+reads, whatever a client put in its user agent and headers, and a line is the same
+bytes the standard library's JSON would write (older spool files and newer ones read
+alike; the writers' pre-filter reads the line's start as written)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from hypothesis import given, settings, strategies as st
+
+from server.hitpath.answer import new_record
+from server.hitpath.spool import _HEAD, Drainer, Spool, _record, encode_line
+
+_STDLIB = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+ANY_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80)  # no lone surrogate
+
+
+def _record_of(ua: str, headers: dict) -> dict:
+    return new_record("open", "AbCdEf0123456789xyz", "GET", "10.0.0.1", "81.2.69.142", ua, headers, [])
+
+
+@settings(max_examples=300, deadline=None)
+@given(ua=ANY_TEXT, headers=st.dictionaries(st.sampled_from(["x-purpose", "x-moz", "purpose"]), ANY_TEXT, max_size=3))
+def test_a_line_reads_back_as_written_and_is_the_standard_librarys_bytes(ua, headers):
+    record = _record_of(ua, headers)
+    line = encode_line(record)
+    assert line == (_STDLIB(record) + "\n").encode("utf-8")
+    assert line.count(b"\n") == 1 and line.endswith(b"\n")  # a newline in an agent is escaped
+    back = _record(line[:-1])
+    assert back["ua"] == ua[:1000] and back["headers"] == record["headers"] and back["token"] == record["token"]
+    assert back["at"] == datetime.fromisoformat(record["at"]).astimezone(timezone.utc)
+    assert _HEAD.match(line)[2].decode() == record["token"]
+
+
+def test_an_agent_with_an_undecodable_byte_is_kept_through_the_spool(tmp_path):
+    # A header byte that is not UTF-8, decoded with surrogateescape: a lone surrogate,
+    # which orjson refuses; the line takes the standard library's way, both ways.
+    ua = b"Mozilla/5.0 (caf\xe9)".decode("utf-8", "surrogateescape")
+    spool, got = Spool(tmp_path), []
+    drainer = Drainer(tmp_path, lambda records: got.extend(records) or len(records))
+    try:
+        assert spool.append(_record_of(ua, {}))
+        assert spool.append(_record_of("Mozilla/5.0 (café ✓)", {"x-purpose": "preview"}))
+        assert drainer.drain_all() == 2
+    finally:
+        spool.close()
+        drainer.close()
+    assert [r["ua"] for r in got] == [ua, "Mozilla/5.0 (café ✓)"]
+    assert got[1]["headers"] == {"x-purpose": "preview"}
