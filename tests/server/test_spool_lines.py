@@ -49,3 +49,24 @@ def test_an_agent_with_an_undecodable_byte_is_kept_through_the_spool(tmp_path):
         drainer.close()
     assert [r["ua"] for r in got] == [ua, "Mozilla/5.0 (café ✓)"]
     assert got[1]["headers"] == {"x-purpose": "preview"}
+
+
+def test_hit_ids_are_unique_across_forked_workers():
+    import os
+
+    from server.hitpath.spool import new_hit_id
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # a granian worker forked from the same parent
+        try:
+            os.write(write, ",".join(new_hit_id() for _ in range(1000)).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    ours = [new_hit_id() for _ in range(1000)]
+    with os.fdopen(read, "rb") as f:
+        theirs = f.read().decode().split(",")
+    os.waitpid(pid, 0)
+    assert len(theirs) == 1000 and len(set(ours) | set(theirs)) == 2000
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ours + theirs)
