@@ -7,8 +7,6 @@ import os
 import secrets
 from pathlib import Path
 
-from .jsonvalues import json_dumps, json_loads
-
 #: Alembic's folder, shipped inside the package (pyproject package-data).
 MIGRATIONS_DIR = str(Path(__file__).with_name("migrations"))
 
@@ -65,10 +63,7 @@ def default_config(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(Path(instance_path) / "engage.db"),
         # hide_parameters: a failed statement is logged without its values (hit ids,
         # hashes, addresses' networks), and a 1,000-row batch is not 1,000 values long.
-        # JSON columns (each event's facts, written by the writer for every hit) through
-        # orjson, the standard library where orjson declines (server/jsonvalues.py).
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True,
-                                      "json_serializer": json_dumps, "json_deserializer": json_loads},
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "PUBLIC_URL": "http://127.0.0.1:5000",
         "GEOIP_DATABASE": None,  # None: the bundled DB-IP City Lite database
         "SECRET_KEY": None,  # None: generated once and kept in the instance folder

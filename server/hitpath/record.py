@@ -14,6 +14,7 @@ moves it forward (docs: README, "Verdicts")."""
 
 from __future__ import annotations
 
+import json
 import operator
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,7 +26,6 @@ import sqlalchemy as sa
 from .. import insights_rollup
 from ..device import device_class
 from ..extensions import db
-from ..jsonvalues import json_dumps
 from ..models import Event, Message, Thread
 from ..signals import opens_changed
 from . import ids as ids_mod
@@ -323,7 +323,7 @@ def _copy(rows: list[dict], dialect) -> list[int]:
                 for i, n in enumerate(names):
                     v = row[n]
                     if i in json_columns:
-                        v = None if v is None else json_dumps(v)
+                        v = None if v is None else json.dumps(v)
                     elif binds[i] is not None:
                         v = binds[i](v)
                     values.append(v)
