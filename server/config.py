@@ -99,7 +99,7 @@ def default_config(instance_path: str) -> dict:
         "OPENAPI_JSON_PATH": "openapi.json",
         "SELF_ADDRESS_DAYS": 7,  # how long an address the sender used counts as "the sender"
         "SELF_VIEW_SECONDS": 120,  # how long a "I am viewing this" report covers proxy loads
-        # Hits of the emails the writer settled last kept in its memory (about 2.4 KB a
+        # Hits of the emails the writer settled last kept in its memory (about 1.2 KB a
         # hit), so a burst on one email is not read and decided again per batch.
         "HISTORY_MEMORY_HITS": 60_000,
         # Writer processes `engage serve` starts (each stores the hits of its share of

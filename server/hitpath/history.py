@@ -21,6 +21,7 @@ settle), is exactly what ``load`` would read, and need not be read again."""
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -199,10 +200,17 @@ class Memory:
         self._waiting: "OrderedDict[int, Kept]" = OrderedDict()  # the batch's, not taken yet
         self._done: "OrderedDict[int, Kept]" = OrderedDict()  # the batch's, settled and put back
         self._hits = 0
+        # A process whose request threads store hits themselves (the spool's disk full)
+        # beside its drainer: two batches may use the memory at once.
+        self._lock = threading.Lock()
 
     def expect(self, message_ids: Iterable[int]) -> None:
         """The emails of the batch about to be stored. Costs what the last batch and this
         one touch, not what is kept."""
+        with self._lock:
+            self._expect(message_ids)
+
+    def _expect(self, message_ids: Iterable[int]) -> None:
         for entries in (self._waiting, self._done):  # the last batch's: more recent than any idle one
             for mid, k in entries.items():
                 self._idle[mid] = k
@@ -226,10 +234,11 @@ class Memory:
         ``counts``: the emails' event counts (message id -> count, none: 0), if the
         caller has just read them in this transaction."""
         found = {}
-        for mid in message_ids:
-            kept = self._pop(mid)
-            if kept is not None and kept.rev == revs.get(mid, 0) - 1:
-                found[mid] = kept
+        with self._lock:
+            for mid in message_ids:
+                kept = self._pop(mid)
+                if kept is not None and kept.rev == revs.get(mid, 0) - 1:
+                    found[mid] = kept
         if found:
             if counts is None:
                 counts = dict(_run(_counts, sorted(found)).all())
@@ -237,6 +246,10 @@ class Memory:
         return found
 
     def put(self, kept: Kept) -> None:
+        with self._lock:
+            self._put(kept)
+
+    def _put(self, kept: Kept) -> None:
         mid = kept.history.message_id
         self._pop(mid)
         size = len(kept.history.hits)
@@ -255,10 +268,10 @@ class Memory:
             self._hits -= len(dropped.history.hits)
             self._done[mid] = kept
         while self._hits > self.max_hits and self._waiting:
-            self._drop(self._waiting)
+            self._drop(self._waiting, last=True)  # the one the batch takes last
 
-    def _drop(self, entries: "OrderedDict[int, Kept]") -> None:
-        _, dropped = entries.popitem(last=False)
+    def _drop(self, entries: "OrderedDict[int, Kept]", last: bool = False) -> None:
+        _, dropped = entries.popitem(last=last)
         self._hits -= len(dropped.history.hits)
 
     def __len__(self) -> int:

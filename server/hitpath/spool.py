@@ -66,7 +66,9 @@ LOCK_NAME = ".drainer.lock"
 RESERVE_NAME = ".reserve"
 RECORD_START = b'{"hit_id":'  # every record starts so (hit_record puts hit_id first)
 # The start of a line as hit_record writes it: its kind and token, read without parsing it.
-_HEAD = re.compile(rb'\{"hit_id":"[0-9a-f]{1,64}","kind":"(open|click)","token":"([^"\\]{1,200})"')
+# Only a token as the pixel and the links accept one (answer.TOKEN_RE's characters);
+# anything else in a line's head is parsed, never guessed at.
+_HEAD = re.compile(rb'\{"hit_id":"[0-9a-f]{1,64}","kind":"(open|click)","token":"([A-Za-z0-9_-]{1,64})"')
 MARK_WIDTH = 20  # offsets are written in place, zero-padded: no new block on a full disk
 BACKLOG_WARN_SECONDS = 60.0
 READ_BYTES = 1024 * 1024  # the least a drainer reads at a time
@@ -361,8 +363,11 @@ class Drainer:
         return self.ingest(records) if self.count == 1 else self.ingest(records, shard=(self.index, self.count))
 
     def _mine(self, lines: list[bytes]) -> list[bytes]:
-        heads = [_HEAD.match(line) for line in lines]  # as hit_record writes a line; anything else is parsed
-        known = [(h[1].decode(), h[2].decode()) for h in heads if h is not None]
+        # A line as hit_record writes it; anything else is parsed: a torn record with a
+        # whole one glued behind it (``_parse`` keeps that one, whosever the torn one was).
+        heads = [h if (h := _HEAD.match(line)) is not None and line.find(RECORD_START, 1) < 0 else None
+                 for line in lines]
+        known = [(h[1].decode("ascii"), h[2].decode("ascii")) for h in heads if h is not None]
         claimed = iter(self.claims(known, (self.index, self.count)))
         return [line for line, h in zip(lines, heads) if h is None or next(claimed)]
 
