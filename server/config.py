@@ -103,7 +103,7 @@ def default_config(instance_path: str) -> dict:
         # hit), so a burst on one email is not read and decided again per batch.
         "HISTORY_MEMORY_HITS": 60_000,
         # Writer processes `engage serve` starts (each stores the hits of its share of
-        # the emails, by email id); None: min(2, the machine's cores). bench/README.md.
+        # the emails, by pixel token); None: min(2, the machine's cores). bench/README.md.
         "WRITERS": None,
         "WRITER_SHARD": (0, 1),  # this writer's (index, count): set by `engage serve`
         # The writers' niceness (nice(1): 0-19, higher yields more): when the cores are

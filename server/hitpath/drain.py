@@ -16,7 +16,7 @@ this writer settled last is not read again: its history is kept in memory
 up to date (verdicts.Running: exactly ``verdicts.decide`` over the whole history, at a
 cost proportional to what the new hits change), so a burst on one email drains as
 fast as hits on many. With several writers (ENGAGE_WRITERS) each stores the hits of
-its share of the emails (``ingest(shard=)``, by email id); on SQLite the reading and
+its share of the emails (``ingest(shard=)``, by pixel token: ``writer_of``); on SQLite the reading and
 deciding happen before the write lock and are checked under it (``settle``), so the
 writers' Python work runs in parallel. ``refile`` reads and decides whole histories for emails whose
 evidence changed without a new hit (a self-view report, ``engage reclassify``).
@@ -28,6 +28,7 @@ but a database that is down fails the whole batch, to be retried."""
 from __future__ import annotations
 
 import logging
+import zlib
 from collections import defaultdict
 
 import sqlalchemy as sa
@@ -143,15 +144,28 @@ def _targets(records: list[dict], again: bool = False):
     return opens, clicks, pixels
 
 
+def writer_of(pixel_token: str, count: int) -> int:
+    """Which of ``count`` writers stores an email's hits: by its pixel token, which the
+    pixel's own URL carries, so an open is placed without looking anything up, and
+    which stays with the email (a deleted email's id may be given to a new one on
+    SQLite, and a client may register a deleted email's token again: neither moves a
+    hit to a writer that drops it). crc32: the same in every process, unlike hash()."""
+    return zlib.crc32(pixel_token.encode()) % count
+
+
 def claims(keys: list[tuple[str, str]], shard: tuple[int, int]) -> list[bool]:
     """For each (kind, token): whether its hit may be writer ``shard``'s (index, count).
-    False only when the token is remembered as another writer's email (spool.Drainer
-    skips the line unparsed); a token not remembered is looked up by ``ingest``."""
+    An open: exactly (``writer_of`` its token). A click: False only when its link is
+    remembered as another writer's email (a link never moves to another email); one not
+    remembered is looked up by ``ingest``. spool.Drainer skips the others' lines unparsed."""
     kept, (index, count) = _kept_targets(), shard
     out = []
-    for key in keys:
-        found = kept.get(key)
-        out.append(found is None or found[0][0] % count == index)
+    for kind, token in keys:
+        if kind == "open":
+            out.append(writer_of(token, count) == index)
+        else:
+            found = kept.get((kind, token))
+            out.append(found is None or writer_of(found[1], count) == index)
     return out
 
 
@@ -185,22 +199,26 @@ def _observe(record_: dict, target, svc, offices) -> tuple[Hit, record.NewHit, t
     return hit, row, geo
 
 
-def ingest(records: list[dict], shard: tuple[int, int] = (0, 1)) -> int:
+def ingest(records: list[dict], shard: tuple[int, int] = (0, 1), _again: bool = False) -> int:
     """Store the records not stored yet; returns how many hits were stored. With
     ``shard`` (writer ``index`` of ``count``, ENGAGE_WRITERS), only the hits of the
-    emails whose id is ``index`` modulo ``count``: each email has one writer, so its
-    kept history (history.Memory) stays current and writers rarely wait for each other
-    (they would still be serialized by ``history.lock`` if they did)."""
+    emails ``writer_of`` gives to ``index``: each email has one writer, so its kept
+    history (history.Memory) stays current and writers rarely wait for each other
+    (they would still be serialized by ``history.lock`` if they did). Hits for an
+    email found deleted since its token was looked up (an earlier batch) are looked up
+    again, once: a client may have registered that token again, for a new email."""
     if not records:
         return 0
     index, count = shard
+    if count > 1:  # an open is placed by its own token, before anything is looked up
+        records = [r for r in records if r["kind"] != "open" or writer_of(r["token"], count) == index]
     opens, clicks, pixels = _targets(records)
-    if count > 1:
-        records = [r for r in records if ((opens if r["kind"] == "open" else clicks).get(r["token"]) or (index,))[0]
-                   % count == index]  # an unknown token: every writer drops it (below)
-        if not records:
-            db.session.rollback()
-            return 0
+    if count > 1:  # a click by its email's pixel token; an unknown one is dropped below, once
+        records = [r for r in records if r["kind"] == "open" or (t := clicks.get(r["token"])) is None
+                   or writer_of(pixels[t[0]], count) == index]
+    if not records:
+        db.session.rollback()
+        return 0
     d = ids.dialect_name(db.session)
     known = set(db.session.execute(_known_of(d), {"ids": ids.values([r["hit_id"] for r in records], d)}).scalars())
     fresh = [r for r in records if r["hit_id"] not in known]
@@ -210,14 +228,22 @@ def ingest(records: list[dict], shard: tuple[int, int] = (0, 1)) -> int:
     svc = services.get()
     offices = _office_ranges({t[1] for t in (*opens.values(), *clicks.values())})
     by_message: dict[int, list] = defaultdict(list)
+    raw: dict[int, list] = defaultdict(list)
     for r in fresh:
         target = (opens if r["kind"] == "open" else clicks).get(r["token"])
         if target is None:
             continue  # an unknown token: the recipient got the image, nothing to record
         by_message[target[0]].append(_observe(r, target, svc, offices))
+        raw[target[0]].append(r)
     db.session.rollback()  # what follows starts with the lock (history.lock), reads after it
     history_mod.memory(current_app._get_current_object()).expect(by_message)
-    return sum(_store(group, pixels) for group in _groups(by_message))
+    stored, gone = 0, set()
+    for group in _groups(by_message):
+        n, lost = _store(group, pixels)
+        stored, gone = stored + n, gone | lost
+    if gone and not _again:  # the remembered tokens were forgotten (_settle): asked afresh
+        stored += ingest([r for mid in sorted(gone) for r in raw.get(mid, ())], shard, _again=True)
+    return stored
 
 
 def _groups(by_message: dict[int, list]):
@@ -238,7 +264,7 @@ def _groups(by_message: dict[int, list]):
         yield group
 
 
-def _store(by_message: dict[int, list], pixels: dict[int, str]) -> int:
+def _store(by_message: dict[int, list], pixels: dict[int, str]) -> tuple[int, set]:
     try:
         changes = settle(by_message, pixels=pixels)
         db.session.commit()
@@ -254,7 +280,7 @@ def _store(by_message: dict[int, list], pixels: dict[int, str]) -> int:
     for kind, n in changes.inserted_kinds.items():
         metrics.STORED[kind].inc(n)
     wake_streams(changes)
-    return changes.inserted
+    return changes.inserted, changes.gone
 
 
 def refile(message_ids) -> record.Changes:
@@ -323,6 +349,7 @@ def _settle(by_message: dict[int, list], keep: bool, revs: dict[int, int], write
     memory = history_mod.memory(app)
     kept = memory.take(by_message, revs, counts) if keep else {}
     shells = history_mod.contexts(by_message, app.config)
+    gone: set = set()
     if pixels:
         gone = {mid for mid in by_message if mid in pixels and (
             mid not in shells or shells[mid].pixel_token != pixels[mid])}
@@ -332,7 +359,7 @@ def _settle(by_message: dict[int, list], keep: bool, revs: dict[int, int], write
     kept = {mid: k for mid, k in kept.items() if mid in shells and k.running.ctx == shells[mid].ctx
             and k.running.rules is svc.rules}
     histories = history_mod.load_hits({mid: h for mid, h in shells.items() if mid not in kept})
-    changes = record.Changes()
+    changes = record.Changes(gone=gone)
     for message_id in sorted(shells):
         if message_id in kept:
             h, running = kept[message_id].history, kept[message_id].running

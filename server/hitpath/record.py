@@ -84,9 +84,13 @@ class Changes:
     # opens_changed to send (``flush``: in the transaction that writes the rows, which on
     # SQLite may not be the one the decisions were made in: drain.settle).
     signals: list[dict] = field(default_factory=list)
+    # Emails the hits were meant for that are gone (deleted since their tokens were
+    # looked up): drain.ingest looks those hits' tokens up again, once.
+    gone: set = field(default_factory=set)
 
     def merge(self, other: "Changes") -> None:
         self.inserted += other.inserted
+        self.gone |= other.gone
         for kind, n in other.inserted_kinds.items():
             self.inserted_kinds[kind] = self.inserted_kinds.get(kind, 0) + n
         self.refiled += other.refiled

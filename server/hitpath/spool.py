@@ -299,7 +299,7 @@ class Drainer:
         self.claims = claims
         self.batch = max(1, int(batch))  # records in one ``ingest`` (WRITER_BATCH) when that many wait
         # Writer ``index`` of ``count`` (ENGAGE_WRITERS): it stores the hits of the emails
-        # whose id is ``index`` modulo ``count`` (``ingest`` is called with ``shard=``),
+        # drain.writer_of gives it, by pixel token (``ingest`` is called with ``shard=``),
         # holds its own lock and notes its own progress in every file.
         self.index, self.count = shard
         if not 0 <= self.index < self.count:

@@ -294,15 +294,18 @@ def _close(other) -> None:
 
 def test_two_writers_store_a_flood_with_the_verdicts_of_one(app, client, ann):
     """ENGAGE_WRITERS=2: two writers drain the same spool, each the emails of its share
-    (by email id), noting their own progress; every hit is stored once, with the
+    (by pixel token), noting their own progress; every hit is stored once, with the
     verdicts one writer gives the same hits, and a drained file goes once both are done.
     Each skips, unparsed, the lines of tokens it knows to be the other's (drain.claims)."""
-    from server.hitpath.drain import claims, ingest
+    from server.hitpath.drain import claims, ingest, writer_of
     from server.hitpath.spool import Drainer, pending_bytes
 
     links = ["https://prospect.example/a", "https://prospect.example/b"]
-    emails = [register(client, ann, thread_id=f"t-{i}", links=links) for i in range(4)]
-    twins = [register(client, ann, thread_id=f"twin-{i}", links=links) for i in range(4)]
+    emails, shares = [], {0: 0, 1: 0}
+    while min(shares.values()) < 2:  # each writer gets emails of its own (drain.writer_of)
+        emails.append(register(client, ann, thread_id=f"t-{len(emails)}", links=links))
+        shares[writer_of(path_of(emails[-1]["pixel_url"]).split("/")[-1][:-4], 2)] += 1
+    twins = [register(client, ann, thread_id=f"twin-{i}", links=links) for i in range(len(emails))]
     flood = register(client, ann, thread_id="t-flood")
     records = [r for i, m in enumerate(emails) for r in _records(m, 30, seed=i)]
     pixel = path_of(flood["pixel_url"]).split("/")[-1][:-4]

@@ -164,3 +164,44 @@ def db_name(app) -> str:
     from server.extensions import db
 
     return db.engine.dialect.name
+
+
+def test_a_token_registered_again_for_a_new_email_gets_its_hits_with_two_writers(app, client, ann, tmp_path,
+                                                                                  geo_db):
+    """A client may register a deleted email's pixel token again (the extension chose
+    it). Two writer processes both remember it as the old email's; the new email's
+    first hit is still stored, once, whichever writer the old email's id pointed at."""
+    from server.hitpath.drain import ingest
+    from tests.fixtures.app import make_app
+    from tests.server.test_hit_history import _close
+
+    token = "reused-pixel-token-0001"
+    old = register(client, ann, pixel_token=token, thread_id="t-old")
+    other = make_app(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "other", geo_db,
+                     SECRET_KEY=app.config["SECRET_KEY"])  # the second writer's process
+    writers = [(app, (0, 2)), (other, (1, 2))]
+    try:
+        first = _record(token)
+        for a, shard in writers:
+            with a.app_context():
+                ingest([first], shard=shard)  # both look the token up and remember it
+        with app.app_context():
+            old_id = _id_of(old)
+        fillers = []
+        while True:  # so the new email's id is not the old one's, nor of the same parity
+            fillers.append(register(client, ann, thread_id=f"t-filler-{len(fillers)}"))
+            with app.app_context():
+                if (_id_of(fillers[-1]) + 1) % 2 != old_id % 2:
+                    break
+        _delete(app, old)
+        new = register(client, ann, pixel_token=token, thread_id="t-new")
+        again = _record(token)
+        for a, shard in writers:
+            with a.app_context():
+                ingest([again], shard=shard)
+        with app.app_context():
+            new_id = _id_of(new)
+    finally:
+        _close(other)
+    assert new_id % 2 != old_id % 2
+    assert [e for e in _events(app) if e[0] == new_id] == [(new_id, "open", False)]
