@@ -34,7 +34,7 @@ from ..extensions import db
 from ..models import Event, Link, Message, Org, SelfView, SenderAddress, User
 from . import ids as ids_mod
 from .rules import Network
-from .verdicts import Context, Hit, Running
+from .verdicts import Context, Hit, Running, Shared
 
 _M, _E, _U, _O, _L = (Message.__table__.c, Event.__table__.c, User.__table__.c, Org.__table__.c, Link.__table__.c)
 _SA, _SV = SenderAddress.__table__.c, SelfView.__table__.c
@@ -94,19 +94,12 @@ def _hits(d):
 
 
 NO_HEADERS = MappingProxyType({})  # a hit without prefetch headers (most): one for all of them
-_PLACES: dict[tuple, tuple] = {}
-SHARED_PLACES = 65536  # then it starts again
+_PLACES = Shared(65536)
 
 
 def shared_place(place) -> tuple:
     """(country, region, city), one tuple for every kept hit from the same place."""
-    place = tuple(place)
-    found = _PLACES.get(place)
-    if found is None:
-        if len(_PLACES) >= SHARED_PLACES:
-            _PLACES.clear()
-        found = _PLACES[place] = place
-    return found
+    return _PLACES(tuple(place))
 
 
 def _run(stmt, values):

@@ -121,21 +121,30 @@ class Decision:
         return self.verdict in COUNTING
 
 
-_SHARED: dict[tuple, Decision] = {}
-SHARED_DECISIONS = 4096  # then it starts again
+class Shared:
+    """One object for every equal (hashable) value given, so the many equal ones a
+    writer keeps in memory (history.Memory, one per hit) are one; at most ``size``
+    of them, then it starts again."""
+
+    def __init__(self, size: int):
+        self.size, self._seen = size, {}
+
+    def __call__(self, value):
+        found = self._seen.get(value)
+        if found is None:
+            if len(self._seen) >= self.size:
+                self._seen.clear()
+            found = self._seen[value] = value
+        return found
+
+
+_DECISIONS = Shared(4096)
 
 
 def shared(verdict: str, reason: str, proxy: Optional[str] = None) -> Decision:
-    """One ``Decision`` for every hit given the same verdict in the same words: most
-    hits are decided by a few dozen sentences, and a writer keeps its recent emails'
-    decisions in memory (history.Memory), one per hit."""
-    key = (verdict, reason, proxy)
-    found = _SHARED.get(key)
-    if found is None:
-        if len(_SHARED) >= SHARED_DECISIONS:
-            _SHARED.clear()
-        found = _SHARED[key] = Decision(verdict, reason, proxy)
-    return found
+    """The one ``Decision`` for every hit given the same verdict in the same words:
+    most hits are decided by a few dozen sentences."""
+    return _DECISIONS(Decision(verdict, reason, proxy))
 
 
 COUNTING = ENGAGEMENT_VERDICTS
