@@ -48,7 +48,15 @@ _children: list[subprocess.Popen] = []
 
 def spawn(cmd: list[str], env: dict | None = None, log: Path | None = None, cwd: Path = ROOT) -> subprocess.Popen:
     out = open(log, "ab") if log else subprocess.DEVNULL
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    # A process group of its own (killpg stops the tree) in this benchmark's session, not
+    # a session of its own: with the kernel's autogroup scheduling (on by default where
+    # processes are not in a cgroup of their own, as here) each session is one scheduling
+    # entity, and a server in its own session then shared the two cores with wrk's
+    # session group against group, not thread against thread. granian's threads, waiting
+    # for the GIL, spent twice the CPU a request that way: a bare granian GIF app answered
+    # 0.35-0.45 of nginx in its own session and 0.64-1.0 in this one (bench/README.md,
+    # tenth session). A server on its own machine competes with no load generator.
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, process_group=0)
     if log:
         out.close()  # the child keeps its own descriptor
     _children.append(proc)
@@ -158,7 +166,7 @@ class Engage(LiveServer):
         folder = workdir(name)
         super().__init__(
             instance=folder, database_url=database_url or f"sqlite:///{folder / 'engage.db'}",
-            workers=workers, threads=threads, mode="serve", log_path=folder / "server.log",
+            workers=workers, threads=threads, mode="serve", log_path=folder / "server.log", own_session=False,
             # wrk and the SSE clients send X-Forwarded-For with public addresses, so
             # the writer does real geolocation lookups in the memory-mapped database.
             extra_env={**TRUST_LOCAL_PROXY, **(extra_env or {})},

@@ -89,6 +89,11 @@ class LiveServer:
     proc: subprocess.Popen | None = None
     log_path: Path | None = None
     orgs: set = field(default_factory=set)  # made by create_user
+    # Its own session (setsid), so a stop signals the whole tree and a terminal's Ctrl-C
+    # does not. The benchmarks say False: a process group only, in the benchmark's own
+    # session, so that the kernel's autogroup scheduling does not split the cores between
+    # the server and the load generator on the same machine (bench/README.md, tenth session).
+    own_session: bool = True
 
     @property
     def url(self) -> str:
@@ -159,7 +164,8 @@ class LiveServer:
         with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
             self.proc = subprocess.Popen(
                 self.command(),
-                cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                **({"start_new_session": True} if self.own_session else {"process_group": 0}),
             )
         try:
             wait_answering(self.url + "/healthz", self.proc, timeout=timeout, log=self.log_path, below=300)
