@@ -151,6 +151,7 @@ def metrics_view():
         body, status, headers = html_page(403, "Forbidden", "Metrics are served to loopback and "
                                           "ENGAGE_METRICS_ALLOW only.")
         return Response(body, status=status, headers=headers)
+    metrics.flush_tallies()  # this process's answered hits, to the hit (the others': within a second)
     path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if path:
         _forget_dead_processes(path)
