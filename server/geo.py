@@ -68,6 +68,15 @@ class GeoLocator:
         self.lookup_global = functools.lru_cache(maxsize=cache_size)(self._lookup_global)
         metadata = self._reader.metadata()
         self._raw = self._reader._db_reader if "City" in metadata.database_type else None
+        # Places by the database's own IPv4 networks: every address of the network a
+        # record was found for has that record (the tree's leaves are disjoint), so a
+        # reader in a network seen before costs a few dict lookups instead of decoding
+        # the record again (~13 us, ~20 with its Location). Readers' addresses are spread
+        # over the public space, but DB-IP's networks are mostly /16-/24.
+        self._cache_size = cache_size
+        self._networks: dict[tuple[int, int], Location] = {}  # (prefix length, address >> (32 - it))
+        self._lengths: tuple[int, ...] = ()  # the prefix lengths seen, most found first
+        self._found: dict[int, int] = {}  # prefix length -> networks cached with it
 
     def _lookup(self, ip: str) -> Location:
         try:
@@ -88,22 +97,37 @@ class GeoLocator:
         """``lookup`` of an address the caller knows is global (``is_global`` costs
         more than the lookup): the writer's rules have just asked (rules.Network.kind)."""
         try:
-            address = ipaddress.IPv4Address(socket.inet_pton(socket.AF_INET, ip))
+            packed = socket.inet_pton(socket.AF_INET, ip)
         except (OSError, TypeError, ValueError):
             return self._lookup(ip)
-        return self._place(address)
+        if self._raw is None:
+            return self._place(ipaddress.IPv4Address(packed))
+        value = int.from_bytes(packed, "big")
+        networks = self._networks
+        for length in self._lengths:
+            found = networks.get((length, value >> (32 - length)))
+            if found is not None:
+                return found
+        address = ipaddress.IPv4Address(packed)
+        record, length = self._raw.get_with_prefix_len(address)
+        place = self._location(record)
+        if 0 < length <= 32:  # (an IPv4 address's prefix in the database's tree, IPv6 or not)
+            self._keep_network(length, value >> (32 - length), place)
+        return place
+
+    def _keep_network(self, length: int, block: int, place: Location) -> None:
+        if len(self._networks) >= self._cache_size:
+            self._networks.clear()
+            self._found.clear()
+        self._networks[(length, block)] = place
+        count = self._found.get(length, 0) + 1
+        self._found[length] = count
+        if count == 1 or count & 1023 == 0:  # a new length, or now and then: most found first
+            self._lengths = tuple(sorted(self._found, key=self._found.get, reverse=True))
 
     def _place(self, address) -> Location:
         if self._raw is not None:
-            found = self._raw.get(address)
-            if found is None:
-                return UNKNOWN
-            subdivisions = found.get("subdivisions") or ()
-            return Location(
-                country=(found.get("country") or {}).get("names", {}).get("en"),
-                region=subdivisions[0].get("names", {}).get("en") if subdivisions else None,
-                city=(found.get("city") or {}).get("names", {}).get("en"),
-            )
+            return self._location(self._raw.get(address))
         try:
             found = self._reader.city(address)
         except geoip2.errors.AddressNotFoundError:
@@ -116,8 +140,21 @@ class GeoLocator:
             city=found.city.name,
         )
 
+    @staticmethod
+    def _location(found) -> Location:
+        """A Location from maxminddb's decoded City record (None: not in the database)."""
+        if found is None:
+            return UNKNOWN
+        subdivisions = found.get("subdivisions") or ()
+        return Location(
+            country=(found.get("country") or {}).get("names", {}).get("en"),
+            region=subdivisions[0].get("names", {}).get("en") if subdivisions else None,
+            city=(found.get("city") or {}).get("names", {}).get("en"),
+        )
+
     def close(self) -> None:
         self._reader.close()
+        self._networks.clear()
         self.lookup_global.cache_clear()
         self.lookup.cache_clear()  # a closed reader answers nothing, not from memory
 

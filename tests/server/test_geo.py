@@ -143,3 +143,39 @@ def test_places_read_from_the_raw_record_are_geoip2s(bundled):
         assert placed > 250  # most of the random addresses have a place: the comparison is not empty
     finally:
         reference.close()
+
+
+def test_readers_in_networks_seen_before_get_the_databases_own_place():
+    """The writer keeps places by the database's own networks: neighbours of a looked-up
+    address (same /24, same /16, networks narrower than a /24 side by side) each get
+    exactly the place geoip2 gives them, also once the kept networks were cleared."""
+    import ipaddress
+    import random
+
+    import geoip2.database
+    import geoip2.errors
+
+    rng = random.Random(11)
+    locator = GeoLocator(cache_size=500)  # cleared several times over the run
+    reference = geoip2.database.Reader(locator.path, locales=["en"])
+    try:
+        bases = [rng.getrandbits(32) & 0xFFFF0000 for _ in range(40)]
+        values = [base | rng.getrandbits(16) for base in bases for _ in range(40)]
+        values += [base | 0x4200 | rng.getrandbits(8) for base in bases for _ in range(20)]  # one /24 each
+        addresses = [a for a in (ipaddress.IPv4Address(v) for v in values) if a.is_global]
+        reused = 0
+        for address in addresses:
+            text = str(address)
+            try:
+                found = reference.city(text)
+                want = Location(found.country.name, found.subdivisions[0].name if found.subdivisions else None,
+                                found.city.name)
+            except geoip2.errors.AddressNotFoundError:
+                want = Location()
+            before = len(locator._networks)
+            assert locator._lookup_global(text) == want, text
+            reused += len(locator._networks) == before
+        assert reused > len(addresses) / 3  # many were answered from a kept network
+    finally:
+        reference.close()
+        locator.close()
