@@ -109,6 +109,17 @@ def test_bundled_database(bundled, ip, country):
     assert bundled.lookup(ip).country == country
 
 
+def _geoip2_place(reference, text: str) -> Location:
+    """The place geoip2's own City model gives (the reference the locator is held to)."""
+    import geoip2.errors
+
+    try:
+        found = reference.city(text)
+    except geoip2.errors.AddressNotFoundError:
+        return Location()
+    return Location(found.country.name, found.subdivisions[0].name if found.subdivisions else None, found.city.name)
+
+
 def test_places_read_from_the_raw_record_are_geoip2s(bundled):
     """The locator reads the names from maxminddb's record instead of building
     geoip2's City model: for addresses all over the bundled database, every place
@@ -117,7 +128,6 @@ def test_places_read_from_the_raw_record_are_geoip2s(bundled):
     import random
 
     import geoip2.database
-    import geoip2.errors
 
     rng = random.Random(10)
     reference = geoip2.database.Reader(bundled.path, locales=["en"])
@@ -131,12 +141,7 @@ def test_places_read_from_the_raw_record_are_geoip2s(bundled):
             if not address.is_global:
                 assert bundled.lookup(text) == Location()
                 continue
-            try:
-                found = reference.city(text)
-                want = Location(found.country.name, found.subdivisions[0].name if found.subdivisions else None,
-                                found.city.name)
-            except geoip2.errors.AddressNotFoundError:
-                want = Location()
+            want = _geoip2_place(reference, text)
             placed += want != Location()
             assert bundled.lookup(text) == want, text
             assert bundled.lookup_global(text) == want, text
@@ -153,7 +158,6 @@ def test_readers_in_networks_seen_before_get_the_databases_own_place():
     import random
 
     import geoip2.database
-    import geoip2.errors
 
     rng = random.Random(11)
     locator = GeoLocator(cache_size=500)  # cleared several times over the run
@@ -166,12 +170,7 @@ def test_readers_in_networks_seen_before_get_the_databases_own_place():
         reused = 0
         for address in addresses:
             text = str(address)
-            try:
-                found = reference.city(text)
-                want = Location(found.country.name, found.subdivisions[0].name if found.subdivisions else None,
-                                found.city.name)
-            except geoip2.errors.AddressNotFoundError:
-                want = Location()
+            want = _geoip2_place(reference, text)
             before = len(locator._networks)
             assert locator._lookup_global(text) == want, text
             reused += len(locator._networks) == before
