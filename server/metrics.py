@@ -34,7 +34,6 @@ WRITER_RESTARTS = Counter("engage_writer_restarts", "Times engage serve restarte
 LIVE_STREAMS = Gauge("engage_live_streams", "Live streams open", multiprocess_mode="livesum")
 
 
-
 class Tally:
     """A counter for the pixel's path: ``inc`` only counts in this process (one C call,
     atomic under the GIL, whatever thread); the count reaches the real counter within

@@ -12,6 +12,7 @@ import time
 import urllib.request
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from prometheus_client import Counter
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -20,72 +21,67 @@ from server.hitpath import answer
 from tests.live_server import LiveServer, recipient_fetch
 
 
-def _tally() -> tuple[metrics.Tally, Counter]:
+@pytest.fixture
+def tally_and_counter():
+    """A Tally on a counter of its own, flushed by the process's flusher like the pixel's."""
     counter = Counter("engage_test_tally", "a test counter", registry=None)
     tally = metrics.Tally(counter)
     metrics.TALLIES.append(tally)
-    return tally, counter
+    yield tally, counter
+    metrics.TALLIES.remove(tally)
 
 
-def test_counts_from_many_threads_reach_the_counter_exactly():
-    tally, counter = _tally()
-    try:
-        def bump():
-            for _ in range(5_000):
-                tally.inc()
+def test_counts_from_many_threads_reach_the_counter_exactly(tally_and_counter):
+    tally, counter = tally_and_counter
 
-        threads = [threading.Thread(target=bump) for _ in range(8)]
-        for t in threads:
-            t.start()
-        for _ in range(20):
-            tally.flush()  # flushing meanwhile neither loses nor repeats a count
-        for t in threads:
-            t.join()
-        tally.flush()
-        tally.flush()
-        assert counter._value.get() == 40_000
-    finally:
-        metrics.TALLIES.remove(tally)
-
-
-def test_counts_reach_the_counter_within_a_second_without_a_scrape():
-    tally, counter = _tally()
-    try:
-        for _ in range(3):
+    def bump():
+        for _ in range(5_000):
             tally.inc()
-        deadline = time.monotonic() + 3 * metrics.FLUSH_SECONDS
-        while counter._value.get() != 3 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert counter._value.get() == 3
-    finally:
-        metrics.TALLIES.remove(tally)
+
+    threads = [threading.Thread(target=bump) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for _ in range(20):
+        tally.flush()  # flushing meanwhile neither loses nor repeats a count
+    for t in threads:
+        t.join()
+    tally.flush()
+    tally.flush()
+    assert counter._value.get() == 40_000
 
 
-def test_a_forked_worker_counts_its_own_hits_only():
-    tally, counter = _tally()
-    try:
-        for _ in range(5):
-            tally.inc()
-        tally.flush()
+def test_counts_reach_the_counter_within_a_second_without_a_scrape(tally_and_counter):
+    tally, counter = tally_and_counter
+    for _ in range(3):
         tally.inc()
-        tally.inc()  # not flushed when the worker forks
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the worker: nothing of the parent's count is its to report
-            try:
-                tally.inc()
-                tally.flush()
-                os.write(write, str(counter._value.get() - 5).encode())  # what its flush added
-            finally:
-                os._exit(0)
-        os.close(write)
-        os.waitpid(pid, 0)
-        assert os.read(read, 100) == b"1.0"
-        os.close(read)
-        tally.flush()
-        assert counter._value.get() == 7
-    finally:
-        metrics.TALLIES.remove(tally)
+    deadline = time.monotonic() + 3 * metrics.FLUSH_SECONDS
+    while counter._value.get() != 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert counter._value.get() == 3
+
+
+def test_a_forked_worker_counts_its_own_hits_only(tally_and_counter):
+    tally, counter = tally_and_counter
+    for _ in range(5):
+        tally.inc()
+    tally.flush()
+    tally.inc()
+    tally.inc()  # not flushed when the worker forks
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker: nothing of the parent's count is its to report
+        try:
+            tally.inc()
+            tally.flush()
+            os.write(write, str(counter._value.get() - 5).encode())  # what its flush added
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    assert os.read(read, 100) == b"1.0"
+    os.close(read)
+    tally.flush()
+    assert counter._value.get() == 7
 
 
 def _answered(server) -> float:
